@@ -1,0 +1,195 @@
+//! Command-line arguments (clap derive types only; no logic).
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// A git-native encrypted secrets vault.
+///
+/// Secrets live in secrets/<env>.age, encrypted with age to the members of each
+/// environment listed in .vault.toml. They are decrypted only in memory, for
+/// `vault exec` or `vault edit`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "vault",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Identity file to decrypt with (overrides $VAULT_IDENTITY, $VAULT_IDENTITY_FILE and the defaults).
+    #[arg(long, short = 'i', global = true, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+
+    /// Run as if started in DIR.
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub directory: Option<PathBuf>,
+
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a vault in this directory: .vault.toml, secrets/, the template, git settings.
+    Init(InitArgs),
+    /// Create or show your identity (private key).
+    #[command(subcommand)]
+    Identity(IdentityCommand),
+    /// Edit an environment's secrets in $VISUAL/$EDITOR (decrypted to private memory-backed storage).
+    Edit(EnvArg),
+    /// Set one secret. The value is read from stdin or a hidden prompt when not given.
+    Set(SetArgs),
+    /// Remove one secret.
+    Unset(KeyArgs),
+    /// Print one secret's value (only the value, for scripts).
+    Get(KeyArgs),
+    /// List an environment's secret names and rotation dates (never values).
+    Ls(LsArgs),
+    /// Run a command with an environment's secrets in its environment.
+    Exec(ExecArgs),
+    /// Print an environment's secrets as dotenv, shell or JSON (plaintext!).
+    Export(ExportArgs),
+    /// Import secrets from a dotenv file (strict parser: no expansion, no command substitution).
+    Import(ImportArgs),
+    /// A guided end-to-end run in a throwaway repository.
+    Demo(DemoArgs),
+}
+
+/// `vault init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Environments to create, comma-separated.
+    #[arg(long = "env", value_delimiter = ',', default_values_t = ["dev".to_owned(), "staging".to_owned(), "prod".to_owned()])]
+    pub envs: Vec<String>,
+    /// Your member name (default: git's user.name, else $USER).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Your public key (default: your identity's; one is created if you have none).
+    #[arg(long, value_name = "PUBKEY")]
+    pub key: Option<String>,
+}
+
+/// `vault identity …`.
+#[derive(Debug, Subcommand)]
+pub enum IdentityCommand {
+    /// Create a new X25519 identity and print its public key.
+    New(IdentityNewArgs),
+    /// Print the public key(s) of your identity.
+    Show,
+}
+
+/// `vault identity new`.
+#[derive(Debug, Args)]
+pub struct IdentityNewArgs {
+    /// Protect the identity with a passphrase (age's scrypt encryption).
+    #[arg(long)]
+    pub passphrase: bool,
+    /// Where to write it (default: $XDG_CONFIG_HOME/vault/identity.txt); `-` prints it to stdout, e.g. for a CI secret.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// An environment argument.
+#[derive(Debug, Args)]
+pub struct EnvArg {
+    /// The environment, e.g. dev or prod.
+    pub env: String,
+}
+
+/// `vault get` / `unset`.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// The environment.
+    pub env: String,
+    /// The secret's name.
+    pub key: String,
+}
+
+/// `vault set`.
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// The environment.
+    pub env: String,
+    /// The secret's name.
+    pub key: String,
+    /// The value (avoid: it lands in shell history; omit it to read stdin or be prompted).
+    pub value: Option<String>,
+    /// Read the value from a file, byte for byte.
+    #[arg(long, value_name = "PATH", conflicts_with = "value")]
+    pub from_file: Option<PathBuf>,
+}
+
+/// `vault ls`.
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// The environment.
+    pub env: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vault exec`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The environment.
+    pub env: String,
+    /// Pass only these secrets (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "KEYS")]
+    pub only: Vec<String>,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
+
+/// Output formats for `vault export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// `NAME=value` lines, quoted where needed.
+    Dotenv,
+    /// `export NAME='value'` lines for `eval`.
+    Shell,
+    /// A JSON object.
+    Json,
+}
+
+/// `vault export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The environment.
+    pub env: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Dotenv)]
+    pub format: ExportFormat,
+}
+
+/// `vault import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The environment.
+    pub env: String,
+    /// The dotenv file (`-` for stdin).
+    pub file: PathBuf,
+}
+
+/// `vault demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the demo repository instead of deleting it, and print its path.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,255 @@
+//! `vault demo`: a guided end-to-end run in a throwaway repository, driving the real
+//! binary so every step shows a command a newcomer can type.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::cli::args::DemoArgs;
+use crate::cli::{Outcome, stdout_error};
+use crate::error::Error;
+use crate::git;
+
+struct Demo<'a> {
+    exe: PathBuf,
+    dir: PathBuf,
+    out: &'a mut dyn Write,
+}
+
+struct Step<'s> {
+    who: &'s str,
+    args: &'s [&'s str],
+    stdin: Option<&'s str>,
+    env: &'s [(&'s str, &'s str)],
+    expect_success: bool,
+}
+
+impl Demo<'_> {
+    fn say(&mut self, text: &str) -> Result<(), Error> {
+        writeln!(self.out, "\n== {text}").map_err(stdout_error)
+    }
+
+    fn run(&mut self, step: &Step<'_>) -> Result<String, Error> {
+        let shown_env: String = step.env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+        let stdin_shown = step
+            .stdin
+            .map(|s| format!("printf '{s}' | "))
+            .unwrap_or_default();
+        writeln!(
+            self.out,
+            "[{}] $ {stdin_shown}{shown_env}vault {}",
+            step.who,
+            step.args.join(" ")
+        )
+        .map_err(stdout_error)?;
+        let key = self.dir.join(format!("{}.key", step.who));
+        let mut command = Command::new(&self.exe);
+        command
+            .args(step.args)
+            .current_dir(self.dir.join("app"))
+            .env("VAULT_IDENTITY_FILE", &key)
+            .env_remove("VAULT_IDENTITY")
+            .env("NO_COLOR", "1")
+            .env("HOME", &self.dir)
+            .env("XDG_CONFIG_HOME", self.dir.join("config"))
+            .stdin(if step.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in step.env {
+            command.env(k, v);
+        }
+        let fail = |what: &str| Error::Demo {
+            step: format!("vault {} ({what})", step.args.join(" ")),
+        };
+        let mut child = command.spawn().map_err(|_| fail("could not start"))?;
+        if let (Some(input), Some(mut pipe)) = (step.stdin, child.stdin.take()) {
+            pipe.write_all(input.as_bytes())
+                .map_err(|_| fail("stdin"))?;
+        }
+        let output = child.wait_with_output().map_err(|_| fail("wait"))?;
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        for line in stdout
+            .lines()
+            .chain(String::from_utf8_lossy(&output.stderr).lines())
+        {
+            writeln!(self.out, "    {line}").map_err(stdout_error)?;
+        }
+        let code = output.status.code().unwrap_or(-1);
+        writeln!(self.out, "    (exit {code})").map_err(stdout_error)?;
+        if output.status.success() != step.expect_success {
+            return Err(fail(if step.expect_success {
+                "failed"
+            } else {
+                "unexpectedly succeeded"
+            }));
+        }
+        Ok(stdout)
+    }
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        action: "write",
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Runs the demo.
+pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
+    let temp = tempfile::Builder::new()
+        .prefix("vault-demo-")
+        .tempdir()
+        .map_err(io(Path::new("temporary directory")))?;
+    let exe = std::env::current_exe().map_err(io(Path::new("vault binary")))?;
+    let dir = temp.path().to_owned();
+    let app = dir.join("app");
+    std::fs::create_dir_all(&app).map_err(io(&app))?;
+    git::init(&app)?;
+    writeln!(
+        out,
+        "vault demo: a throwaway repository in {}",
+        app.display()
+    )
+    .map_err(stdout_error)?;
+    let template = "[DATABASE_URL]\ndescription = \"Postgres connection string\"\nformat = \"url\"\nrotate_days = 90\n\n[API_TOKEN]\ndescription = \"Token for the payments API\"\nrotate_days = 180\n";
+    std::fs::write(app.join(".secrets.example.toml"), template).map_err(io(&app))?;
+    let mut demo = Demo {
+        exe,
+        dir: dir.clone(),
+        out,
+    };
+    let ok = |who, args| Step {
+        who,
+        args,
+        stdin: None,
+        env: &[],
+        expect_success: true,
+    };
+
+    demo.say("Two people each create an identity (a private key that never leaves their machine)")?;
+    let alice_pub = demo.run(&Step {
+        args: &["identity", "new", "--output", "../alice.key"],
+        ..ok("alice", &[])
+    })?;
+    let bob_pub = demo.run(&Step {
+        args: &["identity", "new", "--output", "../bob.key"],
+        ..ok("bob", &[])
+    })?;
+
+    demo.say("Alice creates the vault with a dev and a prod environment")?;
+    demo.run(&ok(
+        "alice",
+        &["init", "--env", "dev,prod", "--name", "alice"],
+    ))?;
+
+    demo.say("Alice grants Bob dev only (in .vault.toml; the next write re-encrypts dev to him)")?;
+    let roster = format!(
+        "[members.alice]\nkeys = [\"{}\"]\n\n[members.bob]\nkeys = [\"{}\"]\n\n[envs.dev]\nmembers = [\"alice\", \"bob\"]\n\n[envs.prod]\nmembers = [\"alice\"]\n",
+        alice_pub.trim(),
+        bob_pub.trim()
+    );
+    std::fs::write(app.join(".vault.toml"), roster).map_err(io(&app))?;
+    writeln!(demo.out, "    .vault.toml: dev = alice, bob; prod = alice").map_err(stdout_error)?;
+
+    demo.say("Secrets are set from stdin (never on the command line)")?;
+    demo.run(&Step {
+        stdin: Some("postgres://dev:dev-pass@localhost/app"),
+        ..ok("alice", &["set", "dev", "DATABASE_URL"])
+    })?;
+    demo.run(&Step {
+        stdin: Some("postgres://app:Xq9-prod-pass@db.internal/app"),
+        ..ok("alice", &["set", "prod", "DATABASE_URL"])
+    })?;
+    demo.run(&ok("alice", &["ls", "prod"]))?;
+
+    demo.say("exec checks the template first: prod lacks API_TOKEN, so nothing starts (exit 125)")?;
+    demo.run(&Step {
+        expect_success: false,
+        ..ok("alice", &["exec", "prod", "--", "sh", "-c", "echo started"])
+    })?;
+    demo.run(&Step {
+        stdin: Some("tok_prod_5d1f0c"),
+        ..ok("alice", &["set", "prod", "API_TOKEN"])
+    })?;
+    demo.run(&Step {
+        stdin: Some("tok_dev_77ab12"),
+        ..ok("alice", &["set", "dev", "API_TOKEN"])
+    })?;
+    demo.run(&ok(
+        "alice",
+        &[
+            "exec",
+            "prod",
+            "--",
+            "sh",
+            "-c",
+            "echo \"the app sees DATABASE_URL=${DATABASE_URL%%@*}@…\"",
+        ],
+    ))?;
+
+    demo.say("Bob reads dev, but not prod")?;
+    demo.run(&ok(
+        "bob",
+        &[
+            "exec",
+            "dev",
+            "--",
+            "sh",
+            "-c",
+            "echo \"bob's app sees API_TOKEN=$API_TOKEN\"",
+        ],
+    ))?;
+    demo.run(&Step {
+        expect_success: false,
+        ..ok("bob", &["get", "prod", "DATABASE_URL"])
+    })?;
+
+    demo.say("Environment binding: prod's file copied over dev's is refused, not silently used")?;
+    let dev = app.join("secrets/dev.age");
+    let saved = std::fs::read(&dev).map_err(io(&dev))?;
+    std::fs::copy(app.join("secrets/prod.age"), &dev).map_err(io(&dev))?;
+    writeln!(demo.out, "    $ cp secrets/prod.age secrets/dev.age").map_err(stdout_error)?;
+    demo.run(&Step {
+        expect_success: false,
+        ..ok("alice", &["exec", "dev", "--", "true"])
+    })?;
+    std::fs::write(&dev, &saved).map_err(io(&dev))?;
+    writeln!(demo.out, "    (restored secrets/dev.age)").map_err(stdout_error)?;
+
+    demo.say(
+        "Edit round trip: an editor that changes nothing leaves the file byte-for-byte identical",
+    )?;
+    demo.run(&Step {
+        env: &[("EDITOR", "true")],
+        ..ok("alice", &["edit", "dev"])
+    })?;
+    let unchanged = std::fs::read(&dev).map_err(io(&dev))? == saved;
+    writeln!(demo.out, "    secrets/dev.age identical: {unchanged}").map_err(stdout_error)?;
+    demo.run(&Step {
+        env: &[("EDITOR", "sed -i s/tok_dev_77ab12/tok_dev_rotated/")],
+        ..ok("alice", &["edit", "dev"])
+    })?;
+    demo.run(&ok("bob", &["get", "dev", "API_TOKEN"]))?;
+
+    writeln!(demo.out, "\nDone. Next: docs/getting-started.md").map_err(stdout_error)?;
+    if args.keep {
+        let kept = temp.keep();
+        writeln!(
+            demo.out,
+            "The demo repository was kept at {}",
+            kept.join("app").display()
+        )
+        .map_err(stdout_error)?;
+    }
+    if !unchanged {
+        return Err(Error::Demo {
+            step: "the no-op edit changed the file".to_owned(),
+        });
+    }
+    Ok(Outcome::Success)
+}

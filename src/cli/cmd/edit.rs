@@ -1,0 +1,200 @@
+//! `vault edit <env>`: decrypt into a private memory-backed file, run the editor,
+//! validate, and re-encrypt only if something changed.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+
+use crate::cli::{Context, Outcome, render};
+use crate::edit::{self, EditError, Workspace};
+use crate::error::Error;
+
+/// Runs `vault edit`.
+pub fn run(context: &Context, env: &str, _out: &mut dyn Write) -> Result<Outcome, Error> {
+    let _guard = crate::harden::disable_core_dumps();
+    let vault = context.vault()?;
+    vault.require_env(env)?;
+    let identities = context.identities()?;
+    let base = vault.decrypt(env, &identities)?;
+    let editor = editor_command();
+
+    let mut workspace = Workspace::create(env)?;
+    if !workspace.memory_backed {
+        render::warn(
+            "no memory-backed directory ($XDG_RUNTIME_DIR, /dev/shm); the temporary file is on disk and will be overwritten and removed afterwards",
+        );
+    }
+    let signals = SignalWatch::start()?;
+    let intro = edit::instructions(env, vault.relative(&vault.env_path(env)));
+    let original = edit::render(&base, &intro);
+    let mut shown = original.clone();
+    let edited = loop {
+        workspace.write(&shown)?;
+        let status = signals.run_editor(&editor, workspace.file())?;
+        if let Some(signal) = signals.received() {
+            workspace.wipe();
+            return Err(Error::Interrupted { signal });
+        }
+        if let Some(failure) = status {
+            return Err(EditError::EditorExit {
+                editor,
+                status: failure,
+            }
+            .into());
+        }
+        let buffer = workspace.read()?;
+        if *buffer == *original {
+            render::note(&format!("no changes; secrets/{env}.age is untouched"));
+            return Ok(Outcome::Success);
+        }
+        match edit::parse(&buffer) {
+            Ok(edited) => break edited,
+            Err(error) if *buffer == *shown => {
+                // Saved the same invalid buffer again: the user gave up.
+                return Err(Error::EditAbandoned {
+                    env: env.to_owned(),
+                    source: error,
+                });
+            }
+            Err(error) => {
+                render::warn(&format!(
+                    "{error}; re-opening the editor (quit without changes to abort)"
+                ));
+                let mut notes = vec![
+                    format!("ERROR: {error}"),
+                    "Fix it and save, or quit without changes to abort.".to_owned(),
+                ];
+                notes.extend(intro.iter().cloned());
+                let body = strip_notes(&buffer);
+                let mut next = zeroize::Zeroizing::new(String::new());
+                for note in &notes {
+                    next.push_str(edit::NOTE_PREFIX);
+                    next.push(' ');
+                    next.push_str(note);
+                    next.push('\n');
+                }
+                next.push_str(&body);
+                shown = next;
+            }
+        }
+    };
+    drop(workspace);
+
+    let changes = edit::diff(&base, &edited);
+    if changes.is_empty() {
+        render::note(&format!("no changes; secrets/{env}.age is untouched"));
+        return Ok(Outcome::Success);
+    }
+    let now = jiff::Timestamp::now();
+    vault.update(env, &identities, |current| -> Result<_, Error> {
+        let conflicts = edit::apply(current, &base, &edited, &changes, now)?;
+        if conflicts.is_empty() {
+            Ok(((), true))
+        } else {
+            Err(Error::EditConflict {
+                env: env.to_owned(),
+                names: conflicts,
+            })
+        }
+    })?;
+    let mut summary = Vec::new();
+    for (label, names) in [
+        ("added", &changes.added),
+        ("changed", &changes.changed),
+        ("removed", &changes.removed),
+    ] {
+        if !names.is_empty() {
+            summary.push(format!("{label} {}", names.join(", ")));
+        }
+    }
+    if summary.is_empty() {
+        summary.push("updated comments".to_owned());
+    }
+    render::note(&format!("secrets/{env}.age: {}", summary.join("; ")));
+    Ok(Outcome::Success)
+}
+
+fn strip_notes(buffer: &str) -> zeroize::Zeroizing<String> {
+    let mut out = zeroize::Zeroizing::new(String::with_capacity(buffer.len()));
+    for line in buffer.lines().filter(|l| !l.starts_with(edit::NOTE_PREFIX)) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+fn editor_command() -> String {
+    ["VISUAL", "EDITOR"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.trim().is_empty())
+        .unwrap_or_else(|| "vi".to_owned())
+}
+
+/// Forwards SIGTERM/SIGHUP to the editor and remembers them, and ignores SIGINT while the
+/// editor runs (the editor gets it from the terminal and decides), so the temporary file
+/// is always removed by us rather than left behind by a killed process.
+struct SignalWatch {
+    child: Arc<AtomicU32>,
+    received: Arc<AtomicI32>,
+}
+
+impl SignalWatch {
+    fn start() -> Result<Self, Error> {
+        let child = Arc::new(AtomicU32::new(0));
+        let received = Arc::new(AtomicI32::new(0));
+        let mut signals =
+            signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).map_err(|source| {
+                EditError::Workspace {
+                    action: "protect",
+                    source,
+                }
+            })?;
+        let (child_pid, flag) = (Arc::clone(&child), Arc::clone(&received));
+        std::thread::spawn(move || {
+            for signal in signals.forever() {
+                if signal == SIGINT {
+                    continue;
+                }
+                flag.store(signal, Ordering::SeqCst);
+                let pid = child_pid.load(Ordering::SeqCst);
+                if let Some(pid) = rustix::process::Pid::from_raw(i32::try_from(pid).unwrap_or(0)) {
+                    let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+                }
+            }
+        });
+        Ok(Self { child, received })
+    }
+
+    /// Runs the editor to completion. `Ok(None)` on success, `Ok(Some(description))` when
+    /// it failed or was killed.
+    fn run_editor(&self, editor: &str, file: &std::path::Path) -> Result<Option<String>, Error> {
+        let mut child = edit::spawn_editor(editor, file)?;
+        self.child.store(child.id(), Ordering::SeqCst);
+        let status = child.wait().map_err(|source| EditError::EditorFailed {
+            editor: editor.to_owned(),
+            source,
+        });
+        self.child.store(0, Ordering::SeqCst);
+        let status = status?;
+        if status.success() {
+            return Ok(None);
+        }
+        use std::os::unix::process::ExitStatusExt;
+        Ok(Some(match (status.code(), status.signal()) {
+            (Some(127), _) => "was not found (set $VISUAL or $EDITOR)".to_owned(),
+            (Some(code), _) => format!("exited with status {code}"),
+            (None, Some(signal)) => format!("was killed by signal {signal}"),
+            (None, None) => "failed".to_owned(),
+        }))
+    }
+
+    fn received(&self) -> Option<i32> {
+        match self.received.load(Ordering::SeqCst) {
+            0 => None,
+            signal => Some(signal),
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per command group. Handlers take the context and a writer for stdout and
+//! return an [`Outcome`](super::Outcome) or a typed error; they never exit the process.
+
+pub mod demo;
+pub mod edit;
+pub mod exec;
+pub mod identity;
+pub mod init;
+pub mod secrets;

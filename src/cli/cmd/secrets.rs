@@ -1,0 +1,265 @@
+//! Single-secret commands (`set`, `unset`, `get`, `ls`) and the escape hatches
+//! (`export`, `import`).
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+
+use crate::cli::args::{ExportArgs, ExportFormat, ImportArgs, KeyArgs, LsArgs, SetArgs};
+use crate::cli::{Context, Outcome, prompt, render, stdout_error};
+use crate::dotenv;
+use crate::error::Error;
+use crate::payload::{self, Payload};
+use crate::secret::Secret;
+
+/// `vault set <env> KEY [VALUE]`.
+pub fn set(context: &Context, args: SetArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
+    let vault = context.vault()?;
+    vault.require_env(&args.env)?;
+    // Validate the name before asking for a value, so nobody types a secret for nothing.
+    payload::check_value(&args.key, "")?;
+    let value = read_value(&args, &args.env)?;
+    payload::check_value(&args.key, value.expose())?;
+    let identities = context.identities()?;
+    let changed = vault.update(&args.env, &identities, |payload| -> Result<_, Error> {
+        let changed = payload.set(&args.key, value, jiff::Timestamp::now())?;
+        Ok((changed, changed))
+    })?;
+    let _ = out;
+    if changed {
+        render::note(&format!("set `{}` in `{}`", args.key, args.env));
+    } else {
+        render::note(&format!(
+            "`{}` in `{}` already has this value; nothing changed",
+            args.key, args.env
+        ));
+    }
+    Ok(Outcome::Success)
+}
+
+fn read_value(args: &SetArgs, env: &str) -> Result<Secret, Error> {
+    if let Some(value) = &args.value {
+        render::warn(
+            "a value on the command line can end up in shell history and `ps`; omit it to be prompted or to read stdin",
+        );
+        return Ok(Secret::new(value.clone()));
+    }
+    let bytes = if let Some(path) = &args.from_file {
+        zeroize::Zeroizing::new(std::fs::read(path).map_err(|source| Error::Io {
+            action: "read",
+            path: path.clone(),
+            source,
+        })?)
+    } else if std::io::stdin().is_terminal() {
+        let line = prompt::hidden(&format!("Value for {} in {env} (hidden): ", args.key))
+            .ok_or_else(|| Error::NoValue {
+                name: args.key.clone(),
+            })?;
+        zeroize::Zeroizing::new(line.as_bytes().to_vec())
+    } else {
+        let mut buffer = zeroize::Zeroizing::new(Vec::new());
+        std::io::stdin()
+            .read_to_end(&mut buffer)
+            .map_err(|source| Error::Io {
+                action: "read",
+                path: "stdin".into(),
+                source,
+            })?;
+        // `echo value | vault set` adds a newline nobody meant to store.
+        if buffer.ends_with(b"\n") {
+            buffer.pop();
+            if buffer.ends_with(b"\r") {
+                buffer.pop();
+            }
+        }
+        buffer
+    };
+    let text = std::str::from_utf8(&bytes).map_err(|_| Error::ValueNotUtf8 {
+        name: args.key.clone(),
+    })?;
+    Ok(Secret::from(text))
+}
+
+/// `vault unset <env> KEY`.
+pub fn unset(context: &Context, args: &KeyArgs, _out: &mut dyn Write) -> Result<Outcome, Error> {
+    let vault = context.vault()?;
+    vault.require_env(&args.env)?;
+    let identities = context.identities()?;
+    vault.update(&args.env, &identities, |payload| -> Result<_, Error> {
+        if payload.unset(&args.key) {
+            Ok(((), true))
+        } else {
+            Err(Error::SecretNotFound {
+                env: args.env.clone(),
+                name: args.key.clone(),
+            })
+        }
+    })?;
+    render::note(&format!("removed `{}` from `{}`", args.key, args.env));
+    Ok(Outcome::Success)
+}
+
+fn decrypt(context: &Context, env: &str) -> Result<Payload, Error> {
+    let vault = context.vault()?;
+    vault.require_env(env)?;
+    let identities = context.identities()?;
+    Ok(vault.decrypt(env, &identities)?)
+}
+
+/// `vault get <env> KEY`: the value alone on stdout (a newline only on a terminal).
+pub fn get(context: &Context, args: &KeyArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
+    let payload = decrypt(context, &args.env)?;
+    let entry = payload
+        .secrets
+        .get(&args.key)
+        .ok_or_else(|| Error::SecretNotFound {
+            env: args.env.clone(),
+            name: args.key.clone(),
+        })?;
+    out.write_all(entry.value.expose().as_bytes())
+        .map_err(stdout_error)?;
+    if std::io::stdout().is_terminal() {
+        out.write_all(b"\n").map_err(stdout_error)?;
+    }
+    Ok(Outcome::Success)
+}
+
+/// `vault ls <env>`: names and rotation metadata, never values.
+pub fn ls(context: &Context, args: &LsArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
+    let payload = decrypt(context, &args.env)?;
+    if args.json {
+        let list: Vec<serde_json::Value> = payload
+            .secrets
+            .iter()
+            .map(|(name, entry)| {
+                serde_json::json!({
+                    "name": name,
+                    "rotated_at": entry.rotated_at.to_string(),
+                    "must_rotate": entry.must_rotate.as_ref().map(|m| serde_json::json!({"reason": m.reason, "since": m.since.to_string()})),
+                    "rotation_in_progress": entry.previous.is_some(),
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({ "environment": args.env, "secrets": list });
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("JSON values always serialize")
+        )
+        .map_err(stdout_error)?;
+        return Ok(Outcome::Success);
+    }
+    if payload.secrets.is_empty() {
+        render::note(&format!(
+            "`{}` has no secrets yet; add one with `vault set {} NAME`",
+            args.env, args.env
+        ));
+        return Ok(Outcome::Success);
+    }
+    let width = payload
+        .secrets
+        .keys()
+        .map(String::len)
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    writeln!(out, "{:width$}  ROTATED     NOTE", "NAME").map_err(stdout_error)?;
+    for (name, entry) in &payload.secrets {
+        let date = entry.rotated_at.strftime("%Y-%m-%d").to_string();
+        let note = match (&entry.must_rotate, &entry.previous) {
+            (Some(mark), _) => format!("must rotate: {}", mark.reason),
+            (None, Some(_)) => "rotation in progress".to_owned(),
+            (None, None) => String::new(),
+        };
+        writeln!(out, "{name:width$}  {date}  {note}").map_err(stdout_error)?;
+    }
+    Ok(Outcome::Success)
+}
+
+/// `vault export <env> --format …`.
+pub fn export(context: &Context, args: &ExportArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
+    let payload = decrypt(context, &args.env)?;
+    let pairs: Vec<(&str, &str)> = payload
+        .secrets
+        .iter()
+        .map(|(n, e)| (n.as_str(), e.value.expose()))
+        .collect();
+    let text = zeroize::Zeroizing::new(match args.format {
+        ExportFormat::Dotenv => dotenv::render_dotenv(&pairs),
+        ExportFormat::Shell => dotenv::render_shell(&pairs),
+        ExportFormat::Json => {
+            let map: serde_json::Map<String, serde_json::Value> = pairs
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), serde_json::Value::from(*v)))
+                .collect();
+            let mut json =
+                serde_json::to_string_pretty(&map).expect("JSON values always serialize");
+            json.push('\n');
+            json
+        }
+    });
+    out.write_all(text.as_bytes()).map_err(stdout_error)?;
+    Ok(Outcome::Success)
+}
+
+/// `vault import <env> FILE`.
+pub fn import(
+    context: &Context,
+    args: &ImportArgs,
+    _out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let vault = context.vault()?;
+    vault.require_env(&args.env)?;
+    let text = read_text(&args.file)?;
+    let entries = dotenv::parse(&text).map_err(|source| Error::Dotenv {
+        path: args.file.clone(),
+        source,
+    })?;
+    for entry in &entries {
+        payload::check_value(&entry.name, &entry.value)?;
+    }
+    let identities = context.identities()?;
+    let now = jiff::Timestamp::now();
+    let (added, changed) = vault.update(&args.env, &identities, |payload| -> Result<_, Error> {
+        let (mut added, mut changed) = (0usize, 0usize);
+        for entry in &entries {
+            let existed = payload.secrets.contains_key(&entry.name);
+            if payload.set(&entry.name, Secret::from(entry.value.as_str()), now)? {
+                if existed { changed += 1 } else { added += 1 }
+            }
+        }
+        Ok(((added, changed), added + changed > 0))
+    })?;
+    render::note(&format!(
+        "imported {} secrets into `{}`: {added} added, {changed} changed, {} unchanged",
+        entries.len(),
+        args.env,
+        entries.len() - added - changed
+    ));
+    Ok(Outcome::Success)
+}
+
+fn read_text(path: &Path) -> Result<zeroize::Zeroizing<String>, Error> {
+    let mut bytes = zeroize::Zeroizing::new(Vec::new());
+    let result = if path == Path::new("-") {
+        std::io::stdin().read_to_end(&mut bytes).map(drop)
+    } else {
+        std::fs::File::open(path)
+            .and_then(|mut f| f.read_to_end(&mut bytes))
+            .map(drop)
+    };
+    result.map_err(|source| Error::Io {
+        action: "read",
+        path: path.to_owned(),
+        source,
+    })?;
+    std::str::from_utf8(&bytes)
+        .map(|s| zeroize::Zeroizing::new(s.to_owned()))
+        .map_err(|_| Error::Io {
+            action: "read",
+            path: path.to_owned(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the file is not UTF-8 text",
+            ),
+        })
+}

@@ -1,0 +1,122 @@
+//! The command-line layer: parses arguments, dispatches to one handler per command,
+//! renders errors and chooses the exit code. It is the only layer that prints or prompts.
+
+pub mod args;
+mod cmd;
+pub mod prompt;
+pub mod render;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+
+use crate::error::Error;
+use crate::identity::{Identities, Lookup, PassphrasePrompt};
+use crate::store::Vault;
+use args::{Cli, Command};
+
+/// What a successful command reports to the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Success,
+    /// The command ran and found problems: exit 1.
+    Problems,
+}
+
+/// Shared state for handlers: where we run and how to find identities.
+#[derive(Debug)]
+pub struct Context {
+    cwd: PathBuf,
+    identity_flag: Option<PathBuf>,
+}
+
+impl Context {
+    /// The vault containing the working directory.
+    ///
+    /// # Errors
+    /// Not inside a vault, or an invalid roster.
+    pub fn vault(&self) -> Result<Vault, Error> {
+        Ok(Vault::discover(&self.cwd)?)
+    }
+
+    /// The identity lookup inputs.
+    #[must_use]
+    pub fn lookup(&self) -> Lookup {
+        Lookup::from_process_env(self.identity_flag.clone())
+    }
+
+    /// Loads identities, prompting on the terminal for passphrases.
+    ///
+    /// # Errors
+    /// No identity, or one that cannot be unlocked.
+    pub fn identities(&self) -> Result<Identities, Error> {
+        let prompt: Arc<dyn PassphrasePrompt> = Arc::new(prompt::TerminalPrompt);
+        Ok(Identities::load(&self.lookup(), &prompt)?)
+    }
+
+    /// The working directory.
+    #[must_use]
+    pub fn cwd(&self) -> &std::path::Path {
+        &self.cwd
+    }
+}
+
+/// Runs the CLI with the process's arguments and returns its exit status.
+#[must_use]
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let in_exec = matches!(cli.command, Command::Exec(_));
+    let cwd = match cli.directory.clone() {
+        Some(dir) => dir,
+        None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    };
+    let context = Context {
+        cwd,
+        identity_flag: cli.identity.clone(),
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = dispatch(&context, cli.command, &mut out);
+    let flushed = out.flush();
+    match result {
+        Ok(Outcome::Success) if flushed.is_ok() => ExitCode::SUCCESS,
+        Ok(Outcome::Problems) => ExitCode::from(1),
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Err(Error::Io { ref source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprint!("{}", render::error(&err));
+            ExitCode::from(render::exit_code(&err, in_exec))
+        }
+    }
+}
+
+fn dispatch(context: &Context, command: Command, out: &mut dyn Write) -> Result<Outcome, Error> {
+    match command {
+        Command::Init(args) => cmd::init::run(context, &args, out),
+        Command::Identity(args) => cmd::identity::run(context, &args, out),
+        Command::Edit(args) => cmd::edit::run(context, &args.env, out),
+        Command::Set(args) => cmd::secrets::set(context, args, out),
+        Command::Unset(args) => cmd::secrets::unset(context, &args, out),
+        Command::Get(args) => cmd::secrets::get(context, &args, out),
+        Command::Ls(args) => cmd::secrets::ls(context, &args, out),
+        Command::Exec(args) => cmd::exec::run(context, &args),
+        Command::Export(args) => cmd::secrets::export(context, &args, out),
+        Command::Import(args) => cmd::secrets::import(context, &args, out),
+        Command::Demo(args) => cmd::demo::run(&args, out),
+    }
+}
+
+/// Maps a write to stdout into an [`Error`], so a closed pipe ends quietly.
+pub(crate) fn stdout_error(source: std::io::Error) -> Error {
+    Error::Io {
+        action: "write to",
+        path: PathBuf::from("stdout"),
+        source,
+    }
+}

@@ -1,0 +1,112 @@
+//! Every user-facing string about failures: the error line, its causes, and a hint with
+//! a command to run. Also the exit-code policy, in one function.
+
+use std::error::Error as _;
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+
+use crate::error::Error;
+use crate::exec::ExecError;
+use crate::identity::IdentityError;
+use crate::store::StoreError;
+
+/// Whether stderr gets colour: only on a terminal, never with `NO_COLOR`.
+#[must_use]
+pub fn color_stderr() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
+fn label(text: &str, code: &str, color: bool) -> String {
+    if color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Prints a warning to stderr.
+pub fn warn(message: &str) {
+    eprintln!("{} {message}", label("warning:", "1;33", color_stderr()));
+}
+
+/// Prints a notice to stderr.
+pub fn note(message: &str) {
+    eprintln!("{} {message}", label("note:", "1;36", color_stderr()));
+}
+
+/// Renders an error: `error: …`, one `caused by:` line per cause, then `hint: …`.
+#[must_use]
+pub fn error(err: &Error) -> String {
+    let color = color_stderr();
+    let mut out = format!("{} {err}\n", label("error:", "1;31", color));
+    let mut cause = err.source();
+    // `transparent` variants repeat their inner error as the first source; skip duplicates.
+    let mut last = err.to_string();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if text != last {
+            let _ = writeln!(out, "  caused by: {text}");
+        }
+        last = text;
+        cause = c.source();
+    }
+    if let Some(hint) = hint(err) {
+        let _ = writeln!(out, "{} {hint}", label("hint:", "1;32", color));
+    }
+    out
+}
+
+fn hint(err: &Error) -> Option<String> {
+    Some(match err {
+        Error::Store(store) => match store {
+            StoreError::NotAVault { .. } => "run `vault init` at the root of your repository, or `cd` into one that has a `.vault.toml`".to_owned(),
+            StoreError::AlreadyInitialized { .. } => "this directory already has a vault; use `vault edit <env>` or `vault set <env> KEY`".to_owned(),
+            StoreError::Config { .. } => "fix `.vault.toml` (see docs/file-format.md), then run the command again".to_owned(),
+            StoreError::InvalidEnvName { .. } | StoreError::UnknownEnvironment { .. } => "environments are listed under `[envs.<name>]` in `.vault.toml`".to_owned(),
+            StoreError::MissingFile { env, .. } => format!("restore it from git (`git checkout -- secrets/{env}.age`), or ask a member of `{env}` to run `vault rekey {env}`"),
+            StoreError::NoAccess { env, .. } => format!("ask a member who reads `{env}` to run `vault member add <your-name> --env {env}` (share your key with `vault identity show`), or point $VAULT_IDENTITY_FILE at the right key"),
+            StoreError::PassphraseUnavailable { .. } => "run it in a terminal, or set $VAULT_IDENTITY to an unprotected key (the usual way for CI)".to_owned(),
+            StoreError::Crypto { env, .. } => format!("restore the file from git (`git checkout -- secrets/{env}.age`) or from a backup; vault changed nothing"),
+            StoreError::Payload { .. } => "the file may come from a newer vault (upgrade vault) or was altered; restore it from git".to_owned(),
+            StoreError::WrongEnvironment { env, .. } => format!("someone copied another environment's file; restore secrets/{env}.age from git (`git log -- secrets/{env}.age`)"),
+            StoreError::RecipientsTampered { .. } => "check `git log -p secrets/` for who changed these files; restore both from a trusted commit".to_owned(),
+            StoreError::NoRecipients { env } => format!("add a member to `[envs.{env}]` in `.vault.toml`"),
+            StoreError::Lock(_) => "wait for the other vault command to finish, then retry".to_owned(),
+            StoreError::Io { .. } => "check that the path exists and is writable".to_owned(),
+        },
+        Error::Identity(identity) => match identity {
+            IdentityError::NotFound { .. } => "create one with `vault identity new`, or set $VAULT_IDENTITY (CI) or $VAULT_IDENTITY_FILE".to_owned(),
+            IdentityError::PassphraseUnavailable { .. } => "run it in a terminal, or set $VAULT_IDENTITY to an unprotected key (the usual way for CI)".to_owned(),
+            IdentityError::WrongPassphrase { .. } => "try again; if it is lost, create a new identity and ask a member to re-add your new key".to_owned(),
+            IdentityError::AlreadyExists { .. } => "use `vault identity show` to see its public key, or `--output FILE` for another identity".to_owned(),
+            IdentityError::Invalid { .. } | IdentityError::Unreadable { .. } => "point --identity or $VAULT_IDENTITY_FILE at an age identity (`AGE-SECRET-KEY-1…`) or an OpenSSH ed25519/RSA key".to_owned(),
+            IdentityError::Write { .. } => "check that the directory is writable".to_owned(),
+        },
+        Error::Exec(ExecError::NoCommand) => "give the command after `--`, e.g. `vault exec prod -- ./server`".to_owned(),
+        Error::Exec(ExecError::NotFound { .. }) => "check the spelling and $PATH".to_owned(),
+        Error::Exec(ExecError::NotExecutable { .. }) => "check the file's execute permission (`chmod +x`)".to_owned(),
+        Error::SecretNotFound { env, .. } => format!("list the secrets with `vault ls {env}`"),
+        Error::TemplateViolations { env, .. } => format!("set the missing or invalid secrets with `vault edit {env}`; the rules are in .secrets.example.toml"),
+        Error::OnlyUnknown { env, .. } => format!("list the secrets with `vault ls {env}`"),
+        Error::EditConflict { env, .. } => format!("run `vault edit {env}` again to apply your change on top of the new version"),
+        Error::EditAbandoned { env, .. } => format!("run `vault edit {env}` again"),
+        Error::Template { .. } => "fix .secrets.example.toml; each secret is a [NAME] table (see docs/file-format.md)".to_owned(),
+        Error::Dotenv { .. } => "fix the line shown; quote values with single quotes to keep `$` and `#` literal".to_owned(),
+        Error::NoValue { name } => format!("pipe it in (`printf %s \"$VALUE\" | vault set <env> {name}`), use --from-file, or run in a terminal to be prompted"),
+        Error::ValueNotUtf8 { .. } => "store binary data base64-encoded (`base64 -w0 file | vault set <env> KEY`)".to_owned(),
+        Error::Payload(_) => "secret names are environment-variable names; values cannot contain NUL bytes".to_owned(),
+        _ => return None,
+    })
+}
+
+/// The exit status for an error: 125-127 for `exec`, 2 otherwise.
+#[must_use]
+pub fn exit_code(err: &Error, in_exec: bool) -> u8 {
+    match err {
+        Error::Exec(ExecError::NotFound { .. }) => 127,
+        Error::Exec(ExecError::NotExecutable { .. }) => 126,
+        Error::Interrupted { signal } => u8::try_from(128 + signal).unwrap_or(2),
+        _ if in_exec => 125,
+        _ => 2,
+    }
+}

@@ -1,0 +1,338 @@
+//! `.vault.toml`: the roster of members, their public keys, and who reads each environment.
+//!
+//! Parsing is strict (unknown fields, unknown members and invalid keys are errors) so a
+//! typo never silently changes who can read what. Edits go through `toml_edit` so the
+//! comments reviewers wrote survive. This module does no filesystem access.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+
+use crate::crypto::{InvalidRecipient, Recipient};
+use crate::names;
+
+/// The file name of the roster at the vault's root.
+pub const CONFIG_FILE: &str = ".vault.toml";
+
+/// Errors in `.vault.toml`.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Not valid TOML, or a field of the wrong type or an unknown field.
+    #[error("`.vault.toml` is not valid: {message}")]
+    Parse {
+        /// toml's description, with line and column.
+        message: String,
+    },
+    /// An environment lists a member who is not under `[members]`.
+    #[error("environment `{env}` lists member `{member}`, who has no `[members.{member}]` entry")]
+    UnknownMember {
+        /// The environment.
+        env: String,
+        /// The missing member.
+        member: String,
+    },
+    /// An environment lists a member twice.
+    #[error("environment `{env}` lists member `{member}` more than once")]
+    DuplicateMember {
+        /// The environment.
+        env: String,
+        /// The repeated member.
+        member: String,
+    },
+    /// A member's key is not a valid recipient.
+    #[error("member `{member}` has an invalid key")]
+    InvalidKey {
+        /// The member.
+        member: String,
+        /// Why the key is invalid.
+        #[source]
+        source: InvalidRecipient,
+    },
+    /// A member has no keys at all.
+    #[error("member `{member}` has no keys")]
+    NoKeys {
+        /// The member.
+        member: String,
+    },
+    /// Two members share one key, so access could not be attributed or revoked.
+    #[error("members `{first}` and `{second}` share the key `{key}`")]
+    SharedKey {
+        /// One member.
+        first: String,
+        /// The other member.
+        second: String,
+        /// The shared public key.
+        key: String,
+    },
+    /// An environment name breaks `[a-z0-9][a-z0-9_-]*`.
+    #[error(
+        "`{name}` is not a valid environment name (use lowercase letters, digits, `-` and `_`)"
+    )]
+    InvalidEnvName {
+        /// The rejected name.
+        name: String,
+    },
+    /// A member name breaks `[A-Za-z0-9][A-Za-z0-9._-]*`.
+    #[error("`{name}` is not a valid member name (use letters, digits, `.`, `-` and `_`)")]
+    InvalidMemberName {
+        /// The rejected name.
+        name: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    members: BTreeMap<String, Member>,
+    #[serde(default)]
+    envs: BTreeMap<String, Environment>,
+}
+
+/// One member: a person or a machine, with one or more public keys.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Member {
+    /// Public keys as written in the file (`age1…`, `ssh-ed25519 … comment`).
+    pub keys: Vec<String>,
+}
+
+/// One environment and the members who may read it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    /// Member names, in file order.
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+/// The parsed and validated roster, with its source text kept for comment-preserving edits.
+#[derive(Debug, Clone)]
+pub struct Config {
+    members: BTreeMap<String, Member>,
+    envs: BTreeMap<String, Environment>,
+    text: String,
+}
+
+impl Config {
+    /// Parses and validates `.vault.toml`.
+    ///
+    /// # Errors
+    /// The first [`ConfigError`] found.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        let config = Self {
+            members: raw.members,
+            envs: raw.envs,
+            text: text.to_owned(),
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let mut owners: BTreeMap<String, &str> = BTreeMap::new();
+        for (name, member) in &self.members {
+            if !names::is_member_name(name) {
+                return Err(ConfigError::InvalidMemberName { name: name.clone() });
+            }
+            if member.keys.is_empty() {
+                return Err(ConfigError::NoKeys {
+                    member: name.clone(),
+                });
+            }
+            for key in &member.keys {
+                let recipient: Recipient =
+                    key.parse().map_err(|source| ConfigError::InvalidKey {
+                        member: name.clone(),
+                        source,
+                    })?;
+                if let Some(first) = owners.insert(recipient.canonical().to_owned(), name)
+                    && first != name
+                {
+                    return Err(ConfigError::SharedKey {
+                        first: first.to_owned(),
+                        second: name.clone(),
+                        key: recipient.canonical().to_owned(),
+                    });
+                }
+            }
+        }
+        for (env, environment) in &self.envs {
+            if !names::is_env_name(env) {
+                return Err(ConfigError::InvalidEnvName { name: env.clone() });
+            }
+            let mut seen = BTreeSet::new();
+            for member in &environment.members {
+                if !self.members.contains_key(member) {
+                    return Err(ConfigError::UnknownMember {
+                        env: env.clone(),
+                        member: member.clone(),
+                    });
+                }
+                if !seen.insert(member) {
+                    return Err(ConfigError::DuplicateMember {
+                        env: env.clone(),
+                        member: member.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The source text this config was parsed from.
+    #[must_use]
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Environment names, sorted.
+    pub fn env_names(&self) -> impl Iterator<Item = &str> {
+        self.envs.keys().map(String::as_str)
+    }
+
+    /// An environment by name.
+    #[must_use]
+    pub fn env(&self, name: &str) -> Option<&Environment> {
+        self.envs.get(name)
+    }
+
+    /// Members by name, sorted.
+    #[must_use]
+    pub fn members(&self) -> &BTreeMap<String, Member> {
+        &self.members
+    }
+
+    /// A member by name.
+    #[must_use]
+    pub fn member(&self, name: &str) -> Option<&Member> {
+        self.members.get(name)
+    }
+
+    /// The recipients `secrets/<env>.age` must be encrypted to: every key of every member
+    /// of the environment, deduplicated, in a stable order. `None` for an unknown environment.
+    #[must_use]
+    pub fn recipients_for(&self, env: &str) -> Option<Vec<Recipient>> {
+        let environment = self.envs.get(env)?;
+        let mut seen = BTreeSet::new();
+        let mut recipients = Vec::new();
+        for member in &environment.members {
+            for key in self
+                .members
+                .get(member)
+                .map(|m| m.keys.as_slice())
+                .unwrap_or_default()
+            {
+                // Validation already parsed every key, so failures cannot happen here.
+                if let Ok(recipient) = key.parse::<Recipient>()
+                    && seen.insert(recipient.canonical().to_owned())
+                {
+                    recipients.push(recipient);
+                }
+            }
+        }
+        recipients.sort_by(|a, b| a.canonical().cmp(b.canonical()));
+        Some(recipients)
+    }
+
+    /// The member who owns a canonical recipient, if any.
+    #[must_use]
+    pub fn owner_of(&self, canonical: &str) -> Option<&str> {
+        self.members.iter().find_map(|(name, member)| {
+            member
+                .keys
+                .iter()
+                .any(|k| {
+                    k.parse::<Recipient>()
+                        .is_ok_and(|r| r.canonical() == canonical)
+                })
+                .then_some(name.as_str())
+        })
+    }
+
+    /// Renders a new roster with one member who reads every environment.
+    #[must_use]
+    pub fn render_new(member: &str, key: &str, envs: &[String]) -> String {
+        let mut doc = toml_edit::DocumentMut::new();
+        doc.decor_mut().set_prefix(
+            "# The vault roster: who holds which public keys, and who reads each environment.\n\
+             # Reviewed in pull requests like code. After changing it, a reader runs `vault rekey`.\n\n",
+        );
+        let mut members = toml_edit::Table::new();
+        members.set_implicit(true);
+        let mut entry = toml_edit::Table::new();
+        entry.insert("keys", toml_edit::value(toml_edit::Array::from_iter([key])));
+        members.insert(member, toml_edit::Item::Table(entry));
+        doc.insert("members", toml_edit::Item::Table(members));
+        let mut env_tables = toml_edit::Table::new();
+        env_tables.set_implicit(true);
+        for env in envs {
+            let mut table = toml_edit::Table::new();
+            table.insert(
+                "members",
+                toml_edit::value(toml_edit::Array::from_iter([member])),
+            );
+            env_tables.insert(env, toml_edit::Item::Table(table));
+        }
+        doc.insert("envs", toml_edit::Item::Table(env_tables));
+        doc.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY_A: &str = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+    const KEY_B: &str = "age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg";
+
+    fn doc(body: &str) -> String {
+        format!(
+            "[members.alice]\nkeys = [\"{KEY_A}\"]\n[members.bob]\nkeys = [\"{KEY_B}\"]\n{body}"
+        )
+    }
+
+    #[test]
+    fn parses_and_lists_recipients() {
+        let config = Config::parse(&doc("[envs.dev]\nmembers = [\"alice\", \"bob\"]\n")).unwrap();
+        let recipients = config.recipients_for("dev").unwrap();
+        assert_eq!(recipients.len(), 2);
+        assert_eq!(config.owner_of(KEY_B), Some("bob"));
+        assert!(config.recipients_for("prod").is_none());
+    }
+
+    #[test]
+    fn rejects_bad_rosters() {
+        let unknown = Config::parse(&doc("[envs.dev]\nmembers = [\"carol\"]\n")).unwrap_err();
+        assert!(
+            matches!(unknown, ConfigError::UnknownMember { .. }),
+            "{unknown}"
+        );
+        let field = Config::parse(&doc("[envs.dev]\nmember = [\"alice\"]\n")).unwrap_err();
+        assert!(field.to_string().contains("member"), "{field}");
+        let dup =
+            Config::parse(&doc("[envs.dev]\nmembers = [\"alice\", \"alice\"]\n")).unwrap_err();
+        assert!(matches!(dup, ConfigError::DuplicateMember { .. }));
+        let bad_env = Config::parse(&doc("[envs.Prod]\nmembers = []\n")).unwrap_err();
+        assert!(matches!(bad_env, ConfigError::InvalidEnvName { .. }));
+        let shared = Config::parse(&format!(
+            "[members.a]\nkeys = [\"{KEY_A}\"]\n[members.b]\nkeys = [\"{KEY_A}\"]\n"
+        ))
+        .unwrap_err();
+        assert!(matches!(shared, ConfigError::SharedKey { .. }));
+        let bad_key = Config::parse("[members.a]\nkeys = [\"age1xyz\"]\n").unwrap_err();
+        assert!(matches!(bad_key, ConfigError::InvalidKey { .. }));
+        assert!(Config::parse("[members\n").is_err());
+    }
+
+    #[test]
+    fn render_new_round_trips() {
+        let text = Config::render_new("alice", KEY_A, &["dev".into(), "prod".into()]);
+        let config = Config::parse(&text).unwrap();
+        assert_eq!(config.env_names().collect::<Vec<_>>(), ["dev", "prod"]);
+        assert_eq!(config.env("prod").unwrap().members, ["alice"]);
+    }
+}

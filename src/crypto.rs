@@ -1,0 +1,347 @@
+//! age encryption and decryption over bytes, and parsing of recipient strings.
+//!
+//! This module never touches the filesystem, the environment or the terminal: it
+//! takes bytes plus recipients or identities and gives bytes back. Every encrypted
+//! file vault writes is ASCII-armored age, readable by stock `age -d` / `rage -d`.
+
+use std::fmt;
+use std::io::{Read, Write};
+use std::str::FromStr;
+
+use age::armor::{ArmoredReader, ArmoredWriter, Format};
+use zeroize::Zeroizing;
+
+/// The first line of every armored age file.
+pub const ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
+
+/// Errors from encrypting or decrypting.
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    /// The input is not ASCII-armored age.
+    #[error("not an ASCII-armored age file")]
+    NotArmored,
+    /// The armor or header is damaged or cut short.
+    #[error("the age file is damaged or truncated ({reason})")]
+    Malformed {
+        /// What the parser reported (never contains plaintext).
+        reason: String,
+    },
+    /// The header parsed, but the payload failed authentication.
+    #[error("the age file failed authentication: it was altered or truncated")]
+    Corrupted,
+    /// None of the identities can open the file.
+    #[error("none of the available identities can decrypt this file")]
+    NoMatchingKey,
+    /// An SSH identity's passphrase was wrong.
+    #[error("an identity could not be unlocked: wrong passphrase")]
+    WrongPassphrase,
+    /// The file uses an age format version this build does not know.
+    #[error("the file uses an unknown age format version")]
+    UnknownFormat,
+    /// The file is passphrase-encrypted (scrypt) rather than encrypted to recipients.
+    #[error("the file is encrypted with a passphrase, not to recipients")]
+    PassphraseFile,
+    /// Encryption needs at least one recipient.
+    #[error("no recipients to encrypt to")]
+    NoRecipients,
+    /// age refused to encrypt (for example incompatible recipient types).
+    #[error("encryption failed")]
+    Encrypt(#[source] age::EncryptError),
+}
+
+/// A public key a file can be encrypted to: age X25519 (`age1…`) or SSH
+/// (`ssh-ed25519 …`, `ssh-rsa …`).
+pub struct Recipient {
+    canonical: String,
+    inner: Box<dyn age::Recipient + Send + Sync>,
+}
+
+/// Why a recipient string was rejected. The string itself is public, so it may be shown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` is not a valid recipient: {reason}")]
+pub struct InvalidRecipient {
+    /// The rejected text, truncated for display.
+    pub text: String,
+    /// Why it was rejected.
+    pub reason: &'static str,
+}
+
+impl Recipient {
+    /// The normalised form: `age1…`, or `ssh-<type> <base64>` without the comment.
+    /// Two recipient strings denote the same key exactly when their canonical forms match.
+    #[must_use]
+    pub fn canonical(&self) -> &str {
+        &self.canonical
+    }
+
+    fn as_age(&self) -> &dyn age::Recipient {
+        self.inner.as_ref()
+    }
+}
+
+impl fmt::Debug for Recipient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Recipient").field(&self.canonical).finish()
+    }
+}
+
+impl fmt::Display for Recipient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.canonical)
+    }
+}
+
+impl FromStr for Recipient {
+    type Err = InvalidRecipient;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let trimmed = text.trim();
+        let invalid = |reason| InvalidRecipient {
+            text: shorten(trimmed),
+            reason,
+        };
+        if trimmed.starts_with("age1") {
+            let key = age::x25519::Recipient::from_str(trimmed)
+                .map_err(|_| invalid("not a valid age X25519 public key (`age1…`)"))?;
+            return Ok(Self {
+                canonical: key.to_string(),
+                inner: Box::new(key),
+            });
+        }
+        if trimmed.starts_with("ssh-") {
+            return match age::ssh::Recipient::from_str(trimmed) {
+                Ok(key) => Ok(Self {
+                    canonical: key.to_string(),
+                    inner: Box::new(key),
+                }),
+                Err(age::ssh::ParseRecipientKeyError::RsaModulusTooLarge) => {
+                    Err(invalid("the ssh-rsa key is larger than 4096 bits"))
+                }
+                Err(age::ssh::ParseRecipientKeyError::RsaModulusTooSmall) => {
+                    Err(invalid("the ssh-rsa key is weaker than 2048 bits"))
+                }
+                Err(age::ssh::ParseRecipientKeyError::Unsupported(_)) => Err(invalid(
+                    "this SSH key type is not supported (use ssh-ed25519 or ssh-rsa)",
+                )),
+                Err(_) => Err(invalid("not a valid SSH public key")),
+            };
+        }
+        if trimmed.starts_with("AGE-SECRET-KEY-") {
+            return Err(InvalidRecipient {
+                text: "AGE-SECRET-KEY-…".to_owned(),
+                reason: "this is a private key; use its public key (`vault identity show`)",
+            });
+        }
+        Err(invalid(
+            "expected an age public key (`age1…`) or an SSH public key (`ssh-ed25519 …`, `ssh-rsa …`)",
+        ))
+    }
+}
+
+fn shorten(text: &str) -> String {
+    const MAX: usize = 40;
+    if text.chars().count() <= MAX {
+        text.to_owned()
+    } else {
+        let head: String = text.chars().take(MAX).collect();
+        format!("{head}…")
+    }
+}
+
+/// Whether `bytes` looks like ASCII-armored age (leading whitespace allowed).
+#[must_use]
+pub fn is_armored(bytes: &[u8]) -> bool {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    bytes[start..].starts_with(ARMOR_BEGIN.as_bytes())
+}
+
+/// Encrypts `plaintext` to every recipient and returns ASCII-armored age.
+///
+/// age draws a fresh file key for every call, so re-encrypting never reuses a key.
+///
+/// # Errors
+/// [`CryptoError::NoRecipients`] for an empty list, [`CryptoError::Encrypt`] if age refuses.
+pub fn encrypt(plaintext: &[u8], recipients: &[Recipient]) -> Result<Vec<u8>, CryptoError> {
+    if recipients.is_empty() {
+        return Err(CryptoError::NoRecipients);
+    }
+    let encryptor = age::Encryptor::with_recipients(recipients.iter().map(Recipient::as_age))
+        .map_err(CryptoError::Encrypt)?;
+    let io = |e: std::io::Error| CryptoError::Encrypt(age::EncryptError::Io(e));
+    let armor = ArmoredWriter::wrap_output(
+        Vec::with_capacity(plaintext.len() * 2 + 512),
+        Format::AsciiArmor,
+    )
+    .map_err(io)?;
+    let mut writer = encryptor.wrap_output(armor).map_err(io)?;
+    writer.write_all(plaintext).map_err(io)?;
+    writer.finish().and_then(ArmoredWriter::finish).map_err(io)
+}
+
+/// Decrypts ASCII-armored age with the first identity that can open it.
+///
+/// The plaintext comes back in a zeroizing buffer.
+///
+/// # Errors
+/// A [`CryptoError`] naming why: not armored, damaged, altered, or no matching key.
+pub fn decrypt(
+    ciphertext: &[u8],
+    identities: &[Box<dyn age::Identity + Send + Sync>],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    if !is_armored(ciphertext) {
+        return Err(CryptoError::NotArmored);
+    }
+    let decryptor =
+        age::Decryptor::new_buffered(ArmoredReader::new(ciphertext)).map_err(map_decrypt)?;
+    if decryptor.is_scrypt() {
+        return Err(CryptoError::PassphraseFile);
+    }
+    let mut reader = decryptor
+        .decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
+        .map_err(map_decrypt)?;
+    let mut plaintext = Zeroizing::new(Vec::with_capacity(ciphertext.len()));
+    reader.read_to_end(&mut plaintext).map_err(|e| map_io(&e))?;
+    Ok(plaintext)
+}
+
+/// Decrypts an age file protected by a passphrase (scrypt), such as an identity file
+/// written by `vault identity new --passphrase`.
+///
+/// # Errors
+/// [`CryptoError::WrongPassphrase`] when the passphrase does not open it.
+pub fn decrypt_with_passphrase(
+    ciphertext: &[u8],
+    passphrase: age::secrecy::SecretString,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let decryptor =
+        age::Decryptor::new_buffered(ArmoredReader::new(ciphertext)).map_err(map_decrypt)?;
+    let identity = age::scrypt::Identity::new(passphrase);
+    let mut reader = decryptor
+        .decrypt(std::iter::once(&identity as &dyn age::Identity))
+        .map_err(|e| match e {
+            age::DecryptError::NoMatchingKeys | age::DecryptError::DecryptionFailed => {
+                CryptoError::WrongPassphrase
+            }
+            other => map_decrypt(other),
+        })?;
+    let mut plaintext = Zeroizing::new(Vec::new());
+    reader.read_to_end(&mut plaintext).map_err(|e| map_io(&e))?;
+    Ok(plaintext)
+}
+
+/// Encrypts with a passphrase (scrypt) into ASCII armor.
+///
+/// # Errors
+/// [`CryptoError::Encrypt`] on an I/O failure inside age.
+pub fn encrypt_with_passphrase(
+    plaintext: &[u8],
+    passphrase: age::secrecy::SecretString,
+) -> Result<Vec<u8>, CryptoError> {
+    let encryptor = age::Encryptor::with_user_passphrase(passphrase);
+    let io = |e: std::io::Error| CryptoError::Encrypt(age::EncryptError::Io(e));
+    let armor = ArmoredWriter::wrap_output(Vec::new(), Format::AsciiArmor).map_err(io)?;
+    let mut writer = encryptor.wrap_output(armor).map_err(io)?;
+    writer.write_all(plaintext).map_err(io)?;
+    writer.finish().and_then(ArmoredWriter::finish).map_err(io)
+}
+
+fn map_decrypt(error: age::DecryptError) -> CryptoError {
+    match error {
+        age::DecryptError::NoMatchingKeys => CryptoError::NoMatchingKey,
+        age::DecryptError::KeyDecryptionFailed => CryptoError::WrongPassphrase,
+        age::DecryptError::InvalidMac | age::DecryptError::DecryptionFailed => {
+            CryptoError::Corrupted
+        }
+        age::DecryptError::UnknownFormat => CryptoError::UnknownFormat,
+        age::DecryptError::InvalidHeader => CryptoError::Malformed {
+            reason: "invalid header".to_owned(),
+        },
+        age::DecryptError::Io(e) => map_io(&e),
+        other => CryptoError::Malformed {
+            reason: other.to_string(),
+        },
+    }
+}
+
+fn map_io(error: &std::io::Error) -> CryptoError {
+    // The stream reader reports a failed chunk MAC as InvalidData; armor errors are
+    // also InvalidData but carry an ArmoredReadError.
+    match error.get_ref() {
+        Some(inner) if inner.is::<age::armor::ArmoredReadError>() => CryptoError::Malformed {
+            reason: inner.to_string(),
+        },
+        _ if error.kind() == std::io::ErrorKind::UnexpectedEof => CryptoError::Malformed {
+            reason: "unexpected end of file".to_owned(),
+        },
+        _ if error.kind() == std::io::ErrorKind::InvalidData => CryptoError::Corrupted,
+        _ => CryptoError::Malformed {
+            reason: error.kind().to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn keypair() -> (Box<dyn age::Identity + Send + Sync>, Recipient) {
+        let identity = age::x25519::Identity::generate();
+        let recipient: Recipient = identity.to_public().to_string().parse().unwrap();
+        (Box::new(identity), recipient)
+    }
+
+    #[test]
+    fn round_trip_and_armor() {
+        let (identity, recipient) = keypair();
+        let ciphertext = encrypt(b"hello", &[recipient]).unwrap();
+        assert!(is_armored(&ciphertext));
+        assert_eq!(&decrypt(&ciphertext, &[identity]).unwrap()[..], b"hello");
+    }
+
+    #[test]
+    fn wrong_key_is_no_matching_key() {
+        let (_, recipient) = keypair();
+        let (other, _) = keypair();
+        let ciphertext = encrypt(b"hello", &[recipient]).unwrap();
+        assert!(matches!(
+            decrypt(&ciphertext, &[other]),
+            Err(CryptoError::NoMatchingKey)
+        ));
+    }
+
+    #[test]
+    fn damage_is_detected() {
+        let (identity, recipient) = keypair();
+        let ciphertext = encrypt(b"hello world", &[recipient]).unwrap();
+        let truncated = &ciphertext[..ciphertext.len() / 2];
+        assert!(decrypt(truncated, std::slice::from_ref(&identity)).is_err());
+        assert!(matches!(
+            decrypt(b"plain text", &[identity]),
+            Err(CryptoError::NotArmored)
+        ));
+    }
+
+    #[test]
+    fn recipient_parsing() {
+        assert!("age1nope".parse::<Recipient>().is_err());
+        let err = "AGE-SECRET-KEY-1XYZ".parse::<Recipient>().unwrap_err();
+        assert!(!err.to_string().contains("1XYZ"));
+        let ssh = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHsKLqeplhpW+uObz5dvMgjz1OxfM/XXUB+VHtZ6isGN alice@laptop";
+        let parsed: Recipient = ssh.parse().unwrap();
+        assert!(!parsed.canonical().contains("alice"));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+        #[test]
+        fn encrypt_then_decrypt(data in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            let (identity, recipient) = keypair();
+            let ciphertext = encrypt(&data, &[recipient]).unwrap();
+            prop_assert_eq!(&decrypt(&ciphertext, &[identity]).unwrap()[..], &data[..]);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The crate-level error: one variant per failing module or user-visible condition.
+//!
+//! The CLI matches on it to choose the hint and the exit code, which is why errors stay
+//! typed all the way up. No variant carries a secret value.
+
+use std::path::PathBuf;
+
+use crate::dotenv::DotenvError;
+use crate::edit::EditError;
+use crate::exec::ExecError;
+use crate::git::GitError;
+use crate::identity::IdentityError;
+use crate::payload::PayloadError;
+use crate::schema::TemplateError;
+use crate::store::StoreError;
+
+/// Everything that can go wrong in a vault command.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The vault on disk.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Finding or unlocking identities.
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    /// A secret name or value that cannot be stored.
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    /// `vault edit`.
+    #[error(transparent)]
+    Edit(#[from] EditError),
+    /// Starting the command in `vault exec`.
+    #[error(transparent)]
+    Exec(#[from] ExecError),
+    /// git.
+    #[error(transparent)]
+    Git(#[from] GitError),
+    /// `.secrets.example.toml` is invalid.
+    #[error("invalid template {}", path.display())]
+    Template {
+        /// The template path.
+        path: PathBuf,
+        /// What is wrong.
+        #[source]
+        source: TemplateError,
+    },
+    /// A dotenv file for `vault import` is invalid.
+    #[error("cannot import {}", path.display())]
+    Dotenv {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        #[source]
+        source: DotenvError,
+    },
+    /// A file given on the command line could not be read or written.
+    #[error("cannot {action} {}", path.display())]
+    Io {
+        /// "read", "write", …
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `vault get` / `unset` of a secret that does not exist.
+    #[error("`{name}` is not set in `{env}`")]
+    SecretNotFound {
+        /// The environment.
+        env: String,
+        /// The secret.
+        name: String,
+    },
+    /// The template's rules fail for an environment (exec refuses to start).
+    #[error("`{env}` does not satisfy .secrets.example.toml:\n  - {}", problems.join("\n  - "))]
+    TemplateViolations {
+        /// The environment.
+        env: String,
+        /// One value-free description per problem.
+        problems: Vec<String>,
+    },
+    /// `--only` named secrets that are not set.
+    #[error("`--only` names secrets not set in `{env}`: {}", names.join(", "))]
+    OnlyUnknown {
+        /// The environment.
+        env: String,
+        /// The missing names.
+        names: Vec<String>,
+    },
+    /// Someone else changed the same secrets while `vault edit` was open.
+    #[error("secrets/{env}.age changed while you were editing, and these secrets were changed on both sides: {}; your edit was not saved", names.join(", "))]
+    EditConflict {
+        /// The environment.
+        env: String,
+        /// Secrets changed on both sides.
+        names: Vec<String>,
+    },
+    /// The edited buffer was still invalid when the user gave up.
+    #[error("the edited secrets of `{env}` are still invalid; nothing was changed")]
+    EditAbandoned {
+        /// The environment.
+        env: String,
+        /// The last validation error.
+        #[source]
+        source: EditError,
+    },
+    /// `vault edit` received SIGTERM/SIGHUP.
+    #[error(
+        "interrupted by signal {signal}; the temporary file was removed and nothing was changed"
+    )]
+    Interrupted {
+        /// The signal number.
+        signal: i32,
+    },
+    /// A value was expected on stdin or the terminal, but none came.
+    #[error("no value given for `{name}`")]
+    NoValue {
+        /// The secret.
+        name: String,
+    },
+    /// The value read from stdin or a file is not UTF-8.
+    #[error("the value for `{name}` is not UTF-8 text")]
+    ValueNotUtf8 {
+        /// The secret.
+        name: String,
+    },
+    /// `vault identity new --passphrase` with mismatched or empty passphrases, or no terminal.
+    #[error("{reason}")]
+    Passphrase {
+        /// What went wrong.
+        reason: &'static str,
+    },
+    /// The demo failed at a step.
+    #[error("the demo failed at: {step}")]
+    Demo {
+        /// The step.
+        step: String,
+    },
+}

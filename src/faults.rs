@@ -1,0 +1,29 @@
+//! Crash injection for tests: `VAULT_TEST_CRASH_AT=<point>:<n>` kills the process with
+//! SIGKILL the n-th time it reaches `<point>` (n defaults to 1).
+//!
+//! Compiled only with the `test-hooks` feature; in every other build `point` is an
+//! empty inline function, so release binaries cannot be made to crash this way.
+
+use std::path::Path;
+
+/// Marks a write step where a crash can be injected.
+#[cfg(not(feature = "test-hooks"))]
+#[inline(always)]
+pub fn point(_name: &str, _path: &Path) {}
+
+/// Marks a write step where a crash can be injected.
+#[cfg(feature = "test-hooks")]
+pub fn point(name: &str, _path: &Path) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static HITS: AtomicUsize = AtomicUsize::new(0);
+    let Ok(spec) = std::env::var("VAULT_TEST_CRASH_AT") else {
+        return;
+    };
+    let (target, nth) = spec
+        .split_once(':')
+        .map_or((spec.as_str(), 1), |(t, n)| (t, n.parse().unwrap_or(1)));
+    if target == name && HITS.fetch_add(1, Ordering::SeqCst) + 1 == nth {
+        let _ =
+            rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
+    }
+}

@@ -1,0 +1,519 @@
+//! Finding, loading and creating the user's own identities (private keys).
+//!
+//! Lookup order (first match wins for the explicit sources): `--identity FILE`,
+//! `VAULT_IDENTITY` (the key text itself, for CI), `VAULT_IDENTITY_FILE`; otherwise every
+//! one of the default file, `~/.ssh/id_ed25519` and `~/.ssh/id_rsa` that exists is tried.
+//! Passphrases are asked for through [`PassphrasePrompt`], which the CLI implements on
+//! the terminal and which refuses when there is none, so nothing here ever blocks.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+use age::secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroizing;
+
+use crate::crypto::{self, CryptoError};
+
+/// Asks the user for a passphrase. Returns `None` when nobody can be asked
+/// (no terminal), which callers turn into an error naming `VAULT_IDENTITY`.
+pub trait PassphrasePrompt: Send + Sync {
+    /// Prompts with `description` and returns the passphrase, or `None`.
+    fn passphrase(&self, description: &str) -> Option<SecretString>;
+}
+
+/// A prompt that never asks: for hooks and scripts.
+#[derive(Debug, Clone, Copy)]
+pub struct NoPrompt;
+
+impl PassphrasePrompt for NoPrompt {
+    fn passphrase(&self, _: &str) -> Option<SecretString> {
+        None
+    }
+}
+
+/// Where an identity came from; shown in errors so users know which file is meant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// `--identity FILE`.
+    Flag(PathBuf),
+    /// `VAULT_IDENTITY`.
+    EnvKey,
+    /// `VAULT_IDENTITY_FILE`.
+    EnvFile(PathBuf),
+    /// `$XDG_CONFIG_HOME/vault/identity.txt`.
+    Default(PathBuf),
+    /// `~/.ssh/id_ed25519` or `~/.ssh/id_rsa`.
+    Ssh(PathBuf),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Flag(path) => write!(f, "--identity {}", path.display()),
+            Source::EnvKey => f.write_str("$VAULT_IDENTITY"),
+            Source::EnvFile(path) => write!(f, "$VAULT_IDENTITY_FILE ({})", path.display()),
+            Source::Default(path) | Source::Ssh(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// Errors finding or loading identities. None contains key material.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    /// No identity in any of the places searched.
+    #[error("no identity found (looked for --identity, $VAULT_IDENTITY, $VAULT_IDENTITY_FILE, {})", searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    NotFound {
+        /// Files that were checked.
+        searched: Vec<PathBuf>,
+    },
+    /// The identity file could not be read.
+    #[error("cannot read the identity {source_}")]
+    Unreadable {
+        /// Which identity.
+        source_: Source,
+        /// The I/O error.
+        #[source]
+        error: std::io::Error,
+    },
+    /// The identity is not a key vault understands.
+    #[error("the identity {source_} is not a valid key: {reason}")]
+    Invalid {
+        /// Which identity.
+        source_: Source,
+        /// Why.
+        reason: String,
+    },
+    /// The identity needs a passphrase and there is no terminal to ask on.
+    #[error(
+        "the identity {source_} is protected by a passphrase and there is no terminal to ask for it"
+    )]
+    PassphraseUnavailable {
+        /// Which identity.
+        source_: Source,
+    },
+    /// The passphrase was wrong.
+    #[error("wrong passphrase for the identity {source_}")]
+    WrongPassphrase {
+        /// Which identity.
+        source_: Source,
+    },
+    /// `identity new` would overwrite an existing key.
+    #[error("an identity already exists at {}", path.display())]
+    AlreadyExists {
+        /// The existing file.
+        path: PathBuf,
+    },
+    /// Writing a new identity failed.
+    #[error("cannot write the identity to {}", path.display())]
+    Write {
+        /// The target path.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        error: std::io::Error,
+    },
+}
+
+/// The inputs of the lookup, gathered once by the caller.
+#[derive(Debug, Clone, Default)]
+pub struct Lookup {
+    /// `--identity FILE`.
+    pub flag: Option<PathBuf>,
+    /// `VAULT_IDENTITY`, the key text itself.
+    pub env_key: Option<Zeroizing<String>>,
+    /// `VAULT_IDENTITY_FILE`.
+    pub env_file: Option<PathBuf>,
+    /// `$XDG_CONFIG_HOME` or `~/.config`.
+    pub config_dir: Option<PathBuf>,
+    /// `$HOME`.
+    pub home: Option<PathBuf>,
+}
+
+impl Lookup {
+    /// Reads `VAULT_IDENTITY`, `VAULT_IDENTITY_FILE`, `XDG_CONFIG_HOME` and `HOME` from the
+    /// process environment. Empty variables count as unset.
+    #[must_use]
+    pub fn from_process_env(flag: Option<PathBuf>) -> Self {
+        let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+        let home = var("HOME").map(PathBuf::from);
+        let config_dir = var("XDG_CONFIG_HOME")
+            .map(PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".config")));
+        Self {
+            flag,
+            env_key: std::env::var("VAULT_IDENTITY")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .map(Zeroizing::new),
+            env_file: var("VAULT_IDENTITY_FILE").map(PathBuf::from),
+            config_dir,
+            home,
+        }
+    }
+
+    /// Where `vault identity new` writes by default.
+    #[must_use]
+    pub fn default_file(&self) -> Option<PathBuf> {
+        self.config_dir
+            .as_ref()
+            .map(|dir| dir.join("vault").join("identity.txt"))
+    }
+
+    fn ssh_files(&self) -> Vec<PathBuf> {
+        self.home
+            .as_ref()
+            .map(|home| {
+                ["id_ed25519", "id_rsa"]
+                    .iter()
+                    .map(|name| home.join(".ssh").join(name))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+struct Loaded {
+    source: Source,
+    identities: Vec<Box<dyn age::Identity + Send + Sync>>,
+    public_keys: Vec<String>,
+}
+
+/// The identities available to this process, ready for decryption.
+pub struct Identities {
+    loaded: Vec<Loaded>,
+    flat: Vec<Box<dyn age::Identity + Send + Sync>>,
+    locked_out: Arc<Mutex<Vec<Source>>>,
+}
+
+impl fmt::Debug for Identities {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.loaded.iter().map(|l| l.source.to_string()))
+            .finish()
+    }
+}
+
+impl Identities {
+    /// Finds and loads identities in the documented order.
+    ///
+    /// # Errors
+    /// [`IdentityError::NotFound`] when nothing exists, or the first source that fails.
+    pub fn load(
+        lookup: &Lookup,
+        prompt: &Arc<dyn PassphrasePrompt>,
+    ) -> Result<Self, IdentityError> {
+        let locked_out = Arc::new(Mutex::new(Vec::new()));
+        let explicit = if let Some(path) = &lookup.flag {
+            Some(Source::Flag(path.clone()))
+        } else if lookup.env_key.is_some() {
+            Some(Source::EnvKey)
+        } else {
+            lookup
+                .env_file
+                .as_ref()
+                .map(|path| Source::EnvFile(path.clone()))
+        };
+        let mut loaded = Vec::new();
+        if let Some(source) = explicit {
+            let text = match &source {
+                Source::EnvKey => Zeroizing::new(
+                    lookup
+                        .env_key
+                        .as_ref()
+                        .map(|k| k.as_bytes().to_vec())
+                        .unwrap_or_default(),
+                ),
+                Source::Flag(path)
+                | Source::EnvFile(path)
+                | Source::Default(path)
+                | Source::Ssh(path) => read(path, &source)?,
+            };
+            loaded.push(parse_identity(source, &text, prompt, &locked_out)?);
+        } else {
+            let mut searched = Vec::new();
+            let candidates = lookup
+                .default_file()
+                .map(Source::Default)
+                .into_iter()
+                .chain(lookup.ssh_files().into_iter().map(Source::Ssh));
+            for source in candidates {
+                let (Source::Default(path) | Source::Ssh(path)) = &source else {
+                    continue;
+                };
+                searched.push(path.clone());
+                if !path.exists() {
+                    continue;
+                }
+                let text = read(path, &source)?;
+                loaded.push(parse_identity(source, &text, prompt, &locked_out)?);
+            }
+            if loaded.is_empty() {
+                return Err(IdentityError::NotFound { searched });
+            }
+        }
+        let flat = Vec::new();
+        let mut this = Self {
+            loaded,
+            flat,
+            locked_out,
+        };
+        this.flat = this
+            .loaded
+            .iter_mut()
+            .flat_map(|l| std::mem::take(&mut l.identities))
+            .collect();
+        Ok(this)
+    }
+
+    /// Builds identities from key text directly (tests and tools).
+    ///
+    /// # Errors
+    /// [`IdentityError::Invalid`] when the text holds no usable key.
+    pub fn from_text(text: &str) -> Result<Self, IdentityError> {
+        let prompt: Arc<dyn PassphrasePrompt> = Arc::new(NoPrompt);
+        let lookup = Lookup {
+            env_key: Some(Zeroizing::new(text.to_owned())),
+            ..Lookup::default()
+        };
+        Self::load(&lookup, &prompt)
+    }
+
+    /// The age identities, for [`crypto::decrypt`].
+    #[must_use]
+    pub fn as_age(&self) -> &[Box<dyn age::Identity + Send + Sync>] {
+        &self.flat
+    }
+
+    /// Where the identities came from.
+    pub fn sources(&self) -> impl Iterator<Item = &Source> {
+        self.loaded.iter().map(|l| &l.source)
+    }
+
+    /// The public keys of the loaded identities, where they are known (SSH keys need their
+    /// `.pub` file beside them).
+    #[must_use]
+    pub fn public_keys(&self) -> Vec<String> {
+        self.loaded
+            .iter()
+            .flat_map(|l| l.public_keys.iter().cloned())
+            .collect()
+    }
+
+    /// An identity that would have been tried but could not be unlocked for lack of a
+    /// terminal; used to explain a failed decryption.
+    #[must_use]
+    pub fn locked_out(&self) -> Option<Source> {
+        self.locked_out
+            .lock()
+            .ok()
+            .and_then(|sources| sources.first().cloned())
+    }
+}
+
+fn read(path: &Path, source: &Source) -> Result<Zeroizing<Vec<u8>>, IdentityError> {
+    std::fs::read(path)
+        .map(Zeroizing::new)
+        .map_err(|error| IdentityError::Unreadable {
+            source_: source.clone(),
+            error,
+        })
+}
+
+#[derive(Clone)]
+struct PromptCallbacks {
+    prompt: Arc<dyn PassphrasePrompt>,
+    source: Source,
+    locked_out: Arc<Mutex<Vec<Source>>>,
+}
+
+impl age::Callbacks for PromptCallbacks {
+    fn display_message(&self, _: &str) {}
+
+    fn confirm(&self, _: &str, _: &str, _: Option<&str>) -> Option<bool> {
+        None
+    }
+
+    fn request_public_string(&self, _: &str) -> Option<String> {
+        None
+    }
+
+    fn request_passphrase(&self, _: &str) -> Option<SecretString> {
+        let answer = self
+            .prompt
+            .passphrase(&format!("Passphrase for {}", self.source));
+        if answer.is_none()
+            && let Ok(mut sources) = self.locked_out.lock()
+        {
+            sources.push(self.source.clone());
+        }
+        answer
+    }
+}
+
+fn parse_identity(
+    source: Source,
+    bytes: &[u8],
+    prompt: &Arc<dyn PassphrasePrompt>,
+    locked_out: &Arc<Mutex<Vec<Source>>>,
+) -> Result<Loaded, IdentityError> {
+    let invalid = |reason: &str| IdentityError::Invalid {
+        source_: source.clone(),
+        reason: reason.to_owned(),
+    };
+    // A passphrase-protected age identity is itself an age file encrypted with scrypt.
+    if crypto::is_armored(bytes) || bytes.starts_with(b"age-encryption.org/") {
+        let Some(passphrase) = prompt.passphrase(&format!("Passphrase for {source}")) else {
+            return Err(IdentityError::PassphraseUnavailable { source_: source });
+        };
+        let inner = match crypto::decrypt_with_passphrase(bytes, passphrase) {
+            Ok(inner) => inner,
+            Err(CryptoError::WrongPassphrase) => {
+                return Err(IdentityError::WrongPassphrase { source_: source });
+            }
+            Err(e) => return Err(invalid(&e.to_string())),
+        };
+        return parse_identity(source, &inner, &(Arc::new(NoPrompt) as _), locked_out);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| invalid("the file is not text"))?;
+    if text.contains("-----BEGIN OPENSSH PRIVATE KEY-----")
+        || text.contains("-----BEGIN RSA PRIVATE KEY-----")
+    {
+        let identity = age::ssh::Identity::from_buffer(text.as_bytes(), Some(source.to_string()))
+            .map_err(|_| invalid("not a readable SSH private key"))?;
+        if let age::ssh::Identity::Unsupported(_) = identity {
+            return Err(invalid(
+                "this SSH key type is not supported (use ed25519 or RSA)",
+            ));
+        }
+        let public_keys = match &source {
+            Source::Flag(path)
+            | Source::EnvFile(path)
+            | Source::Default(path)
+            | Source::Ssh(path) => read_ssh_public(path),
+            Source::EnvKey => Vec::new(),
+        };
+        let callbacks = PromptCallbacks {
+            prompt: Arc::clone(prompt),
+            source: source.clone(),
+            locked_out: Arc::clone(locked_out),
+        };
+        return Ok(Loaded {
+            source,
+            identities: vec![Box::new(identity.with_callbacks(callbacks))],
+            public_keys,
+        });
+    }
+    let mut identities: Vec<Box<dyn age::Identity + Send + Sync>> = Vec::new();
+    let mut public_keys = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let key = age::x25519::Identity::from_str(line)
+            .map_err(|_| invalid("expected `AGE-SECRET-KEY-1…` lines or an OpenSSH private key"))?;
+        public_keys.push(key.to_public().to_string());
+        identities.push(Box::new(key));
+    }
+    if identities.is_empty() {
+        return Err(invalid("it contains no keys"));
+    }
+    Ok(Loaded {
+        source,
+        identities,
+        public_keys,
+    })
+}
+
+fn read_ssh_public(private: &Path) -> Vec<String> {
+    let mut path = private.as_os_str().to_owned();
+    path.push(".pub");
+    std::fs::read_to_string(PathBuf::from(path))
+        .ok()
+        .and_then(|text| text.lines().next().map(str::to_owned))
+        .and_then(|line| line.parse::<crypto::Recipient>().ok())
+        .map(|r| vec![r.canonical().to_owned()])
+        .unwrap_or_default()
+}
+
+/// A freshly generated X25519 identity, in the `age-keygen` file format.
+pub struct NewIdentity {
+    /// The public key (`age1…`).
+    pub public: String,
+    /// The identity file's text, zeroized on drop.
+    pub text: Zeroizing<String>,
+}
+
+/// Generates a new X25519 identity.
+#[must_use]
+pub fn generate(now: jiff::Timestamp) -> NewIdentity {
+    let key = age::x25519::Identity::generate();
+    let public = key.to_public().to_string();
+    let text = Zeroizing::new(format!(
+        "# created: {now}\n# public key: {public}\n{}\n",
+        key.to_string().expose_secret()
+    ));
+    NewIdentity { public, text }
+}
+
+/// The bytes to store for a new identity: the text itself, or, with a passphrase, the text
+/// encrypted with age's scrypt passphrase mode (readable by `age -d`).
+///
+/// # Errors
+/// A [`CryptoError`] if encryption fails.
+pub fn protect(
+    identity: &NewIdentity,
+    passphrase: Option<SecretString>,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    match passphrase {
+        None => Ok(Zeroizing::new(identity.text.as_bytes().to_vec())),
+        Some(passphrase) => crypto::encrypt_with_passphrase(identity.text.as_bytes(), passphrase)
+            .map(Zeroizing::new),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_identity_loads_from_text() {
+        let new = generate(jiff::Timestamp::UNIX_EPOCH);
+        let ids = Identities::from_text(&new.text).unwrap();
+        assert_eq!(ids.public_keys(), std::slice::from_ref(&new.public));
+        let ciphertext = crypto::encrypt(b"x", &[new.public.parse().unwrap()]).unwrap();
+        assert_eq!(
+            &crypto::decrypt(&ciphertext, ids.as_age()).unwrap()[..],
+            b"x"
+        );
+    }
+
+    #[test]
+    fn garbage_is_invalid_and_not_echoed() {
+        let err = Identities::from_text("AGE-SECRET-KEY-NOTREALCANARY").unwrap_err();
+        assert!(matches!(err, IdentityError::Invalid { .. }));
+        assert!(!err.to_string().contains("CANARY"));
+    }
+
+    #[test]
+    fn missing_everywhere_is_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let lookup = Lookup {
+            home: Some(dir.path().to_owned()),
+            config_dir: Some(dir.path().join(".config")),
+            ..Lookup::default()
+        };
+        let err = Identities::load(&lookup, &(Arc::new(NoPrompt) as _)).unwrap_err();
+        assert!(matches!(err, IdentityError::NotFound { ref searched } if searched.len() == 3));
+    }
+
+    #[test]
+    fn passphrase_identity_needs_a_prompt() {
+        let new = generate(jiff::Timestamp::UNIX_EPOCH);
+        let protected = protect(&new, Some(SecretString::from("pw".to_owned()))).unwrap();
+        let text = String::from_utf8(protected.to_vec()).unwrap();
+        let err = Identities::from_text(&text).unwrap_err();
+        assert!(matches!(err, IdentityError::PassphraseUnavailable { .. }));
+    }
+}

@@ -1,0 +1,40 @@
+//! vault: a git-native encrypted secrets vault.
+//!
+//! Each environment's secrets live in `secrets/<env>.age`, age-encrypted to the public
+//! keys of the members allowed to read that environment (listed in `.vault.toml`).
+//! This crate is the library behind the `vault` binary: every module returns typed
+//! errors and none prints, prompts or exits; the `cli` module is the only layer that
+//! talks to people.
+//!
+//! ```
+//! use vault::{crypto, identity, payload::Payload, secret::Secret};
+//!
+//! let key = identity::generate(jiff::Timestamp::now());
+//! let mut payload = Payload::new("dev");
+//! payload.set("DATABASE_URL", Secret::from("postgres://localhost/app"), jiff::Timestamp::now())?;
+//! let recipient: crypto::Recipient = key.public.parse()?;
+//! let ciphertext = crypto::encrypt(payload.to_toml().as_bytes(), &[recipient])?;
+//! let identities = identity::Identities::from_text(&key.text)?;
+//! let plaintext = crypto::decrypt(&ciphertext, identities.as_age())?;
+//! assert_eq!(Payload::parse(&plaintext)?, payload);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod dotenv;
+pub mod edit;
+pub mod error;
+pub mod exec;
+pub mod faults;
+pub mod git;
+pub mod harden;
+pub mod identity;
+pub mod names;
+pub mod payload;
+pub mod schema;
+pub mod secret;
+pub mod store;
+
+pub use error::Error;

@@ -1,0 +1,492 @@
+//! The vault on disk: finding its root, the file names, reading and writing environment
+//! files, and the writer lock.
+//!
+//! Only this module knows where files live and how they are written. It checks every
+//! decrypted payload against the environment it was asked for, so a file copied over
+//! another environment's is refused rather than silently used.
+
+pub mod atomic;
+pub mod lock;
+pub mod recipients;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::config::{CONFIG_FILE, Config, ConfigError};
+use crate::crypto::{self, CryptoError};
+use crate::identity::{Identities, Source};
+use crate::names;
+use crate::payload::{Payload, PayloadError};
+
+pub use lock::{Lock, LockError};
+
+/// The directory holding the encrypted environment files.
+pub const SECRETS_DIR: &str = "secrets";
+
+/// How long a writer waits for another before giving up.
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Errors from the on-disk vault. None carries a secret value.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No `.vault.toml` in the directory or any parent.
+    #[error("not inside a vault: no `{CONFIG_FILE}` in {} or any parent directory", start.display())]
+    NotAVault {
+        /// Where the search started.
+        start: PathBuf,
+    },
+    /// `vault init` found an existing vault.
+    #[error("a vault already exists here: {} exists", path.display())]
+    AlreadyInitialized {
+        /// The file that exists.
+        path: PathBuf,
+    },
+    /// `.vault.toml` is invalid.
+    #[error("invalid roster in {}", path.display())]
+    Config {
+        /// The config path.
+        path: PathBuf,
+        /// What is wrong.
+        #[source]
+        source: ConfigError,
+    },
+    /// A file could not be read or written.
+    #[error("cannot {action} {}", path.display())]
+    Io {
+        /// "read", "write", …
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The environment name is syntactically invalid.
+    #[error("`{env}` is not a valid environment name (use lowercase letters, digits, `-` and `_`)")]
+    InvalidEnvName {
+        /// The rejected name.
+        env: String,
+    },
+    /// The environment is not in `.vault.toml`.
+    #[error("unknown environment `{env}` (this vault has: {})", known.join(", "))]
+    UnknownEnvironment {
+        /// The requested environment.
+        env: String,
+        /// The configured environments.
+        known: Vec<String>,
+    },
+    /// The environment's file is missing.
+    #[error("`{}` is missing for environment `{env}`", path.display())]
+    MissingFile {
+        /// The environment.
+        env: String,
+        /// The expected path.
+        path: PathBuf,
+    },
+    /// The identities cannot open the file.
+    #[error("you cannot decrypt `{env}`: none of your identities ({identities}) is a recipient of {}", path.display())]
+    NoAccess {
+        /// The environment.
+        env: String,
+        /// The file.
+        path: PathBuf,
+        /// Which identities were tried.
+        identities: String,
+    },
+    /// A passphrase-protected identity could not be unlocked without a terminal.
+    #[error(
+        "cannot decrypt `{env}`: the identity {source_} needs a passphrase and there is no terminal"
+    )]
+    PassphraseUnavailable {
+        /// The environment.
+        env: String,
+        /// The locked identity.
+        source_: Source,
+    },
+    /// The file is not valid age, or is damaged.
+    #[error("{} (environment `{env}`) cannot be decrypted", path.display())]
+    Crypto {
+        /// The environment.
+        env: String,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: CryptoError,
+    },
+    /// The decrypted payload is invalid.
+    #[error("the secrets of `{env}` in {} are unreadable", path.display())]
+    Payload {
+        /// The environment.
+        env: String,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: PayloadError,
+    },
+    /// The file belongs to another environment.
+    #[error("{} holds the secrets of `{inner}`, not `{env}`: refusing to use another environment's secrets", path.display())]
+    WrongEnvironment {
+        /// The environment asked for.
+        env: String,
+        /// The environment named inside the payload.
+        inner: String,
+        /// The file.
+        path: PathBuf,
+    },
+    /// The plaintext recipients summary disagrees with the list sealed inside the payload.
+    #[error("the recipients listed in {} do not match those sealed inside {}: the files were altered outside vault", summary.display(), path.display())]
+    RecipientsTampered {
+        /// The encrypted file.
+        path: PathBuf,
+        /// The summary file.
+        summary: PathBuf,
+    },
+    /// The environment has no members, so nobody could decrypt it.
+    #[error("environment `{env}` has no members, so its file could not be decrypted by anyone")]
+    NoRecipients {
+        /// The environment.
+        env: String,
+    },
+    /// The writer lock could not be taken.
+    #[error("cannot lock the vault for writing")]
+    Lock(#[source] LockError),
+}
+
+/// An opened vault: its root and its validated roster.
+#[derive(Debug, Clone)]
+pub struct Vault {
+    root: PathBuf,
+    config: Config,
+}
+
+impl Vault {
+    /// Finds the vault containing `start` by walking up to the first `.vault.toml`.
+    ///
+    /// # Errors
+    /// [`StoreError::NotAVault`] or an invalid roster.
+    pub fn discover(start: &Path) -> Result<Self, StoreError> {
+        let start = std::path::absolute(start).unwrap_or_else(|_| start.to_owned());
+        let root = start
+            .ancestors()
+            .find(|dir| dir.join(CONFIG_FILE).is_file())
+            .ok_or_else(|| StoreError::NotAVault {
+                start: start.clone(),
+            })?;
+        Self::open(root)
+    }
+
+    /// Opens the vault rooted at `root`.
+    ///
+    /// # Errors
+    /// An unreadable or invalid `.vault.toml`.
+    pub fn open(root: &Path) -> Result<Self, StoreError> {
+        let path = root.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| StoreError::Io {
+            action: "read",
+            path: path.clone(),
+            source,
+        })?;
+        let config = Config::parse(&text).map_err(|source| StoreError::Config { path, source })?;
+        Ok(Self {
+            root: root.to_owned(),
+            config,
+        })
+    }
+
+    /// The directory holding `.vault.toml`.
+    #[must_use]
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The roster.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// `<root>/secrets`.
+    #[must_use]
+    pub fn secrets_dir(&self) -> PathBuf {
+        self.root.join(SECRETS_DIR)
+    }
+
+    /// `<root>/secrets/<env>.age`.
+    #[must_use]
+    pub fn env_path(&self, env: &str) -> PathBuf {
+        self.secrets_dir().join(format!("{env}.age"))
+    }
+
+    /// `<root>/secrets/<env>.recipients`, the plaintext list of recipients.
+    #[must_use]
+    pub fn recipients_path(&self, env: &str) -> PathBuf {
+        self.secrets_dir().join(format!("{env}.recipients"))
+    }
+
+    /// A path relative to the root, for messages.
+    #[must_use]
+    pub fn relative<'a>(&self, path: &'a Path) -> &'a Path {
+        path.strip_prefix(&self.root).unwrap_or(path)
+    }
+
+    /// Checks that `env` is a configured environment.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidEnvName`] or [`StoreError::UnknownEnvironment`].
+    pub fn require_env(&self, env: &str) -> Result<(), StoreError> {
+        if !names::is_env_name(env) {
+            return Err(StoreError::InvalidEnvName {
+                env: env.to_owned(),
+            });
+        }
+        if self.config.env(env).is_none() {
+            return Err(StoreError::UnknownEnvironment {
+                env: env.to_owned(),
+                known: self.config.env_names().map(str::to_owned).collect(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Reads the ciphertext of `env`.
+    ///
+    /// # Errors
+    /// An unknown environment or a missing/unreadable file.
+    pub fn read_ciphertext(&self, env: &str) -> Result<Vec<u8>, StoreError> {
+        self.require_env(env)?;
+        let path = self.env_path(env);
+        std::fs::read(&path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                StoreError::MissingFile {
+                    env: env.to_owned(),
+                    path: self.relative(&path).to_owned(),
+                }
+            } else {
+                StoreError::Io {
+                    action: "read",
+                    path: path.clone(),
+                    source,
+                }
+            }
+        })
+    }
+
+    /// Decrypts and checks `env`: the payload must name `env` and its sealed recipients
+    /// must match the plaintext summary.
+    ///
+    /// # Errors
+    /// A [`StoreError`] saying exactly which check failed.
+    pub fn decrypt(&self, env: &str, identities: &Identities) -> Result<Payload, StoreError> {
+        let ciphertext = self.read_ciphertext(env)?;
+        self.decrypt_bytes(env, &ciphertext, identities)
+    }
+
+    /// Decrypts ciphertext that claims to be `env` (from disk or from a git blob).
+    ///
+    /// # Errors
+    /// As [`Vault::decrypt`].
+    pub fn decrypt_bytes(
+        &self,
+        env: &str,
+        ciphertext: &[u8],
+        identities: &Identities,
+    ) -> Result<Payload, StoreError> {
+        let path = self.relative(&self.env_path(env)).to_owned();
+        let plaintext =
+            crypto::decrypt(ciphertext, identities.as_age()).map_err(|source| match source {
+                CryptoError::NoMatchingKey => match identities.locked_out() {
+                    Some(source_) => StoreError::PassphraseUnavailable {
+                        env: env.to_owned(),
+                        source_,
+                    },
+                    None => StoreError::NoAccess {
+                        env: env.to_owned(),
+                        path: path.clone(),
+                        identities: identities
+                            .sources()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    },
+                },
+                source => StoreError::Crypto {
+                    env: env.to_owned(),
+                    path: path.clone(),
+                    source,
+                },
+            })?;
+        let payload = Payload::parse(&plaintext).map_err(|source| StoreError::Payload {
+            env: env.to_owned(),
+            path: path.clone(),
+            source,
+        })?;
+        drop(plaintext);
+        if payload.environment != env {
+            return Err(StoreError::WrongEnvironment {
+                env: env.to_owned(),
+                inner: payload.environment,
+                path,
+            });
+        }
+        if let Some(summary) = self.read_recipients(env)? {
+            let sealed: BTreeSet<&str> = payload.recipients.iter().map(String::as_str).collect();
+            let listed: BTreeSet<&str> = summary.iter().map(String::as_str).collect();
+            if sealed != listed {
+                return Err(StoreError::RecipientsTampered {
+                    path,
+                    summary: self.relative(&self.recipients_path(env)).to_owned(),
+                });
+            }
+        }
+        Ok(payload)
+    }
+
+    /// The canonical recipients recorded in `secrets/<env>.recipients`, if the file exists.
+    ///
+    /// # Errors
+    /// An unreadable file.
+    pub fn read_recipients(&self, env: &str) -> Result<Option<Vec<String>>, StoreError> {
+        let path = self.recipients_path(env);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(recipients::parse(&text))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StoreError::Io {
+                action: "read",
+                path,
+                source,
+            }),
+        }
+    }
+
+    /// Encrypts `payload` to the recipients `.vault.toml` gives `env` and writes both the
+    /// encrypted file and its recipients summary atomically. The encrypted file goes first:
+    /// if the process dies in between, the summary still names the old recipients, which
+    /// `vault check` reports as drift and `vault rekey` repairs.
+    ///
+    /// # Errors
+    /// No members, or an I/O failure (the old files are then unchanged).
+    pub fn write(&self, env: &str, payload: &mut Payload) -> Result<(), StoreError> {
+        self.require_env(env)?;
+        let recipients = self
+            .config
+            .recipients_for(env)
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| StoreError::NoRecipients {
+                env: env.to_owned(),
+            })?;
+        payload.environment = env.to_owned();
+        payload.recipients = recipients
+            .iter()
+            .map(|r| r.canonical().to_owned())
+            .collect();
+        let plaintext = payload.to_toml();
+        let ciphertext = crypto::encrypt(plaintext.as_bytes(), &recipients).map_err(|source| {
+            StoreError::Crypto {
+                env: env.to_owned(),
+                path: self.env_path(env),
+                source,
+            }
+        })?;
+        drop(plaintext);
+        let io = |path: PathBuf| {
+            move |source| StoreError::Io {
+                action: "write",
+                path,
+                source,
+            }
+        };
+        let path = self.env_path(env);
+        atomic::write(&path, &ciphertext, 0o644).map_err(io(path.clone()))?;
+        let summary = recipients::render(env, &recipients, &self.config);
+        let summary_path = self.recipients_path(env);
+        atomic::write(&summary_path, summary.as_bytes(), 0o644)
+            .map_err(io(summary_path.clone()))?;
+        Ok(())
+    }
+
+    /// Takes the writer lock. Hold it across read, change and write.
+    ///
+    /// # Errors
+    /// [`StoreError::Lock`] on timeout.
+    pub fn lock(&self) -> Result<Lock, StoreError> {
+        lock::acquire(&self.secrets_dir(), LOCK_TIMEOUT).map_err(StoreError::Lock)
+    }
+
+    /// Reads `env` under the lock, lets `change` modify it, and writes it back only if
+    /// `change` reports that something changed — so no-op commands never churn git.
+    ///
+    /// # Errors
+    /// Any read or write error, or the error `change` returns.
+    pub fn update<T, E>(
+        &self,
+        env: &str,
+        identities: &Identities,
+        change: impl FnOnce(&mut Payload) -> Result<(T, bool), E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let _lock = self.lock()?;
+        let mut payload = self.decrypt(env, identities)?;
+        let (result, changed) = change(&mut payload)?;
+        if changed {
+            self.write(env, &mut payload)?;
+        }
+        Ok(result)
+    }
+
+    /// Creates a new vault at `root`: `.vault.toml`, `secrets/`, and an empty encrypted
+    /// file per environment. Refuses if `.vault.toml` or any target file exists.
+    ///
+    /// # Errors
+    /// [`StoreError::AlreadyInitialized`] or an I/O failure.
+    pub fn create(root: &Path, config_text: &str) -> Result<Self, StoreError> {
+        let config_path = root.join(CONFIG_FILE);
+        let config = Config::parse(config_text).map_err(|source| StoreError::Config {
+            path: config_path.clone(),
+            source,
+        })?;
+        let vault = Self {
+            root: root.to_owned(),
+            config,
+        };
+        if config_path.exists() {
+            return Err(StoreError::AlreadyInitialized { path: config_path });
+        }
+        for env in vault.config.env_names() {
+            let path = vault.env_path(env);
+            if path.exists() {
+                return Err(StoreError::AlreadyInitialized { path });
+            }
+        }
+        let dir = vault.secrets_dir();
+        std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
+            action: "create",
+            path: dir.clone(),
+            source,
+        })?;
+        let envs: Vec<String> = vault.config.env_names().map(str::to_owned).collect();
+        for env in &envs {
+            vault.write(env, &mut Payload::new(env))?;
+        }
+        // The roster goes last: until it exists, this is not a vault, so an interrupted
+        // init can simply be re-run.
+        atomic::create_new(&config_path, config_text.as_bytes(), 0o644).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::AlreadyExists {
+                StoreError::AlreadyInitialized {
+                    path: config_path.clone(),
+                }
+            } else {
+                StoreError::Io {
+                    action: "write",
+                    path: config_path.clone(),
+                    source,
+                }
+            }
+        })?;
+        Ok(vault)
+    }
+}
