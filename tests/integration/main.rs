@@ -1,0 +1,6 @@
+//! One integration-test binary (so the suite links once). Every test drives the real
+//! `vault` binary in a throwaway git repository with an isolated HOME and git config.
+
+mod support;
+
+mod core;

@@ -1,0 +1,221 @@
+//! The test harness: a throwaway repository with isolated HOME, XDG config and git
+//! config, members with their own generated keys, and a `vault` command builder.
+
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+/// A member's identity: the key file and its public key.
+#[derive(Debug, Clone)]
+pub struct Key {
+    pub name: String,
+    pub file: PathBuf,
+    pub public: String,
+}
+
+/// A temporary git repository with an isolated environment.
+pub struct TestRepo {
+    dir: tempfile::TempDir,
+    pub root: PathBuf,
+    pub home: PathBuf,
+}
+
+/// The path of the binary under test.
+pub fn vault_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_vault"))
+}
+
+impl TestRepo {
+    /// An empty git repository (no vault yet).
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("vault-test-")
+            .tempdir()
+            .unwrap();
+        let root = dir.path().join("repo");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(&home).unwrap();
+        let this = Self { dir, root, home };
+        this.git(["init", "-q", "-b", "main"]);
+        this
+    }
+
+    /// A repository with a vault: `owner` reads every environment in `envs`; the
+    /// default example template is removed so exec does not demand its secrets.
+    pub fn with_vault(envs: &str) -> (Self, Key) {
+        let repo = Self::new();
+        let owner = repo.key("alice");
+        repo.vault(&owner)
+            .args(["init", "--name", "alice", "--env", envs])
+            .assert()
+            .success();
+        std::fs::remove_file(repo.root.join(".secrets.example.toml")).unwrap();
+        (repo, owner)
+    }
+
+    /// The temporary directory holding everything.
+    pub fn base(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Generates an identity for `name` with `vault identity new --output`.
+    pub fn key(&self, name: &str) -> Key {
+        let file = self.home.join(format!("{name}.key"));
+        let out = self
+            .bare_vault()
+            .args(["identity", "new", "--output"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "identity new failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let public = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        assert!(public.starts_with("age1"), "{public}");
+        Key {
+            name: name.to_owned(),
+            file,
+            public,
+        }
+    }
+
+    /// `vault` in the repository, with no identity configured.
+    pub fn bare_vault(&self) -> Command {
+        let mut cmd = Command::new(vault_bin());
+        cmd.current_dir(&self.root)
+            .env_clear()
+            .env("PATH", path_with_vault())
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("XDG_RUNTIME_DIR", self.base())
+            .env("NO_COLOR", "1")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("LANG", "C.UTF-8")
+            .env("EDITOR", "false");
+        cmd
+    }
+
+    /// `vault` run as `key`'s owner (via `VAULT_IDENTITY_FILE`).
+    pub fn vault(&self, key: &Key) -> Command {
+        let mut cmd = self.bare_vault();
+        cmd.env("VAULT_IDENTITY_FILE", &key.file);
+        cmd
+    }
+
+    /// Sets a secret through stdin.
+    pub fn set(&self, key: &Key, env: &str, name: &str, value: &str) {
+        self.vault(key)
+            .args(["set", env, name])
+            .write_stdin(value.to_owned())
+            .assert()
+            .success();
+    }
+
+    /// Reads a secret with `vault get`.
+    pub fn get(&self, key: &Key, env: &str, name: &str) -> String {
+        let out = self.vault(key).args(["get", env, name]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "get failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Path inside the repository.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// Writes a file inside the repository.
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
+        let path = self.path(rel);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        std::fs::write(path, content).unwrap();
+    }
+
+    /// Reads a file inside the repository.
+    pub fn read(&self, rel: &str) -> Vec<u8> {
+        std::fs::read(self.path(rel)).unwrap()
+    }
+
+    /// Reads a text file inside the repository.
+    pub fn read_text(&self, rel: &str) -> String {
+        String::from_utf8(self.read(rel)).unwrap()
+    }
+
+    /// Every file under the repository except `.git`, with contents, for "nothing changed" checks.
+    pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut files: Vec<(PathBuf, Vec<u8>)> = walkdir::WalkDir::new(&self.root)
+            .into_iter()
+            .filter_entry(|e| e.file_name() != ".git")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| (e.path().to_owned(), std::fs::read(e.path()).unwrap()))
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// Runs git hermetically in the repository.
+    pub fn git<I, S>(&self, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let out = self.git_cmd().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "git failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// A hermetic git command (fixed author and dates, no system or global config).
+    pub fn git_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new("git");
+        cmd.current_dir(&self.root)
+            .env("PATH", path_with_vault())
+            .env("HOME", &self.home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "Test Author")
+            .env("GIT_AUTHOR_EMAIL", "author@example.com")
+            .env("GIT_COMMITTER_NAME", "Test Committer")
+            .env("GIT_COMMITTER_EMAIL", "committer@example.com")
+            .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z");
+        cmd
+    }
+}
+
+/// `$PATH` with the directory of the binary under test first, so git's drivers find it.
+pub fn path_with_vault() -> std::ffi::OsString {
+    let bin_dir = vault_bin().parent().unwrap().to_owned();
+    let mut paths = vec![bin_dir];
+    if let Some(existing) = std::env::var_os("PATH") {
+        paths.extend(std::env::split_paths(&existing));
+    }
+    std::env::join_paths(paths).unwrap()
+}
+
+/// stdout of an output as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// stderr of an output as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
