@@ -64,6 +64,24 @@ pub enum ConfigError {
         /// The shared public key.
         key: String,
     },
+    /// `member request`/`add` for a name that is taken.
+    #[error("member `{member}` already exists")]
+    MemberExists {
+        /// The member.
+        member: String,
+    },
+    /// A command named a member who is not in the roster.
+    #[error("there is no member `{member}`")]
+    NoSuchMember {
+        /// The member.
+        member: String,
+    },
+    /// A command named an environment that is not in the roster.
+    #[error("there is no environment `{env}`")]
+    NoSuchEnv {
+        /// The environment.
+        env: String,
+    },
     /// An environment name breaks `[a-z0-9][a-z0-9_-]*`.
     #[error(
         "`{name}` is not a valid environment name (use lowercase letters, digits, `-` and `_`)"
@@ -253,6 +271,92 @@ impl Config {
         })
     }
 
+    /// Applies `edit` to the roster text (keeping comments and layout) and validates the
+    /// result.
+    ///
+    /// # Errors
+    /// The edit does not apply (unknown member, taken name) or the result is invalid.
+    pub fn edited(&self, edit: &RosterEdit<'_>) -> Result<Config, ConfigError> {
+        let mut doc: toml_edit::DocumentMut =
+            self.text
+                .parse()
+                .map_err(|e: toml_edit::TomlError| ConfigError::Parse {
+                    message: e.to_string(),
+                })?;
+        let no_member = |name: &str| ConfigError::NoSuchMember {
+            member: name.to_owned(),
+        };
+        match edit {
+            RosterEdit::AddMember { name, keys } => {
+                if !names::is_member_name(name) {
+                    return Err(ConfigError::InvalidMemberName {
+                        name: (*name).to_owned(),
+                    });
+                }
+                if self.members.contains_key(*name) {
+                    return Err(ConfigError::MemberExists {
+                        member: (*name).to_owned(),
+                    });
+                }
+                let members = implicit_table(&mut doc, "members");
+                let mut entry = toml_edit::Table::new();
+                entry.insert(
+                    "keys",
+                    toml_edit::value(
+                        keys.iter()
+                            .map(String::as_str)
+                            .collect::<toml_edit::Array>(),
+                    ),
+                );
+                members.insert(name, toml_edit::Item::Table(entry));
+            }
+            RosterEdit::AddKey { name, key } => {
+                let keys = doc
+                    .get_mut("members")
+                    .and_then(|m| m.get_mut(name))
+                    .and_then(|m| m.get_mut("keys"))
+                    .and_then(toml_edit::Item::as_array_mut)
+                    .ok_or_else(|| no_member(name))?;
+                keys.push(*key);
+            }
+            RosterEdit::Grant { name, envs } => {
+                if !self.members.contains_key(*name) {
+                    return Err(no_member(name));
+                }
+                for env in *envs {
+                    let list = env_members(&mut doc, env)
+                        .ok_or_else(|| ConfigError::NoSuchEnv { env: env.clone() })?;
+                    if !list.iter().any(|v| v.as_str() == Some(name)) {
+                        list.push(*name);
+                    }
+                }
+            }
+            RosterEdit::Revoke { name, envs } => {
+                if !self.members.contains_key(*name) {
+                    return Err(no_member(name));
+                }
+                let targets: Vec<String> = match envs {
+                    Some(envs) => envs.to_vec(),
+                    None => self.envs.keys().cloned().collect(),
+                };
+                for env in &targets {
+                    let list = env_members(&mut doc, env)
+                        .ok_or_else(|| ConfigError::NoSuchEnv { env: env.clone() })?;
+                    list.retain(|v| v.as_str() != Some(name));
+                }
+                if envs.is_none() {
+                    if let Some(members) = doc
+                        .get_mut("members")
+                        .and_then(toml_edit::Item::as_table_like_mut)
+                    {
+                        members.remove(name);
+                    }
+                }
+            }
+        }
+        Config::parse(&doc.to_string())
+    }
+
     /// Renders a new roster with one member who reads every environment.
     #[must_use]
     pub fn render_new(member: &str, key: &str, envs: &[String]) -> String {
@@ -280,6 +384,64 @@ impl Config {
         doc.insert("envs", toml_edit::Item::Table(env_tables));
         doc.to_string()
     }
+}
+
+/// A change to the roster, applied with [`Config::edited`].
+#[derive(Debug, Clone, Copy)]
+pub enum RosterEdit<'a> {
+    /// A new member with their keys and no environments.
+    AddMember {
+        /// The member.
+        name: &'a str,
+        /// Their public keys.
+        keys: &'a [String],
+    },
+    /// Another key for an existing member.
+    AddKey {
+        /// The member.
+        name: &'a str,
+        /// The new public key.
+        key: &'a str,
+    },
+    /// Adds a member to environments.
+    Grant {
+        /// The member.
+        name: &'a str,
+        /// The environments.
+        envs: &'a [String],
+    },
+    /// Removes a member from some environments, or (with `None`) from the roster.
+    Revoke {
+        /// The member.
+        name: &'a str,
+        /// The environments, or every one and the member entry too.
+        envs: Option<&'a [String]>,
+    },
+}
+
+fn implicit_table<'d>(doc: &'d mut toml_edit::DocumentMut, name: &str) -> &'d mut toml_edit::Table {
+    let item = doc.entry(name).or_insert_with(|| {
+        let mut table = toml_edit::Table::new();
+        table.set_implicit(true);
+        toml_edit::Item::Table(table)
+    });
+    if !item.is_table() {
+        *item = toml_edit::Item::Table(toml_edit::Table::new());
+    }
+    item.as_table_mut().expect("just made it a table")
+}
+
+fn env_members<'d>(
+    doc: &'d mut toml_edit::DocumentMut,
+    env: &str,
+) -> Option<&'d mut toml_edit::Array> {
+    let table = doc.get_mut("envs")?.get_mut(env)?;
+    if table.get("members").is_none() {
+        table
+            .as_table_like_mut()?
+            .insert("members", toml_edit::value(toml_edit::Array::new()));
+    }
+    table.get_mut("members")?.as_array_mut()
 }
 
 #[cfg(test)]
@@ -326,6 +488,63 @@ mod tests {
         let bad_key = Config::parse("[members.a]\nkeys = [\"age1xyz\"]\n").unwrap_err();
         assert!(matches!(bad_key, ConfigError::InvalidKey { .. }));
         assert!(Config::parse("[members\n").is_err());
+    }
+
+    #[test]
+    fn edits_keep_comments_and_validate() {
+        let text = format!(
+            "# who reads what\n{}",
+            doc(
+                "[envs.dev] # the dev env\nmembers = [\"alice\"]\n[envs.prod]\nmembers = [\"alice\", \"bob\"]\n"
+            )
+        );
+        let config = Config::parse(&text).unwrap();
+        let granted = config
+            .edited(&RosterEdit::Grant {
+                name: "bob",
+                envs: &["dev".into()],
+            })
+            .unwrap();
+        assert_eq!(granted.env("dev").unwrap().members, ["alice", "bob"]);
+        assert!(
+            granted.text().contains("# who reads what") && granted.text().contains("# the dev env")
+        );
+        let removed = granted
+            .edited(&RosterEdit::Revoke {
+                name: "bob",
+                envs: None,
+            })
+            .unwrap();
+        assert!(removed.member("bob").is_none());
+        assert_eq!(removed.env("prod").unwrap().members, ["alice"]);
+        let partial = granted
+            .edited(&RosterEdit::Revoke {
+                name: "bob",
+                envs: Some(&["prod".into()]),
+            })
+            .unwrap();
+        assert!(partial.member("bob").is_some());
+        assert!(matches!(
+            config.edited(&RosterEdit::AddMember {
+                name: "bob",
+                keys: &[KEY_A.into()]
+            }),
+            Err(ConfigError::MemberExists { .. })
+        ));
+        assert!(matches!(
+            config.edited(&RosterEdit::Grant {
+                name: "carol",
+                envs: &[]
+            }),
+            Err(ConfigError::NoSuchMember { .. })
+        ));
+        assert!(matches!(
+            config.edited(&RosterEdit::Grant {
+                name: "bob",
+                envs: &["qa".into()]
+            }),
+            Err(ConfigError::NoSuchEnv { .. })
+        ));
     }
 
     #[test]

@@ -131,6 +131,17 @@ pub enum Error {
         /// What went wrong.
         reason: &'static str,
     },
+    /// A re-keying plan needs confirmation and there is no terminal.
+    #[error("this change needs confirmation and there is no terminal to ask on")]
+    ConfirmationRequired,
+    /// The user answered no.
+    #[error("cancelled; nothing was changed")]
+    Declined,
+    /// The identity's public key is not known (an SSH key without its `.pub` file).
+    #[error(
+        "the public key of your identity is unknown (an SSH key needs its `.pub` file beside it)"
+    )]
+    UnknownPublicKey,
     /// The demo failed at a step.
     #[error("the demo failed at: {step}")]
     Demo {

@@ -31,6 +31,7 @@ pub mod faults;
 pub mod git;
 pub mod harden;
 pub mod identity;
+pub mod members;
 pub mod names;
 pub mod payload;
 pub mod schema;

@@ -55,8 +55,117 @@ pub enum Command {
     Export(ExportArgs),
     /// Import secrets from a dotenv file (strict parser: no expansion, no command substitution).
     Import(ImportArgs),
+    /// Onboard and offboard members (people and machines).
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// Re-encrypt environment files whose recipients differ from .vault.toml.
+    Rekey(RekeyArgs),
+    /// Show who can read which environment.
+    Access(AccessArgs),
     /// A guided end-to-end run in a throwaway repository.
     Demo(DemoArgs),
+}
+
+/// `vault member …`.
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Add yourself to .vault.toml with your public key (run by the newcomer; needs no access).
+    Request(MemberRequestArgs),
+    /// Grant a member access to environments and re-key them (run by a reader of those environments).
+    Add(MemberAddArgs),
+    /// Remove a member (or remove them from some environments), re-key, and mark secrets must-rotate.
+    Remove(MemberRemoveArgs),
+    /// Manage a member's keys.
+    #[command(subcommand)]
+    Key(MemberKeyCommand),
+}
+
+/// `vault member request`.
+#[derive(Debug, Args)]
+pub struct MemberRequestArgs {
+    /// Your member name.
+    pub name: String,
+    /// Your public key (default: your identity's).
+    #[arg(long, value_name = "PUBKEY")]
+    pub key: Option<String>,
+}
+
+/// Options shared by commands that re-key.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Show the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vault member add`.
+#[derive(Debug, Args)]
+pub struct MemberAddArgs {
+    /// The member.
+    pub name: String,
+    /// Environments to grant, comma-separated.
+    #[arg(long = "env", value_delimiter = ',', required = true)]
+    pub envs: Vec<String>,
+    /// The member's public key, if they are not in .vault.toml yet.
+    #[arg(long, value_name = "PUBKEY")]
+    pub key: Option<String>,
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+}
+
+/// `vault member remove`.
+#[derive(Debug, Args)]
+pub struct MemberRemoveArgs {
+    /// The member.
+    pub name: String,
+    /// Remove only from these environments (default: every environment, and the member entry).
+    #[arg(long = "env", value_delimiter = ',')]
+    pub envs: Vec<String>,
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+}
+
+/// `vault member key …`.
+#[derive(Debug, Subcommand)]
+pub enum MemberKeyCommand {
+    /// Add another public key (a new laptop, a hardware key) and re-key the member's environments.
+    Add(MemberKeyAddArgs),
+}
+
+/// `vault member key add`.
+#[derive(Debug, Args)]
+pub struct MemberKeyAddArgs {
+    /// The member.
+    pub name: String,
+    /// The new public key.
+    pub key: String,
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+}
+
+/// `vault rekey`.
+#[derive(Debug, Args)]
+pub struct RekeyArgs {
+    /// Environments to check (default: all).
+    pub envs: Vec<String>,
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+}
+
+/// `vault access`.
+#[derive(Debug, Args)]
+pub struct AccessArgs {
+    /// Show one member only.
+    pub member: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `vault init`.

@@ -108,6 +108,9 @@ fn dispatch(context: &Context, command: Command, out: &mut dyn Write) -> Result<
         Command::Exec(args) => cmd::exec::run(context, &args),
         Command::Export(args) => cmd::secrets::export(context, &args, out),
         Command::Import(args) => cmd::secrets::import(context, &args, out),
+        Command::Member(args) => cmd::member::run(context, &args, out),
+        Command::Rekey(args) => cmd::member::rekey(context, &args, out),
+        Command::Access(args) => cmd::member::access(context, &args, out),
         Command::Demo(args) => cmd::demo::run(&args, out),
     }
 }

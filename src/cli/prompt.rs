@@ -40,3 +40,20 @@ pub fn hidden(prompt: &str) -> Option<zeroize::Zeroizing<String>> {
         .ok()
         .map(zeroize::Zeroizing::new)
 }
+
+/// Reads a visible line from the terminal (for confirmations).
+#[must_use]
+pub fn line(prompt: &str) -> Option<String> {
+    use std::io::{BufRead, Write};
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .ok()?;
+    let mut writer = &tty;
+    writer.write_all(prompt.as_bytes()).ok()?;
+    writer.flush().ok()?;
+    let mut answer = String::new();
+    std::io::BufReader::new(&tty).read_line(&mut answer).ok()?;
+    Some(answer)
+}

@@ -95,6 +95,8 @@ fn hint(err: &Error) -> Option<String> {
         Error::NoValue { name } => format!("pipe it in (`printf %s \"$VALUE\" | vault set <env> {name}`), use --from-file, or run in a terminal to be prompted"),
         Error::ValueNotUtf8 { .. } => "store binary data base64-encoded (`base64 -w0 file | vault set <env> KEY`)".to_owned(),
         Error::Payload(_) => "secret names are environment-variable names; values cannot contain NUL bytes".to_owned(),
+        Error::ConfirmationRequired => "review the plan with `--dry-run`, then re-run with `--yes`".to_owned(),
+        Error::UnknownPublicKey => "pass the key explicitly with `--key \"$(cat ~/.ssh/id_ed25519.pub)\"`".to_owned(),
         _ => return None,
     })
 }

@@ -196,6 +196,16 @@ impl Vault {
         })
     }
 
+    /// The same vault with another roster, used to write files for a roster that is not
+    /// on disk yet.
+    #[must_use]
+    pub fn with_config(&self, config: Config) -> Self {
+        Self {
+            root: self.root.clone(),
+            config,
+        }
+    }
+
     /// The directory holding `.vault.toml`.
     #[must_use]
     pub fn root(&self) -> &Path {

@@ -219,3 +219,236 @@ pub fn stdout(out: &Output) -> String {
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+// ---------------------------------------------------------------------------------------
+// Helpers for the workflow tests (exec, edit, identity, secrets, errors).
+
+/// How long any single command may run before a test calls it hung.
+pub const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+impl TestRepo {
+    /// An empty git repository in a directory called `dir_name` (for example one with
+    /// spaces and non-ASCII letters), with the same isolation as [`TestRepo::new`].
+    pub fn new_in_dir(dir_name: &str) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("vault-test-")
+            .tempdir()
+            .unwrap();
+        let root = dir.path().join(dir_name);
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(&home).unwrap();
+        let this = Self { dir, root, home };
+        this.git(["init", "-q", "-b", "main"]);
+        this
+    }
+
+    /// [`TestRepo::with_vault`] in a directory called `dir_name`.
+    pub fn with_vault_in_dir(dir_name: &str, envs: &str) -> (Self, Key) {
+        let repo = Self::new_in_dir(dir_name);
+        let owner = repo.key("alice");
+        repo.vault(&owner)
+            .args(["init", "--name", "alice", "--env", envs])
+            .assert()
+            .success();
+        std::fs::remove_file(repo.root.join(".secrets.example.toml")).unwrap();
+        (repo, owner)
+    }
+
+    /// A path inside the temporary base directory (outside the repository).
+    pub fn base_path(&self, rel: &str) -> PathBuf {
+        self.base().join(rel)
+    }
+
+    /// Writes an executable `sh` script into the base directory and returns its path.
+    pub fn script(&self, name: &str, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.base_path(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    /// A command for `program` with exactly the isolated environment of
+    /// [`TestRepo::bare_vault`] (no identity configured).
+    pub fn isolated(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(&self.root)
+            .env_clear()
+            .env("PATH", path_with_vault())
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("XDG_RUNTIME_DIR", self.base())
+            .env("NO_COLOR", "1")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("LANG", "C.UTF-8")
+            .env("EDITOR", "false");
+        cmd
+    }
+
+    /// `sh -c script` in the repository with `key`'s identity in the environment, as
+    /// [`TestRepo::vault`] would have it; `vault` is first on `$PATH`.
+    pub fn shell(&self, key: &Key, script: &str) -> Command {
+        let mut cmd = self.isolated("sh");
+        cmd.env("VAULT_IDENTITY_FILE", &key.file)
+            .arg("-c")
+            .arg(script)
+            .timeout(TIMEOUT);
+        cmd
+    }
+
+    /// `vault` without a controlling terminal (through `setsid`), with no identity
+    /// configured: passphrase prompts must then fail instead of waiting.
+    pub fn detached_vault(&self) -> Command {
+        let mut cmd = self.isolated("setsid");
+        cmd.arg("-w").arg(vault_bin()).timeout(TIMEOUT);
+        cmd
+    }
+
+    /// `vault edit <env>` as `key`'s owner with `$EDITOR` set to `editor`.
+    pub fn edit(&self, key: &Key, env: &str, editor: impl AsRef<OsStr>) -> Output {
+        self.vault(key)
+            .env("EDITOR", editor)
+            .args(["edit", env])
+            .timeout(TIMEOUT)
+            .output()
+            .unwrap()
+    }
+
+    /// `vault ls <env> --json`, parsed.
+    pub fn ls_json(&self, key: &Key, env: &str) -> serde_json::Value {
+        let out = self
+            .vault(key)
+            .args(["ls", env, "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "ls --json failed: {}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// The secret names `vault ls --json` reports, in its order.
+    pub fn names(&self, key: &Key, env: &str) -> Vec<String> {
+        self.ls_json(key, env)["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// The `rotated_at` that `vault ls --json` reports for one secret.
+    pub fn rotated_at(&self, key: &Key, env: &str, name: &str) -> String {
+        let doc = self.ls_json(key, env);
+        doc["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not listed in {doc}"))["rotated_at"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Sets a secret from a file's exact bytes (`vault set --from-file`).
+    pub fn set_bytes(&self, key: &Key, env: &str, name: &str, value: &[u8]) {
+        let file = self.base_path(&format!("value-{name}"));
+        std::fs::write(&file, value).unwrap();
+        self.vault(key)
+            .args(["set", env, name, "--from-file"])
+            .arg(&file)
+            .assert()
+            .success();
+        std::fs::remove_file(file).unwrap();
+    }
+
+    /// Writes `.vault.toml`.
+    pub fn write_roster(&self, text: &str) {
+        self.write(".vault.toml", text);
+    }
+
+    /// Writes `.secrets.example.toml`.
+    pub fn write_template(&self, text: &str) {
+        self.write(".secrets.example.toml", text);
+    }
+
+    /// `vault-edit-*` directories left in `$XDG_RUNTIME_DIR` (the base directory).
+    pub fn edit_leftovers(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.base())
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with("vault-edit-"))
+            .map(|e| e.path())
+            .collect()
+    }
+
+    /// Every file under the base directory (repository, home, scripts) except `.git`.
+    pub fn snapshot_all(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut files: Vec<(PathBuf, Vec<u8>)> = walkdir::WalkDir::new(self.base())
+            .into_iter()
+            .filter_entry(|e| e.file_name() != ".git")
+            .filter_map(Result::ok)
+            .filter(|e| !e.file_type().is_dir())
+            .map(|e| {
+                let bytes = std::fs::read(e.path()).unwrap_or_default();
+                (e.path().to_owned(), bytes)
+            })
+            .collect();
+        files.sort();
+        files
+    }
+}
+
+/// A roster text: `members` as (name, keys), `envs` as (name, member names).
+pub fn roster(members: &[(&str, &[&str])], envs: &[(&str, &[&str])]) -> String {
+    let quote = |items: &[&str]| {
+        items
+            .iter()
+            .map(|i| format!("{i:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut text = String::new();
+    for (name, keys) in members {
+        text.push_str(&format!("[members.{name}]\nkeys = [{}]\n\n", quote(keys)));
+    }
+    for (name, readers) in envs {
+        text.push_str(&format!(
+            "[envs.{name}]\nmembers = [{}]\n\n",
+            quote(readers)
+        ));
+    }
+    text
+}
+
+/// Asserts two snapshots are equal, naming the files that differ instead of dumping bytes.
+pub fn assert_same_files(before: &[(PathBuf, Vec<u8>)], after: &[(PathBuf, Vec<u8>)]) {
+    let names = |s: &[(PathBuf, Vec<u8>)]| s.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+    assert_eq!(names(before), names(after), "the set of files changed");
+    for ((path, old), (_, new)) in before.iter().zip(after) {
+        assert!(old == new, "{} changed", path.display());
+    }
+}
+
+/// The permission bits of a path.
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+/// Whether the tests run as root (where permission bits do not stop writes).
+pub fn is_root() -> bool {
+    let out = std::process::Command::new("id").arg("-u").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim() == "0"
+}
+
+/// The secret-key line of an identity file (`AGE-SECRET-KEY-1…`).
+pub fn secret_key_line(key: &Key) -> String {
+    std::fs::read_to_string(&key.file)
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .unwrap()
+        .to_owned()
+}

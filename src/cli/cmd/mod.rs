@@ -6,4 +6,5 @@ pub mod edit;
 pub mod exec;
 pub mod identity;
 pub mod init;
+pub mod member;
 pub mod secrets;

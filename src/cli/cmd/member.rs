@@ -1,0 +1,448 @@
+//! `vault member …`, `vault rekey` and `vault access`: onboarding, offboarding and the
+//! access matrix. Every re-keying command shows its plan, asks before applying (unless
+//! `--yes`), and supports `--dry-run`.
+
+use std::collections::BTreeSet;
+use std::io::{IsTerminal, Write};
+
+use crate::cli::args::{AccessArgs, ApplyArgs, MemberCommand, MemberKeyCommand, RekeyArgs};
+use crate::cli::{Context, Outcome, prompt, render, stdout_error};
+use crate::config::{CONFIG_FILE, Config, RosterEdit};
+use crate::crypto::Recipient;
+use crate::error::Error;
+use crate::members::{self, EnvPlan, short_key};
+use crate::store::{StoreError, Vault, atomic};
+
+/// Dispatches `vault member …`.
+pub fn run(
+    context: &Context,
+    command: &MemberCommand,
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let vault = context.vault()?;
+    let config = vault.config();
+    let roster = |edit: RosterEdit<'_>, config: &Config| {
+        config.edited(&edit).map_err(|source| StoreError::Config {
+            path: vault.root().join(CONFIG_FILE),
+            source,
+        })
+    };
+    match command {
+        MemberCommand::Request(args) => {
+            let key = match &args.key {
+                Some(key) => key.clone(),
+                None => own_key(context)?,
+            };
+            let target = roster(
+                RosterEdit::AddMember {
+                    name: &args.name,
+                    keys: &[key.clone()],
+                },
+                config,
+            )?;
+            let _lock = vault.lock()?;
+            let path = vault.root().join(CONFIG_FILE);
+            atomic::write(&path, target.text().as_bytes(), 0o644).map_err(|source| Error::Io {
+                action: "write",
+                path,
+                source,
+            })?;
+            writeln!(
+                out,
+                "Added `{}` to {CONFIG_FILE} with the key {} and no environments.\n\n\
+                 Next:\n  1. Commit and open a pull request:\n       git checkout -b vault-add-{0} && git add {CONFIG_FILE} && git commit -m \"vault: request access for {0}\"\n  \
+                 2. Ask a member who reads the environments you need to run, on the merged branch:\n       vault member add {0} --env dev",
+                args.name,
+                short_key(&key)
+            )
+            .map_err(stdout_error)?;
+            Ok(Outcome::Success)
+        }
+        MemberCommand::Add(args) => {
+            let mut target = config.clone();
+            match (config.member(&args.name), &args.key) {
+                (None, Some(key)) => {
+                    target = roster(
+                        RosterEdit::AddMember {
+                            name: &args.name,
+                            keys: &[key.clone()],
+                        },
+                        &target,
+                    )?
+                }
+                (Some(member), Some(key)) if !has_key(&member.keys, key) => {
+                    target = roster(
+                        RosterEdit::AddKey {
+                            name: &args.name,
+                            key,
+                        },
+                        &target,
+                    )?;
+                }
+                _ => {}
+            }
+            target = roster(
+                RosterEdit::Grant {
+                    name: &args.name,
+                    envs: &args.envs,
+                },
+                &target,
+            )?;
+            let plans = members::plan(&vault, &target, &args.envs)?;
+            execute(context, &vault, &target, &plans, &args.apply, out)
+        }
+        MemberCommand::Remove(args) => {
+            let member = config
+                .member(&args.name)
+                .ok_or_else(|| StoreError::Config {
+                    path: vault.root().join(CONFIG_FILE),
+                    source: crate::config::ConfigError::NoSuchMember {
+                        member: args.name.clone(),
+                    },
+                })?;
+            let envs = if args.envs.is_empty() {
+                None
+            } else {
+                Some(args.envs.as_slice())
+            };
+            let target = roster(
+                RosterEdit::Revoke {
+                    name: &args.name,
+                    envs,
+                },
+                config,
+            )?;
+            let affected = readable_by(&vault, &args.name, &member.keys, envs)?;
+            let plans = members::plan(&vault, &target, &affected)?;
+            execute(context, &vault, &target, &plans, &args.apply, out)
+        }
+        MemberCommand::Key(MemberKeyCommand::Add(args)) => {
+            let target = roster(
+                RosterEdit::AddKey {
+                    name: &args.name,
+                    key: &args.key,
+                },
+                config,
+            )?;
+            let envs: Vec<String> = target
+                .env_names()
+                .filter(|env| {
+                    target
+                        .env(env)
+                        .is_some_and(|e| e.members.contains(&args.name))
+                })
+                .map(str::to_owned)
+                .collect();
+            let plans = members::plan(&vault, &target, &envs)?;
+            execute(context, &vault, &target, &plans, &args.apply, out)
+        }
+    }
+}
+
+fn has_key(keys: &[String], key: &str) -> bool {
+    let canonical = |k: &str| {
+        k.parse::<Recipient>()
+            .map(|r| r.canonical().to_owned())
+            .ok()
+    };
+    let wanted = canonical(key);
+    wanted.is_some() && keys.iter().any(|k| canonical(k) == wanted)
+}
+
+/// Environments a member is configured for or whose file is sealed to one of their keys.
+fn readable_by(
+    vault: &Vault,
+    name: &str,
+    keys: &[String],
+    only: Option<&[String]>,
+) -> Result<Vec<String>, Error> {
+    let canonical: BTreeSet<String> = keys
+        .iter()
+        .filter_map(|k| k.parse::<Recipient>().ok())
+        .map(|r| r.canonical().to_owned())
+        .collect();
+    let mut envs = Vec::new();
+    for env in vault.config().env_names() {
+        if only.is_some_and(|only| !only.iter().any(|e| e == env)) {
+            continue;
+        }
+        let configured = vault
+            .config()
+            .env(env)
+            .is_some_and(|e| e.members.iter().any(|m| m == name));
+        let sealed = vault
+            .read_recipients(env)?
+            .is_some_and(|list| list.iter().any(|k| canonical.contains(k)));
+        if configured || sealed {
+            envs.push(env.to_owned());
+        }
+    }
+    Ok(envs)
+}
+
+fn own_key(context: &Context) -> Result<String, Error> {
+    let identities = context.identities()?;
+    identities
+        .public_keys()
+        .into_iter()
+        .next()
+        .ok_or(Error::UnknownPublicKey)
+}
+
+/// `vault rekey [ENV…]`.
+pub fn rekey(context: &Context, args: &RekeyArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
+    let vault = context.vault()?;
+    for env in &args.envs {
+        vault.require_env(env)?;
+    }
+    let target = vault.config().clone();
+    let plans = members::plan(&vault, &target, &args.envs)?;
+    execute(context, &vault, &target, &plans, &args.apply, out)
+}
+
+fn describe(plans: &[EnvPlan]) -> String {
+    let mut text = String::new();
+    for plan in plans {
+        if !plan.needs_rekey() {
+            text.push_str(&format!("  {}: unchanged\n", plan.env));
+            continue;
+        }
+        text.push_str(&format!(
+            "  {}: re-encrypt to {} recipient(s)\n",
+            plan.env,
+            plan.target.len()
+        ));
+        for reader in &plan.gained {
+            let who = reader
+                .member
+                .clone()
+                .unwrap_or_else(|| "(no member)".to_owned());
+            text.push_str(&format!(
+                "      + {who} gains access ({})\n",
+                short_key(&reader.recipient)
+            ));
+        }
+        for reader in &plan.lost {
+            let who = reader
+                .member
+                .clone()
+                .unwrap_or_else(|| "(no member)".to_owned());
+            text.push_str(&format!(
+                "      - {who} loses access ({}): every secret in {} will be marked must-rotate\n",
+                short_key(&reader.recipient),
+                plan.env
+            ));
+        }
+        if plan.sealed.is_none() {
+            text.push_str(&format!(
+                "      (secrets/{}.recipients is missing, so the current readers are unknown)\n",
+                plan.env
+            ));
+        }
+    }
+    text
+}
+
+fn execute(
+    context: &Context,
+    vault: &Vault,
+    target: &Config,
+    plans: &[EnvPlan],
+    apply: &ApplyArgs,
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let rekeys = plans.iter().any(EnvPlan::needs_rekey);
+    let roster_changes = target.text() != vault.config().text();
+    if apply.dry_run {
+        if apply.json {
+            let doc = serde_json::json!({ "dry_run": true, "roster_changes": roster_changes, "plan": plans });
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&doc).expect("JSON values always serialize")
+            )
+            .map_err(stdout_error)?;
+        } else {
+            writeln!(out, "Plan (dry run, nothing changed):\n{}", describe(plans))
+                .map_err(stdout_error)?;
+            if roster_changes {
+                writeln!(out, "  {CONFIG_FILE} will be updated").map_err(stdout_error)?;
+            }
+        }
+        return Ok(Outcome::Success);
+    }
+    if !rekeys && !roster_changes {
+        if apply.json {
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({ "changed": [], "must_rotate": [] })
+            )
+            .map_err(stdout_error)?;
+        } else {
+            render::note("every environment file already matches .vault.toml; nothing to do");
+        }
+        return Ok(Outcome::Success);
+    }
+    eprint!("Plan:\n{}", describe(plans));
+    if !apply.yes {
+        confirm()?;
+    }
+    let identities = if rekeys {
+        Some(context.identities()?)
+    } else {
+        None
+    };
+    let show_progress = std::io::stderr().is_terminal() && plans.len() > 1;
+    let applied = match &identities {
+        Some(identities) => members::apply(
+            vault,
+            target,
+            plans,
+            identities,
+            jiff::Timestamp::now(),
+            &mut |env, i, n| {
+                if show_progress {
+                    eprintln!("re-keying {env} ({i}/{n})");
+                }
+            },
+        )?,
+        None => members::apply_roster_only(vault, target)?,
+    };
+    report(&applied, apply.json, out)?;
+    Ok(Outcome::Success)
+}
+
+fn confirm() -> Result<(), Error> {
+    if !prompt::has_terminal() {
+        return Err(Error::ConfirmationRequired);
+    }
+    match prompt::line("Apply this plan? [y/N] ") {
+        Some(answer) if matches!(answer.trim(), "y" | "Y" | "yes") => Ok(()),
+        _ => Err(Error::Declined),
+    }
+}
+
+fn report(applied: &[members::Applied], json: bool, out: &mut dyn Write) -> Result<(), Error> {
+    let marked: Vec<&members::Applied> = applied
+        .iter()
+        .filter(|a| !a.must_rotate.is_empty())
+        .collect();
+    if json {
+        let doc = serde_json::json!({
+            "changed": applied.iter().map(|a| &a.env).collect::<Vec<_>>(),
+            "must_rotate": marked.iter().map(|a| serde_json::json!({"env": a.env, "secrets": a.must_rotate})).collect::<Vec<_>>(),
+            "warning": (!marked.is_empty()).then_some(HISTORY_WARNING),
+        });
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("JSON values always serialize")
+        )
+        .map_err(stdout_error)?;
+        return Ok(());
+    }
+    for a in applied {
+        writeln!(out, "re-keyed secrets/{}.age", a.env).map_err(stdout_error)?;
+    }
+    if !marked.is_empty() {
+        writeln!(out, "\nSecrets that must now be rotated (marked in the vault; `vault check` fails until each changes):").map_err(stdout_error)?;
+        for a in &marked {
+            writeln!(out, "  {}:", a.env).map_err(stdout_error)?;
+            for name in &a.must_rotate {
+                writeln!(out, "    {name}").map_err(stdout_error)?;
+            }
+        }
+        writeln!(out, "\nwarning: {HISTORY_WARNING}").map_err(stdout_error)?;
+    }
+    Ok(())
+}
+
+/// The honest limit of offboarding, printed after every re-key that removed a reader.
+pub const HISTORY_WARNING: &str = "whoever lost access can still decrypt every earlier version of these files from git history (and any copy they made). Re-keying only protects future values: rotate each secret at its source (the database, the API provider), then `vault set` the new value.";
+
+/// `vault access [MEMBER]`.
+pub fn access(context: &Context, args: &AccessArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
+    let vault = context.vault()?;
+    let config = vault.config();
+    let envs: Vec<&str> = config.env_names().collect();
+    let members: Vec<&String> = match &args.member {
+        Some(name) => {
+            let (name, _) =
+                config
+                    .members()
+                    .get_key_value(name)
+                    .ok_or_else(|| StoreError::Config {
+                        path: vault.root().join(CONFIG_FILE),
+                        source: crate::config::ConfigError::NoSuchMember {
+                            member: name.clone(),
+                        },
+                    })?;
+            vec![name]
+        }
+        None => config.members().keys().collect(),
+    };
+    let mut sealed = Vec::with_capacity(envs.len());
+    for env in &envs {
+        sealed.push(vault.read_recipients(env)?.unwrap_or_default());
+    }
+    let status = |member: &str, index: usize| -> &'static str {
+        let env = envs[index];
+        let configured = config
+            .env(env)
+            .is_some_and(|e| e.members.iter().any(|m| m == member));
+        let keys: BTreeSet<String> = config.members()[member]
+            .keys
+            .iter()
+            .filter_map(|k| k.parse::<Recipient>().ok())
+            .map(|r| r.canonical().to_owned())
+            .collect();
+        let in_file = sealed[index].iter().any(|k| keys.contains(k));
+        let all_keys = !keys.is_empty() && keys.iter().all(|k| sealed[index].contains(k));
+        match (configured, in_file, all_keys) {
+            (true, true, true) => "read",
+            (true, true, false) => "read*",
+            (true, false, _) => "pending",
+            (false, true, _) => "revoking",
+            (false, false, _) => "-",
+        }
+    };
+    if args.json {
+        let mut doc = serde_json::Map::new();
+        for member in &members {
+            let row: serde_json::Map<String, serde_json::Value> = envs
+                .iter()
+                .enumerate()
+                .map(|(i, env)| ((*env).to_owned(), status(member, i).into()))
+                .collect();
+            doc.insert((*member).clone(), row.into());
+        }
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"members": doc}))
+                .expect("JSON values always serialize")
+        )
+        .map_err(stdout_error)?;
+        return Ok(Outcome::Success);
+    }
+    let width = members.iter().map(|m| m.len()).max().unwrap_or(6).max(6);
+    let mut header = format!("{:width$}", "MEMBER");
+    for env in &envs {
+        header.push_str(&format!("  {env:8}"));
+    }
+    writeln!(out, "{}", header.trim_end()).map_err(stdout_error)?;
+    for member in &members {
+        let mut row = format!("{member:width$}");
+        for index in 0..envs.len() {
+            row.push_str(&format!("  {:8}", status(member, index)));
+        }
+        writeln!(out, "{}", row.trim_end()).map_err(stdout_error)?;
+    }
+    writeln!(
+        out,
+        "\nread: can decrypt · pending: granted in {CONFIG_FILE}, not re-keyed yet (`vault rekey`) · revoking: removed, still able to decrypt until re-keyed · read*: some of their keys are not re-keyed yet"
+    )
+    .map_err(stdout_error)?;
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,219 @@
+//! Who may read which environment, and re-key plans.
+//!
+//! A membership change is computed as a plan first (data: which environment gains or
+//! loses which recipients) and only then applied, so `--dry-run` shows exactly what will
+//! happen and tests can assert the plan itself. Applying re-encrypts only the files whose
+//! recipients change, marks every secret in an environment that lost a reader as
+//! must-rotate, and writes `.vault.toml` last.
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::config::{CONFIG_FILE, Config};
+use crate::faults;
+use crate::identity::Identities;
+use crate::payload::MustRotate;
+use crate::store::{StoreError, Vault, atomic};
+
+/// One recipient in a plan, with the member who owns it when known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reader {
+    /// The canonical public key.
+    pub recipient: String,
+    /// Its member, from the new roster or else the old one.
+    pub member: Option<String>,
+}
+
+/// What happens to one environment's file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvPlan {
+    /// The environment.
+    pub env: String,
+    /// Recipients the file is sealed to now (from its summary); `None` if unknown.
+    pub sealed: Option<Vec<String>>,
+    /// Recipients the roster wants.
+    pub target: Vec<String>,
+    /// Readers who gain access.
+    pub gained: Vec<Reader>,
+    /// Readers who lose access.
+    pub lost: Vec<Reader>,
+}
+
+impl EnvPlan {
+    /// Whether the file must be re-encrypted.
+    #[must_use]
+    pub fn needs_rekey(&self) -> bool {
+        match &self.sealed {
+            None => true,
+            Some(sealed) => {
+                sealed.iter().collect::<BTreeSet<_>>()
+                    != self.target.iter().collect::<BTreeSet<_>>()
+            }
+        }
+    }
+
+    /// Members (or bare keys) who gain access, for messages.
+    #[must_use]
+    pub fn gained_names(&self) -> Vec<String> {
+        names(&self.gained)
+    }
+
+    /// Members (or bare keys) who lose access, for messages.
+    #[must_use]
+    pub fn lost_names(&self) -> Vec<String> {
+        names(&self.lost)
+    }
+}
+
+fn names(readers: &[Reader]) -> Vec<String> {
+    let mut out: Vec<String> = readers
+        .iter()
+        .map(|r| r.member.clone().unwrap_or_else(|| short_key(&r.recipient)))
+        .collect();
+    out.dedup();
+    out
+}
+
+/// A key shortened for display: `age1abcd…wxyz`.
+#[must_use]
+pub fn short_key(key: &str) -> String {
+    if key.len() <= 20 {
+        return key.to_owned();
+    }
+    format!("{}…{}", &key[..12], &key[key.len() - 6..])
+}
+
+/// Plans bringing `envs` (or every environment of `target`) in line with `target`,
+/// comparing against what each file is sealed to now.
+///
+/// # Errors
+/// An unknown environment or an unreadable summary.
+pub fn plan(vault: &Vault, target: &Config, envs: &[String]) -> Result<Vec<EnvPlan>, StoreError> {
+    let selected: Vec<String> = if envs.is_empty() {
+        target.env_names().map(str::to_owned).collect()
+    } else {
+        envs.to_vec()
+    };
+    let mut plans = Vec::with_capacity(selected.len());
+    for env in selected {
+        let wanted = target
+            .recipients_for(&env)
+            .ok_or_else(|| StoreError::UnknownEnvironment {
+                env: env.clone(),
+                known: target.env_names().map(str::to_owned).collect(),
+            })?;
+        let target_keys: Vec<String> = wanted.iter().map(|r| r.canonical().to_owned()).collect();
+        let sealed = vault.read_recipients(&env)?;
+        let owner = |key: &str| {
+            target
+                .owner_of(key)
+                .or_else(|| vault.config().owner_of(key))
+                .map(str::to_owned)
+        };
+        let sealed_set: BTreeSet<&String> = sealed.iter().flatten().collect();
+        let target_set: BTreeSet<&String> = target_keys.iter().collect();
+        let gained = target_set
+            .difference(&sealed_set)
+            .map(|k| Reader {
+                recipient: (*k).clone(),
+                member: owner(k),
+            })
+            .collect();
+        let lost = sealed_set
+            .difference(&target_set)
+            .map(|k| Reader {
+                recipient: (*k).clone(),
+                member: owner(k),
+            })
+            .collect();
+        plans.push(EnvPlan {
+            env,
+            sealed,
+            target: target_keys,
+            gained,
+            lost,
+        });
+    }
+    Ok(plans)
+}
+
+/// What applying a plan did to one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    /// The environment.
+    pub env: String,
+    /// Secrets newly or still marked must-rotate because a reader lost access.
+    pub must_rotate: Vec<String>,
+}
+
+/// Applies `plans`: re-encrypts each file that needs it to `target`'s recipients (marking
+/// every secret must-rotate where a reader was lost), then writes `target` as
+/// `.vault.toml` if it differs. Files are written before the roster, so an interruption
+/// leaves each file readable by its old or new recipients; re-running the same command
+/// completes the job. `progress` is called before each file with (env, index, total).
+///
+/// # Errors
+/// The caller cannot decrypt a file that must change, or a write fails.
+pub fn apply(
+    vault: &Vault,
+    target: &Config,
+    plans: &[EnvPlan],
+    identities: &Identities,
+    now: Timestamp,
+    progress: &mut dyn FnMut(&str, usize, usize),
+) -> Result<Vec<Applied>, StoreError> {
+    let _lock = vault.lock()?;
+    let next = vault.with_config(target.clone());
+    let pending: Vec<&EnvPlan> = plans.iter().filter(|p| p.needs_rekey()).collect();
+    let mut applied = Vec::with_capacity(pending.len());
+    for (index, plan) in pending.iter().enumerate() {
+        progress(&plan.env, index + 1, pending.len());
+        let mut payload = vault.decrypt(&plan.env, identities)?;
+        let mut marked = Vec::new();
+        if !plan.lost.is_empty() {
+            let reason = format!("{} lost access", plan.lost_names().join(", "));
+            for (name, entry) in &mut payload.secrets {
+                if entry.must_rotate.is_none() {
+                    entry.must_rotate = Some(MustRotate {
+                        reason: reason.clone(),
+                        since: now,
+                    });
+                }
+                marked.push(name.clone());
+            }
+        }
+        next.write(&plan.env, &mut payload)?;
+        faults::point("rekey-env", &vault.env_path(&plan.env));
+        applied.push(Applied {
+            env: plan.env.clone(),
+            must_rotate: marked,
+        });
+    }
+    apply_roster(vault, target)?;
+    Ok(applied)
+}
+
+/// Writes a changed roster when no file needs re-encrypting (for example a new member
+/// with no environments yet).
+///
+/// # Errors
+/// The write fails.
+pub fn apply_roster_only(vault: &Vault, target: &Config) -> Result<Vec<Applied>, StoreError> {
+    let _lock = vault.lock()?;
+    apply_roster(vault, target)?;
+    Ok(Vec::new())
+}
+
+fn apply_roster(vault: &Vault, target: &Config) -> Result<(), StoreError> {
+    if target.text() == vault.config().text() {
+        return Ok(());
+    }
+    let path = vault.root().join(CONFIG_FILE);
+    atomic::write(&path, target.text().as_bytes(), 0o644).map_err(|source| StoreError::Io {
+        action: "write",
+        path,
+        source,
+    })
+}
