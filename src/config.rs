@@ -344,13 +344,12 @@ impl Config {
                         .ok_or_else(|| ConfigError::NoSuchEnv { env: env.clone() })?;
                     list.retain(|v| v.as_str() != Some(name));
                 }
-                if envs.is_none() {
-                    if let Some(members) = doc
+                if envs.is_none()
+                    && let Some(members) = doc
                         .get_mut("members")
                         .and_then(toml_edit::Item::as_table_like_mut)
-                    {
-                        members.remove(name);
-                    }
+                {
+                    members.remove(name);
                 }
             }
         }

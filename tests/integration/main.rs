@@ -4,3 +4,8 @@
 mod support;
 
 mod core;
+mod edit;
+mod errors;
+mod exec;
+mod identity;
+mod secrets;

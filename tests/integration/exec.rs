@@ -1,0 +1,346 @@
+//! `vault exec`: the child's exit status, the environment it sees, the template gate, and
+//! the environment binding that refuses another environment's file.
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
+
+use crate::support::*;
+
+fn exec_repo() -> (TestRepo, Key) {
+    let (repo, alice) = TestRepo::with_vault("dev,prod");
+    repo.set(&alice, "dev", "A", "value-a");
+    repo.set(&alice, "dev", "B", "value-b");
+    (repo, alice)
+}
+
+#[test]
+fn exec_passes_the_child_exit_status_through() {
+    let (repo, alice) = exec_repo();
+    for code in [0, 1, 7, 42] {
+        let script = format!("exit {code}");
+        repo.vault(&alice)
+            .args(["exec", "dev", "--", "sh", "-c", &script])
+            .timeout(TIMEOUT)
+            .assert()
+            .code(code)
+            .stdout("")
+            .stderr("");
+    }
+}
+
+#[test]
+fn exec_child_killed_by_signal_is_reported_as_the_signal() {
+    let (repo, alice) = exec_repo();
+    // vault became the child, so the kernel reports the signal itself…
+    let out = repo
+        .vault(&alice)
+        .args(["exec", "dev", "--", "sh", "-c", "kill -TERM $$"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), None, "{out:?}");
+    assert_eq!(out.status.signal(), Some(15), "{out:?}");
+    // …which a calling shell sees as 128 + 15.
+    repo.shell(
+        &alice,
+        "vault exec dev -- sh -c 'kill -TERM $$'; echo \"status=$?\"",
+    )
+    .assert()
+    .success()
+    .stdout("status=143\n");
+}
+
+#[test]
+fn exec_non_executable_file_is_126() {
+    let (repo, alice) = exec_repo();
+    repo.write("not-executable.sh", "#!/bin/sh\necho ran\n");
+    let path = repo.path("not-executable.sh");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = repo
+        .vault(&alice)
+        .args(["exec", "dev", "--", "./not-executable.sh"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(126), "{err}");
+    assert!(stdout(&out).is_empty());
+    assert!(
+        err.contains("command not executable: `./not-executable.sh`"),
+        "{err}"
+    );
+    assert!(err.contains("hint: ") && err.contains("chmod +x"), "{err}");
+    // A directory is not executable either.
+    repo.vault(&alice)
+        .args(["exec", "dev", "--", "/"])
+        .timeout(TIMEOUT)
+        .assert()
+        .code(126);
+}
+
+#[test]
+fn exec_missing_command_is_127() {
+    let (repo, alice) = exec_repo();
+    let out = repo
+        .vault(&alice)
+        .args(["exec", "dev", "--", "no-such-command-4f1e"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(127), "{err}");
+    assert!(
+        err.contains("command not found: `no-such-command-4f1e`"),
+        "{err}"
+    );
+    assert!(err.contains("hint: check the spelling and $PATH"), "{err}");
+    repo.vault(&alice)
+        .args(["exec", "dev", "--", "./missing/path"])
+        .timeout(TIMEOUT)
+        .assert()
+        .code(127);
+}
+
+#[test]
+fn exec_without_a_command_is_125() {
+    let (repo, alice) = exec_repo();
+    for args in [&["exec", "dev", "--"][..], &["exec", "dev"][..]] {
+        let out = repo
+            .vault(&alice)
+            .args(args)
+            .timeout(TIMEOUT)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(125), "{args:?}: {err}");
+        assert!(err.contains("error: no command to run"), "{err}");
+        assert!(err.contains("hint: give the command after `--`"), "{err}");
+    }
+}
+
+#[test]
+fn exec_secrets_override_inherited_variables() {
+    let (repo, alice) = exec_repo();
+    repo.vault(&alice)
+        .env("A", "inherited-a")
+        .env("UNRELATED", "kept")
+        .args([
+            "exec",
+            "dev",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s|%s|%s' \"$A\" \"$B\" \"$UNRELATED\"",
+        ])
+        .timeout(TIMEOUT)
+        .assert()
+        .success()
+        .stdout("value-a|value-b|kept");
+}
+
+#[test]
+fn exec_only_passes_the_named_secrets() {
+    let (repo, alice) = exec_repo();
+    repo.set(&alice, "dev", "C", "value-c");
+    let show = "printf '%s|%s|%s' \"${A-unset}\" \"${B-unset}\" \"${C-unset}\"";
+    repo.vault(&alice)
+        .args(["exec", "dev", "--only", "A", "--", "sh", "-c", show])
+        .timeout(TIMEOUT)
+        .assert()
+        .success()
+        .stdout("value-a|unset|unset");
+    repo.vault(&alice)
+        .args(["exec", "dev", "--only", "A,C", "--", "sh", "-c", show])
+        .timeout(TIMEOUT)
+        .assert()
+        .success()
+        .stdout("value-a|unset|value-c");
+    // An inherited variable named like a filtered-out secret keeps its inherited value.
+    repo.vault(&alice)
+        .env("B", "inherited-b")
+        .args(["exec", "dev", "--only", "A", "--", "sh", "-c", show])
+        .timeout(TIMEOUT)
+        .assert()
+        .success()
+        .stdout("value-a|inherited-b|unset");
+}
+
+#[test]
+fn exec_only_naming_a_missing_secret_is_125_and_starts_nothing() {
+    let (repo, alice) = exec_repo();
+    let marker = repo.base_path("started");
+    let script = format!("touch '{}'", marker.display());
+    let out = repo
+        .vault(&alice)
+        .args(["exec", "dev", "--only", "A,NOPE", "--", "sh", "-c", &script])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert!(
+        err.contains("`--only` names secrets not set in `dev`: NOPE"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: list the secrets with `vault ls dev`"),
+        "{err}"
+    );
+    assert!(!marker.exists(), "the child was started");
+}
+
+#[test]
+fn exec_refuses_missing_required_secrets_before_starting_anything() {
+    let (repo, alice) = exec_repo();
+    repo.write_template(
+        "[A]\ndescription = \"present\"\n\n\
+         [DATABASE_URL]\ndescription = \"Postgres\"\nformat = \"url\"\n\n\
+         [API_TOKEN]\nrequired = [\"dev\", \"prod\"]\n\n\
+         [OPTIONAL_THING]\nrequired = []\n\n\
+         [PROD_ONLY]\nrequired = [\"prod\"]\n",
+    );
+    let marker = repo.base_path("started");
+    let script = format!("touch '{}'", marker.display());
+    let out = repo
+        .vault(&alice)
+        .args(["exec", "dev", "--", "sh", "-c", &script])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert!(
+        err.contains("`DATABASE_URL` is required in `dev` but not set"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`API_TOKEN` is required in `dev` but not set"),
+        "{err}"
+    );
+    assert!(!err.contains("OPTIONAL_THING"), "{err}");
+    assert!(!err.contains("PROD_ONLY"), "{err}");
+    assert!(err.contains("hint: "), "{err}");
+    assert!(!marker.exists(), "the child was started");
+
+    // Once they are set, the same command runs.
+    repo.set(&alice, "dev", "DATABASE_URL", "postgres://localhost/app");
+    repo.set(&alice, "dev", "API_TOKEN", "tok");
+    repo.vault(&alice)
+        .args(["exec", "dev", "--", "sh", "-c", &script])
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+    assert!(marker.exists());
+}
+
+#[test]
+fn exec_pattern_violation_is_125_without_the_value() {
+    let (repo, alice) = TestRepo::with_vault("dev,prod");
+    repo.write_template(
+        "[STRIPE_SECRET_KEY]\npattern = { prod = \"^sk_live_\", \"*\" = \"^sk_test_\" }\n",
+    );
+    let value = "sk_test_CANARY7d1e9a";
+    repo.set(&alice, "prod", "STRIPE_SECRET_KEY", value);
+    repo.set(&alice, "dev", "STRIPE_SECRET_KEY", value);
+    let marker = repo.base_path("started");
+    let script = format!("touch '{}'", marker.display());
+    let out = repo
+        .vault(&alice)
+        .args(["exec", "prod", "--", "sh", "-c", &script])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert!(err.contains("`STRIPE_SECRET_KEY`"), "{err}");
+    assert!(err.contains("^sk_live_"), "{err}");
+    assert!(!err.contains("CANARY"), "the value leaked: {err}");
+    assert!(!stdout(&out).contains("CANARY"));
+    assert!(!marker.exists(), "the child was started");
+    // The same value is right for dev.
+    repo.vault(&alice)
+        .args(["exec", "dev", "--", "printenv", "STRIPE_SECRET_KEY"])
+        .timeout(TIMEOUT)
+        .assert()
+        .success()
+        .stdout(format!("{value}\n"));
+}
+
+#[test]
+fn exec_passes_stdin_to_the_child() {
+    let (repo, alice) = exec_repo();
+    let input = "line one\nline two\n\u{e9}\u{fc} no trailing newline";
+    repo.vault(&alice)
+        .args(["exec", "dev", "--", "cat"])
+        .write_stdin(input)
+        .timeout(TIMEOUT)
+        .assert()
+        .success()
+        .stdout(input);
+}
+
+#[test]
+fn exec_leaves_no_files_behind() {
+    let (repo, alice) = exec_repo();
+    let before = repo.snapshot_all();
+    repo.vault(&alice)
+        .args(["exec", "dev", "--", "sh", "-c", "test \"$A\" = value-a"])
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+    repo.vault(&alice)
+        .args(["exec", "dev", "--", "no-such-command-4f1e"])
+        .timeout(TIMEOUT)
+        .assert()
+        .code(127);
+    repo.vault(&alice)
+        .args(["exec", "dev", "--", "sh", "-c", "exit 3"])
+        .timeout(TIMEOUT)
+        .assert()
+        .code(3);
+    assert_same_files(&before, &repo.snapshot_all());
+}
+
+#[test]
+fn env_binding_refuses_another_environments_file() {
+    let (repo, alice) = TestRepo::with_vault("dev,prod");
+    repo.set(&alice, "prod", "DATABASE_URL", "postgres://prod-db/app");
+    repo.set(&alice, "dev", "DATABASE_URL", "postgres://localhost/app");
+    std::fs::copy(repo.path("secrets/prod.age"), repo.path("secrets/dev.age")).unwrap();
+    let before = repo.snapshot();
+
+    let out = repo
+        .vault(&alice)
+        .args(["get", "dev", "DATABASE_URL"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(stdout(&out).is_empty(), "a value was printed");
+    assert!(err.contains("`dev`") && err.contains("`prod`"), "{err}");
+    assert!(err.contains("hint: "), "{err}");
+    assert!(!err.contains("prod-db"), "{err}");
+
+    let marker = repo.base_path("started");
+    let script = format!("touch '{}'", marker.display());
+    let out = repo
+        .vault(&alice)
+        .args(["exec", "dev", "--", "sh", "-c", &script])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert!(err.contains("`dev`") && err.contains("`prod`"), "{err}");
+    assert!(!marker.exists(), "the child was started");
+
+    // Writing through the wrong file is refused too, and nothing changed.
+    repo.vault(&alice)
+        .args(["set", "dev", "OTHER"])
+        .write_stdin("x")
+        .timeout(TIMEOUT)
+        .assert()
+        .code(2);
+    assert_same_files(&before, &repo.snapshot());
+}
