@@ -36,7 +36,7 @@ pub fn run(
             let target = roster(
                 RosterEdit::AddMember {
                     name: &args.name,
-                    keys: &[key.clone()],
+                    keys: std::slice::from_ref(&key),
                 },
                 config,
             )?;
@@ -65,7 +65,7 @@ pub fn run(
                     target = roster(
                         RosterEdit::AddMember {
                             name: &args.name,
-                            keys: &[key.clone()],
+                            keys: std::slice::from_ref(key),
                         },
                         &target,
                     )?
