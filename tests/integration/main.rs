@@ -1,6 +1,9 @@
 //! One integration-test binary (so the suite links once). Every test drives the real
 //! `vault` binary in a throwaway git repository with an isolated HOME and git config.
 
+// Test code panics on purpose when setup fails; that is how a test reports it.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 mod core;
