@@ -207,6 +207,19 @@ pub fn decrypt(
     Ok(plaintext)
 }
 
+/// Checks that `bytes` is ASCII-armored age with a well-formed header, without any key.
+///
+/// # Errors
+/// Why it is not.
+pub fn check_header(bytes: &[u8]) -> Result<(), CryptoError> {
+    if !is_armored(bytes) {
+        return Err(CryptoError::NotArmored);
+    }
+    age::Decryptor::new_buffered(ArmoredReader::new(bytes))
+        .map(drop)
+        .map_err(map_decrypt)
+}
+
 /// Decrypts an age file protected by a passphrase (scrypt), such as an identity file
 /// written by `vault identity new --passphrase`.
 ///

@@ -11,7 +11,6 @@ use crate::exec::ExecError;
 use crate::git::GitError;
 use crate::identity::IdentityError;
 use crate::payload::PayloadError;
-use crate::schema::TemplateError;
 use crate::store::StoreError;
 
 /// Everything that can go wrong in a vault command.
@@ -35,15 +34,6 @@ pub enum Error {
     /// git.
     #[error(transparent)]
     Git(#[from] GitError),
-    /// `.secrets.example.toml` is invalid.
-    #[error("invalid template {}", path.display())]
-    Template {
-        /// The template path.
-        path: PathBuf,
-        /// What is wrong.
-        #[source]
-        source: TemplateError,
-    },
     /// A dotenv file for `vault import` is invalid.
     #[error("cannot import {}", path.display())]
     Dotenv {
@@ -142,6 +132,20 @@ pub enum Error {
         "the public key of your identity is unknown (an SSH key needs its `.pub` file beside it)"
     )]
     UnknownPublicKey,
+    /// `--as-of` is not a date.
+    #[error("`{text}` is not a date (use YYYY-MM-DD or an RFC 3339 timestamp)")]
+    InvalidDate {
+        /// The text given.
+        text: String,
+    },
+    /// `--grace` is not a duration.
+    #[error(
+        "`{text}` is not a grace period (use a number and m, h, d or w, e.g. 24h or 7d, at most a year)"
+    )]
+    InvalidDuration {
+        /// The text given.
+        text: String,
+    },
     /// The demo failed at a step.
     #[error("the demo failed at: {step}")]
     Demo {

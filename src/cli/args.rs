@@ -62,8 +62,69 @@ pub enum Command {
     Rekey(RekeyArgs),
     /// Show who can read which environment.
     Access(AccessArgs),
+    /// The CI gate: template, formats, shared values, rotation, must-rotate marks, recipients drift.
+    Check(CheckArgs),
+    /// Rotation status and rotation with overlap.
+    #[command(subcommand)]
+    Rotate(RotateCommand),
     /// A guided end-to-end run in a throwaway repository.
     Demo(DemoArgs),
+}
+
+/// `vault check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Check only these environments (comma-separated).
+    #[arg(long = "env", value_delimiter = ',')]
+    pub envs: Vec<String>,
+    /// Evaluate rotation deadlines as of this date (YYYY-MM-DD or RFC 3339), to plan ahead.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Treat warnings (secrets missing from the template) as errors.
+    #[arg(long)]
+    pub strict: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vault rotate …`.
+#[derive(Debug, Subcommand)]
+pub enum RotateCommand {
+    /// Per secret: last rotated, age, due date, overdue, must-rotate; most urgent first.
+    Status(RotateStatusArgs),
+    /// Store a new value while the old one stays available to exec as NAME_PREVIOUS.
+    Start(RotateStartArgs),
+    /// End the overlap: drop NAME_PREVIOUS.
+    Finish(KeyArgs),
+}
+
+/// `vault rotate status`.
+#[derive(Debug, Args)]
+pub struct RotateStatusArgs {
+    /// Only this environment.
+    pub env: Option<String>,
+    /// Evaluate as of this date (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vault rotate start`.
+#[derive(Debug, Args)]
+pub struct RotateStartArgs {
+    /// The environment.
+    pub env: String,
+    /// The secret's name.
+    pub key: String,
+    /// How long the old value stays available as NAME_PREVIOUS (e.g. 30m, 24h, 7d, 2w).
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    pub grace: String,
+    /// Read the new value from a file, byte for byte.
+    #[arg(long, value_name = "PATH")]
+    pub from_file: Option<PathBuf>,
 }
 
 /// `vault member …`.

@@ -111,6 +111,8 @@ fn dispatch(context: &Context, command: Command, out: &mut dyn Write) -> Result<
         Command::Member(args) => cmd::member::run(context, &args, out),
         Command::Rekey(args) => cmd::member::rekey(context, &args, out),
         Command::Access(args) => cmd::member::access(context, &args, out),
+        Command::Check(args) => cmd::check::run(context, &args, out),
+        Command::Rotate(args) => cmd::check::rotate(context, &args, out),
         Command::Demo(args) => cmd::demo::run(&args, out),
     }
 }

@@ -150,6 +150,15 @@ pub enum StoreError {
         /// The environment.
         env: String,
     },
+    /// `.secrets.example.toml` is invalid.
+    #[error("invalid template {}", path.display())]
+    Template {
+        /// The template path.
+        path: PathBuf,
+        /// What is wrong.
+        #[source]
+        source: crate::schema::TemplateError,
+    },
     /// The writer lock could not be taken.
     #[error("cannot lock the vault for writing")]
     Lock(#[source] LockError),
@@ -415,6 +424,25 @@ impl Vault {
         atomic::write(&summary_path, summary.as_bytes(), 0o644)
             .map_err(io(summary_path.clone()))?;
         Ok(())
+    }
+
+    /// Loads `.secrets.example.toml` from the root, if there is one.
+    ///
+    /// # Errors
+    /// An unreadable or invalid template.
+    pub fn template(&self) -> Result<Option<crate::schema::Template>, StoreError> {
+        let path = self.root.join(crate::schema::TEMPLATE_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => crate::schema::Template::parse(&text)
+                .map(Some)
+                .map_err(|source| StoreError::Template { path, source }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StoreError::Io {
+                action: "read",
+                path,
+                source,
+            }),
+        }
     }
 
     /// Takes the writer lock. Hold it across read, change and write.

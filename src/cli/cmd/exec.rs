@@ -7,8 +7,6 @@ use crate::cli::{Context, Outcome};
 use crate::error::Error;
 use crate::exec::{self, ExecError};
 use crate::harden;
-use crate::schema::{TEMPLATE_FILE, Template};
-use crate::store::Vault;
 
 /// Runs `vault exec`. Returns only on failure: on success the process is the child.
 pub fn run(context: &Context, args: &ExecArgs) -> Result<Outcome, Error> {
@@ -18,7 +16,7 @@ pub fn run(context: &Context, args: &ExecArgs) -> Result<Outcome, Error> {
     let guard = harden::disable_core_dumps();
     let vault = context.vault()?;
     vault.require_env(&args.env)?;
-    let template = load_template(&vault)?;
+    let template = vault.template()?;
     let identities = context.identities()?;
     let payload = vault.decrypt(&args.env, &identities)?;
     drop(identities);
@@ -32,6 +30,8 @@ pub fn run(context: &Context, args: &ExecArgs) -> Result<Outcome, Error> {
             .validate(&args.env, values)
             .into_iter()
             .filter(|v| !v.is_warning())
+            // With --only the child declared what it needs; rules for other secrets are not its concern.
+            .filter(|v| args.only.is_empty() || args.only.contains(&v.secret))
             .map(|v| v.to_string())
             .collect();
         if !problems.is_empty() {
@@ -64,23 +64,4 @@ pub fn run(context: &Context, args: &ExecArgs) -> Result<Outcome, Error> {
         });
     }
     Err(exec::replace_process(&args.command, &variables, &guard).into())
-}
-
-/// Loads `.secrets.example.toml` from the vault root, if there is one.
-///
-/// # Errors
-/// An unreadable or invalid template.
-pub fn load_template(vault: &Vault) -> Result<Option<Template>, Error> {
-    let path = vault.root().join(TEMPLATE_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Template::parse(&text)
-            .map(Some)
-            .map_err(|source| Error::Template { path, source }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(Error::Io {
-            action: "read",
-            path,
-            source,
-        }),
-    }
 }

@@ -17,7 +17,12 @@ pub fn set(context: &Context, args: SetArgs, out: &mut dyn Write) -> Result<Outc
     vault.require_env(&args.env)?;
     // Validate the name before asking for a value, so nobody types a secret for nothing.
     payload::check_value(&args.key, "")?;
-    let value = read_value(&args, &args.env)?;
+    let value = read_value(
+        args.value.as_deref(),
+        args.from_file.as_deref(),
+        &args.key,
+        &args.env,
+    )?;
     payload::check_value(&args.key, value.expose())?;
     let identities = context.identities()?;
     let changed = vault.update(&args.env, &identities, |payload| -> Result<_, Error> {
@@ -36,23 +41,32 @@ pub fn set(context: &Context, args: SetArgs, out: &mut dyn Write) -> Result<Outc
     Ok(Outcome::Success)
 }
 
-fn read_value(args: &SetArgs, env: &str) -> Result<Secret, Error> {
-    if let Some(value) = &args.value {
+/// Reads a secret's value: from the argument (with a warning), a file, a hidden prompt on
+/// a terminal, or stdin (dropping one trailing newline).
+pub(crate) fn read_value(
+    value: Option<&str>,
+    from_file: Option<&Path>,
+    key: &str,
+    env: &str,
+) -> Result<Secret, Error> {
+    if let Some(value) = value {
         render::warn(
             "a value on the command line can end up in shell history and `ps`; omit it to be prompted or to read stdin",
         );
-        return Ok(Secret::new(value.clone()));
+        return Ok(Secret::from(value));
     }
-    let bytes = if let Some(path) = &args.from_file {
+    let bytes = if let Some(path) = from_file {
         zeroize::Zeroizing::new(std::fs::read(path).map_err(|source| Error::Io {
             action: "read",
-            path: path.clone(),
+            path: path.to_owned(),
             source,
         })?)
     } else if std::io::stdin().is_terminal() {
-        let line = prompt::hidden(&format!("Value for {} in {env} (hidden): ", args.key))
-            .ok_or_else(|| Error::NoValue {
-                name: args.key.clone(),
+        let line =
+            prompt::hidden(&format!("Value for {key} in {env} (hidden): ")).ok_or_else(|| {
+                Error::NoValue {
+                    name: key.to_owned(),
+                }
             })?;
         zeroize::Zeroizing::new(line.as_bytes().to_vec())
     } else {
@@ -74,7 +88,7 @@ fn read_value(args: &SetArgs, env: &str) -> Result<Secret, Error> {
         buffer
     };
     let text = std::str::from_utf8(&bytes).map_err(|_| Error::ValueNotUtf8 {
-        name: args.key.clone(),
+        name: key.to_owned(),
     })?;
     Ok(Secret::from(text))
 }

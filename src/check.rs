@@ -1,0 +1,370 @@
+//! `vault check`: the CI gate, as data.
+//!
+//! Key-free checks run on every environment (the file exists, is valid age armor, and is
+//! sealed to exactly the recipients `.vault.toml` names). Environments the caller can
+//! decrypt also get the template rules, rotation deadlines, must-rotate marks, and the
+//! cross-environment rule that no secret value is shared. Findings name secrets and
+//! environments, never values.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::crypto;
+use crate::identity::Identities;
+use crate::payload::Payload;
+use crate::schema::{Format, Template};
+use crate::store::{StoreError, Vault};
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Fails the check.
+    Error,
+    /// Reported; fails only with `--strict`.
+    Warning,
+}
+
+/// One problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Error or warning.
+    pub severity: Severity,
+    /// A stable code for scripts: `missing`, `format`, `overdue`, `drift`, …
+    pub code: &'static str,
+    /// The environment, if the finding belongs to one.
+    pub env: Option<String>,
+    /// The secret, if the finding belongs to one.
+    pub secret: Option<String>,
+    /// A value-free sentence.
+    pub message: String,
+}
+
+/// The outcome for one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvStatus {
+    /// The environment.
+    pub env: String,
+    /// Whether its secrets were decrypted and checked.
+    pub decrypted: bool,
+    /// Why not, when not.
+    pub not_decrypted_reason: Option<String>,
+    /// How many secrets it holds, when decrypted.
+    pub secrets: Option<usize>,
+}
+
+/// Everything `vault check` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// The moment rotation was evaluated at.
+    pub as_of: Timestamp,
+    /// Per environment.
+    pub envs: Vec<EnvStatus>,
+    /// All findings, environment order then severity.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// Whether the check fails: any error, or any warning when `strict`.
+    #[must_use]
+    pub fn fails(&self, strict: bool) -> bool {
+        self.findings
+            .iter()
+            .any(|f| f.severity == Severity::Error || strict)
+    }
+}
+
+/// Records a finding for the environment being checked: severity, code, secret, message.
+type Push<'a> = dyn FnMut(Severity, &'static str, Option<&str>, String) + 'a;
+
+/// Options for [`run`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Environments to check (empty: all).
+    pub envs: Vec<String>,
+    /// Evaluate rotation as of this moment.
+    pub as_of: Timestamp,
+}
+
+/// Days a secret may go unrotated, and the day it is due.
+#[must_use]
+pub fn due(rotated_at: Timestamp, days: u32) -> Timestamp {
+    rotated_at
+        .checked_add(jiff::SignedDuration::from_hours(i64::from(days) * 24))
+        .unwrap_or(Timestamp::MAX)
+}
+
+/// Whole days between two moments (floor), for messages.
+#[must_use]
+pub fn days_between(from: Timestamp, to: Timestamp) -> i64 {
+    to.duration_since(from).as_hours().div_euclid(24)
+}
+
+/// Runs every check. `identities` may be `None` (key-free checks only).
+///
+/// # Errors
+/// Only failures that make the check itself impossible (unknown environment, unreadable
+/// template); problems with files are findings.
+pub fn run(
+    vault: &Vault,
+    identities: Option<&Identities>,
+    options: &Options,
+) -> Result<Report, StoreError> {
+    let template = vault.template()?;
+    let envs: Vec<String> = if options.envs.is_empty() {
+        vault.config().env_names().map(str::to_owned).collect()
+    } else {
+        for env in &options.envs {
+            vault.require_env(env)?;
+        }
+        options.envs.clone()
+    };
+    let mut findings = Vec::new();
+    let mut statuses = Vec::new();
+    let mut payloads: Vec<(String, Payload)> = Vec::new();
+    for env in &envs {
+        let mut push = |severity, code, secret: Option<&str>, message: String| {
+            findings.push(Finding {
+                severity,
+                code,
+                env: Some(env.clone()),
+                secret: secret.map(str::to_owned),
+                message,
+            });
+        };
+        let ciphertext = match vault.read_ciphertext(env) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                push(Severity::Error, "missing-file", None, e.to_string());
+                statuses.push(EnvStatus {
+                    env: env.clone(),
+                    decrypted: false,
+                    not_decrypted_reason: Some("file missing".into()),
+                    secrets: None,
+                });
+                continue;
+            }
+        };
+        if let Err(e) = crypto::check_header(&ciphertext) {
+            push(
+                Severity::Error,
+                "invalid-file",
+                None,
+                format!("secrets/{env}.age is not valid age armor: {e}"),
+            );
+        }
+        drift(vault, env, &mut push)?;
+        let Some(identities) = identities else {
+            statuses.push(EnvStatus {
+                env: env.clone(),
+                decrypted: false,
+                not_decrypted_reason: Some("no identity".into()),
+                secrets: None,
+            });
+            continue;
+        };
+        match vault.decrypt_bytes(env, &ciphertext, identities) {
+            Ok(payload) => {
+                statuses.push(EnvStatus {
+                    env: env.clone(),
+                    decrypted: true,
+                    not_decrypted_reason: None,
+                    secrets: Some(payload.secrets.len()),
+                });
+                secrets(env, &payload, template.as_ref(), options.as_of, &mut push);
+                payloads.push((env.clone(), payload));
+            }
+            Err(StoreError::NoAccess { .. } | StoreError::PassphraseUnavailable { .. }) => {
+                statuses.push(EnvStatus {
+                    env: env.clone(),
+                    decrypted: false,
+                    not_decrypted_reason: Some("not a recipient".into()),
+                    secrets: None,
+                });
+            }
+            Err(e) => {
+                push(Severity::Error, "undecryptable", None, e.to_string());
+                statuses.push(EnvStatus {
+                    env: env.clone(),
+                    decrypted: false,
+                    not_decrypted_reason: Some("damaged or tampered".into()),
+                    secrets: None,
+                });
+            }
+        }
+    }
+    findings.extend(shared_values(&payloads, template.as_ref()));
+    Ok(Report {
+        as_of: options.as_of,
+        envs: statuses,
+        findings,
+    })
+}
+
+fn drift(vault: &Vault, env: &str, push: &mut Push<'_>) -> Result<(), StoreError> {
+    let wanted: BTreeSet<String> = vault
+        .config()
+        .recipients_for(env)
+        .unwrap_or_default()
+        .iter()
+        .map(|r| r.canonical().to_owned())
+        .collect();
+    match vault.read_recipients(env)? {
+        None => push(
+            Severity::Error,
+            "drift",
+            None,
+            format!(
+                "secrets/{env}.recipients is missing, so nobody can tell who reads `{env}`; a reader should run `vault rekey {env}`"
+            ),
+        ),
+        Some(sealed) => {
+            let sealed: BTreeSet<String> = sealed.into_iter().collect();
+            if sealed != wanted {
+                let config = vault.config();
+                let who = |keys: Vec<&String>| -> String {
+                    keys.iter()
+                        .map(|k| {
+                            config
+                                .owner_of(k)
+                                .map_or_else(|| crate::members::short_key(k), str::to_owned)
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let gains = who(wanted.difference(&sealed).collect());
+                let loses = who(sealed.difference(&wanted).collect());
+                let mut parts = Vec::new();
+                if !gains.is_empty() {
+                    parts.push(format!("not yet readable by {gains}"));
+                }
+                if !loses.is_empty() {
+                    parts.push(format!("still readable by {loses}"));
+                }
+                push(
+                    Severity::Error,
+                    "drift",
+                    None,
+                    format!(
+                        "secrets/{env}.age is out of date with .vault.toml ({}); a reader should run `vault rekey {env}`",
+                        parts.join("; ")
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn secrets(
+    env: &str,
+    payload: &Payload,
+    template: Option<&Template>,
+    as_of: Timestamp,
+    push: &mut Push<'_>,
+) {
+    if let Some(template) = template {
+        let values = payload
+            .secrets
+            .iter()
+            .map(|(n, e)| (n.as_str(), e.value.expose()));
+        for violation in template.validate(env, values) {
+            let (severity, code) = match violation.kind {
+                crate::schema::ViolationKind::Missing => (Severity::Error, "missing"),
+                crate::schema::ViolationKind::Format { .. } => (Severity::Error, "format"),
+                crate::schema::ViolationKind::Pattern { .. } => (Severity::Error, "pattern"),
+                crate::schema::ViolationKind::TooShort { .. } => (Severity::Error, "too-short"),
+                crate::schema::ViolationKind::NotInTemplate => {
+                    (Severity::Warning, "not-in-template")
+                }
+            };
+            push(
+                severity,
+                code,
+                Some(&violation.secret),
+                violation.to_string(),
+            );
+        }
+    }
+    for (name, entry) in &payload.secrets {
+        if let Some(mark) = &entry.must_rotate {
+            push(
+                Severity::Error,
+                "must-rotate",
+                Some(name),
+                format!(
+                    "`{name}` in `{env}` must be rotated: {} (since {})",
+                    mark.reason,
+                    mark.since.strftime("%Y-%m-%d")
+                ),
+            );
+        }
+        if let Some(days) = template
+            .and_then(|t| t.get(name))
+            .and_then(|s| s.rotate_days)
+        {
+            let due_at = due(entry.rotated_at, days);
+            if as_of >= due_at {
+                push(
+                    Severity::Error,
+                    "overdue",
+                    Some(name),
+                    format!(
+                        "`{name}` in `{env}` is overdue for rotation: last rotated {}, every {days} days, due {} ({} days ago)",
+                        entry.rotated_at.strftime("%Y-%m-%d"),
+                        due_at.strftime("%Y-%m-%d"),
+                        days_between(due_at, as_of)
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Formats whose values are legitimately equal across environments (ports, flags, numbers).
+fn may_repeat(format: Format) -> bool {
+    matches!(
+        format,
+        Format::Int | Format::Bool | Format::Port | Format::Email
+    )
+}
+
+/// Values shorter than this are too common (`true`, `5432`) to signal a shared secret.
+const MIN_SHARED_LEN: usize = 8;
+
+fn shared_values(payloads: &[(String, Payload)], template: Option<&Template>) -> Vec<Finding> {
+    let mut seen: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+    for (env, payload) in payloads {
+        for (name, entry) in &payload.secrets {
+            let format = template
+                .and_then(|t| t.get(name))
+                .map_or(Format::String, |s| s.format);
+            let value = entry.value.expose();
+            if value.len() >= MIN_SHARED_LEN && !may_repeat(format) {
+                seen.entry(value).or_default().push((env, name));
+            }
+        }
+    }
+    let mut findings = Vec::new();
+    for places in seen.values() {
+        let envs: BTreeSet<&str> = places.iter().map(|(env, _)| *env).collect();
+        if envs.len() < 2 {
+            continue;
+        }
+        let names: BTreeSet<&str> = places.iter().map(|(_, name)| *name).collect();
+        let described: Vec<String> = places
+            .iter()
+            .map(|(env, name)| format!("{env}/{name}"))
+            .collect();
+        findings.push(Finding {
+            severity: Severity::Error,
+            code: "shared-value",
+            env: None,
+            secret: (names.len() == 1).then(|| names.iter().next().map(|n| (*n).to_owned())).flatten(),
+            message: format!("the same value is used in several environments: {} (each environment needs its own secret)", described.join(", ")),
+        });
+    }
+    findings
+}
