@@ -288,6 +288,14 @@ fn secrets(
             );
         }
     }
+    for name in payload.conflicts.keys() {
+        push(
+            Severity::Error,
+            "conflict",
+            Some(name),
+            format!("`{name}` in `{env}` has an unresolved merge conflict; run `vault edit {env}`"),
+        );
+    }
     for (name, entry) in &payload.secrets {
         if let Some(mark) = &entry.must_rotate {
             push(

@@ -105,7 +105,29 @@ pub fn render(payload: &Payload, notes: &[String]) -> Zeroizing<String> {
             out.push('\n');
         }
     }
+    for (name, conflict) in &payload.conflicts {
+        out.push('\n');
+        out.push_str(&format!(
+            "{NOTE_PREFIX} CONFLICT: `{name}` was changed differently on two branches. Keep one line (edit it if you like), delete the other.\n"
+        ));
+        for (side, value) in [("ours", &conflict.ours), ("theirs", &conflict.theirs)] {
+            match value {
+                Some(value) => {
+                    out.push_str(name);
+                    out.push_str(" = ");
+                    out.push_str(&toml_string(value.expose()));
+                    out.push_str(&format!("  # {side}\n"));
+                }
+                None => out.push_str(&format!(
+                    "{NOTE_PREFIX} ({side}: removed; delete the other line to keep it removed)\n"
+                )),
+            }
+        }
+    }
     for (name, entry) in &payload.secrets {
+        if payload.conflicts.contains_key(name) {
+            continue;
+        }
         out.push('\n');
         if let Some(comment) = &entry.comment {
             out.push_str(comment);

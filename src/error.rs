@@ -121,6 +121,23 @@ pub enum Error {
         /// What went wrong.
         reason: &'static str,
     },
+    /// A merge left conflicts in the environment.
+    #[error("`{env}` has unresolved merge conflicts in: {}", names.join(", "))]
+    UnresolvedConflicts {
+        /// The environment.
+        env: String,
+        /// The conflicting secrets.
+        names: Vec<String>,
+    },
+    /// A git command run outside a git repository.
+    #[error("not inside a git repository")]
+    NotInGit,
+    /// `hooks install` found both a foreign hook and a kept one.
+    #[error("cannot install: {} already exists and the current pre-commit hook is not vault's", path.display())]
+    HookConflict {
+        /// The kept hook.
+        path: PathBuf,
+    },
     /// A re-keying plan needs confirmation and there is no terminal.
     #[error("this change needs confirmation and there is no terminal to ask on")]
     ConfirmationRequired,

@@ -28,6 +28,15 @@ pub enum GitError {
         #[source]
         source: std::io::Error,
     },
+    /// Reading from the repository failed.
+    #[error("cannot read {what} from git")]
+    Read {
+        /// What was being read.
+        what: &'static str,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Creating a repository failed.
     #[error("cannot create a git repository in {}", path.display())]
     Init {
@@ -37,6 +46,113 @@ pub enum GitError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+}
+
+/// A file about to be committed: its path in the repository and its staged content.
+#[derive(Debug, Clone)]
+pub struct StagedFile {
+    /// `/`-separated path relative to the work tree.
+    pub path: String,
+    /// The blob as staged in the index (not the working tree).
+    pub data: Vec<u8>,
+}
+
+fn read_err(what: &'static str) -> impl Fn(Box<dyn std::error::Error + Send + Sync>) -> GitError {
+    move |source| GitError::Read { what, source }
+}
+
+fn boxed<E: std::error::Error + Send + Sync + 'static>(
+    e: E,
+) -> Box<dyn std::error::Error + Send + Sync> {
+    Box::new(e)
+}
+
+/// The files whose staged content differs from `HEAD` (added or modified; deletions have
+/// nothing to scan). Reads the index git will commit: `$GIT_INDEX_FILE` when git sets it
+/// (as it does for `git commit <paths>`), else the repository's index.
+///
+/// # Errors
+/// The repository, index or objects cannot be read.
+pub fn staged_changes(dir: &Path) -> Result<Vec<StagedFile>, GitError> {
+    let repo = gix::discover(dir).map_err(|e| read_err("the repository")(boxed(e)))?;
+    let index = match std::env::var_os("GIT_INDEX_FILE").filter(|v| !v.is_empty()) {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            let path = if path.is_relative() {
+                dir.join(path)
+            } else {
+                path
+            };
+            gix::index::File::at(
+                path,
+                repo.object_hash(),
+                false,
+                gix::index::decode::Options::default(),
+            )
+            .map_err(|e| read_err("the index")(boxed(e)))?
+        }
+        None => {
+            let shared = repo
+                .index_or_empty()
+                .map_err(|e| read_err("the index")(boxed(e)))?;
+            let file: &gix::index::File = &shared;
+            file.clone()
+        }
+    };
+    let mut head: std::collections::HashMap<Vec<u8>, gix::ObjectId> =
+        std::collections::HashMap::new();
+    if let Ok(tree) = repo.head_tree() {
+        let files = tree
+            .traverse()
+            .breadthfirst
+            .files()
+            .map_err(|e| read_err("HEAD")(boxed(e)))?;
+        for entry in files {
+            head.insert(entry.filepath.to_vec(), entry.oid);
+        }
+    }
+    let mut staged = Vec::new();
+    for entry in index.entries() {
+        if entry.mode.is_submodule() || entry.mode == gix::index::entry::Mode::SYMLINK {
+            continue;
+        }
+        let path = entry.path(&index);
+        if head.get(path.as_ref() as &[u8]) == Some(&entry.id) {
+            continue;
+        }
+        let blob = repo
+            .find_object(entry.id)
+            .map_err(|e| read_err("a staged blob")(boxed(e)))?;
+        staged.push(StagedFile {
+            path: String::from_utf8_lossy(path.as_ref()).into_owned(),
+            data: blob.detach().data,
+        });
+    }
+    Ok(staged)
+}
+
+/// The hooks directory git uses for the repository containing `dir`: `core.hooksPath`
+/// (relative paths resolve against the work tree, as git does) or `.git/hooks`.
+/// `None` outside a repository.
+#[must_use]
+pub fn hooks_dir(dir: &Path) -> Option<PathBuf> {
+    let repo = gix::discover(dir).ok()?;
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let configured = repo.config_snapshot().string("core.hooksPath").map(|raw| {
+        let raw = raw.to_string();
+        match (raw.strip_prefix("~/"), &home) {
+            (Some(rest), Some(home)) => home.join(rest),
+            _ => PathBuf::from(raw),
+        }
+    });
+    Some(match configured {
+        Some(path) if path.is_absolute() => path,
+        Some(path) => repo
+            .workdir()
+            .unwrap_or_else(|| repo.common_dir())
+            .join(path),
+        None => repo.common_dir().join("hooks"),
+    })
 }
 
 /// The local-config entries vault's git integration needs, for a given vault command.

@@ -83,6 +83,22 @@ pub struct Payload {
     /// Secrets by name.
     #[serde(default)]
     pub secrets: BTreeMap<String, Entry>,
+    /// Unresolved merge conflicts by secret name; `vault edit` shows them and resolving
+    /// clears them. While any remain, `exec` refuses to run.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub conflicts: BTreeMap<String, Conflict>,
+}
+
+/// Both sides of a secret that two branches changed differently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Conflict {
+    /// The value on the branch being merged into (`None`: removed there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ours: Option<Secret>,
+    /// The value on the branch being merged (`None`: removed there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theirs: Option<Secret>,
 }
 
 /// One secret and its metadata.
@@ -138,6 +154,7 @@ impl Payload {
             environment: env.to_owned(),
             recipients: Vec::new(),
             secrets: BTreeMap::new(),
+            conflicts: BTreeMap::new(),
         }
     }
 

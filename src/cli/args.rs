@@ -67,8 +67,89 @@ pub enum Command {
     /// Rotation status and rotation with overlap.
     #[command(subcommand)]
     Rotate(RotateCommand),
+    /// Install or remove the pre-commit hook (and the diff/merge driver settings).
+    #[command(subcommand)]
+    Hooks(HooksCommand),
+    /// What git hooks run (`vault hook pre-commit`).
+    #[command(subcommand)]
+    Hook(HookCommand),
+    /// Scan files, the staged changes, or history for secrets.
+    Scan(ScanArgs),
+    /// git's diff driver: print an encrypted environment file as sorted `KEY = value` lines.
+    Textconv(TextconvArgs),
+    /// git's merge driver: 3-way merge of an environment file at the key level.
+    MergeDriver(MergeDriverArgs),
     /// A guided end-to-end run in a throwaway repository.
     Demo(DemoArgs),
+}
+
+/// `vault hooks …`.
+#[derive(Debug, Subcommand)]
+pub enum HooksCommand {
+    /// Install the pre-commit hook (honouring core.hooksPath, chaining an existing hook) and the git drivers.
+    Install,
+    /// Remove the pre-commit hook and restore the one that was there before.
+    Uninstall,
+}
+
+/// `vault hook …`.
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Scan the staged changes (the index, not the working tree) for secrets.
+    PreCommit(HookArgs),
+}
+
+/// `vault hook pre-commit`.
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    /// Print findings as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vault scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files and directories to scan (default: the current directory). Honours .gitignore.
+    pub paths: Vec<PathBuf>,
+    /// Scan the staged changes (the index) instead, as the pre-commit hook does.
+    #[arg(long, conflicts_with = "paths")]
+    pub staged: bool,
+    /// Ignore findings whose fingerprints are in this file (default: .vault-baseline.json at the root, if present).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write every finding's fingerprint to FILE (a reviewed baseline) and exit 0.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Skip files larger than this many bytes.
+    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
+    pub max_size: u64,
+    /// List the detection rules and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+    /// Print findings as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vault textconv`.
+#[derive(Debug, Args)]
+pub struct TextconvArgs {
+    /// The file git hands over.
+    pub file: PathBuf,
+}
+
+/// `vault merge-driver %O %A %B %P`.
+#[derive(Debug, Args)]
+pub struct MergeDriverArgs {
+    /// The common ancestor's version (%O).
+    pub base: PathBuf,
+    /// Our version, overwritten with the result (%A).
+    pub ours: PathBuf,
+    /// Their version (%B).
+    pub theirs: PathBuf,
+    /// The path in the repository (%P).
+    pub path: String,
 }
 
 /// `vault check`.

@@ -113,6 +113,11 @@ fn dispatch(context: &Context, command: Command, out: &mut dyn Write) -> Result<
         Command::Access(args) => cmd::member::access(context, &args, out),
         Command::Check(args) => cmd::check::run(context, &args, out),
         Command::Rotate(args) => cmd::check::rotate(context, &args, out),
+        Command::Hooks(args) => cmd::git::hooks(context, &args, out),
+        Command::Hook(args) => cmd::git::hook(context, &args, out),
+        Command::Scan(args) => cmd::scan::run(context, &args, out),
+        Command::Textconv(args) => cmd::git::textconv(context, &args, out),
+        Command::MergeDriver(args) => cmd::git::merge_driver(context, &args),
         Command::Demo(args) => cmd::demo::run(&args, out),
     }
 }

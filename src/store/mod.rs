@@ -380,14 +380,17 @@ impl Vault {
         }
     }
 
-    /// Encrypts `payload` to the recipients `.vault.toml` gives `env` and writes both the
-    /// encrypted file and its recipients summary atomically. The encrypted file goes first:
-    /// if the process dies in between, the summary still names the old recipients, which
-    /// `vault check` reports as drift and `vault rekey` repairs.
+    /// Encrypts `payload` for `env` to the recipients `.vault.toml` gives it, recording
+    /// those recipients and the environment inside the payload. Returns the armored
+    /// ciphertext and the recipients.
     ///
     /// # Errors
-    /// No members, or an I/O failure (the old files are then unchanged).
-    pub fn write(&self, env: &str, payload: &mut Payload) -> Result<(), StoreError> {
+    /// No members, or encryption fails.
+    pub fn seal(
+        &self,
+        env: &str,
+        payload: &mut Payload,
+    ) -> Result<(Vec<u8>, Vec<crate::crypto::Recipient>), StoreError> {
         self.require_env(env)?;
         let recipients = self
             .config
@@ -409,7 +412,18 @@ impl Vault {
                 source,
             }
         })?;
-        drop(plaintext);
+        Ok((ciphertext, recipients))
+    }
+
+    /// Encrypts `payload` to the recipients `.vault.toml` gives `env` and writes both the
+    /// encrypted file and its recipients summary atomically. The encrypted file goes first:
+    /// if the process dies in between, the summary still names the old recipients, which
+    /// `vault check` reports as drift and `vault rekey` repairs.
+    ///
+    /// # Errors
+    /// No members, or an I/O failure (the old files are then unchanged).
+    pub fn write(&self, env: &str, payload: &mut Payload) -> Result<(), StoreError> {
+        let (ciphertext, recipients) = self.seal(env, payload)?;
         let io = |path: PathBuf| {
             move |source| StoreError::Io {
                 action: "write",

@@ -83,13 +83,19 @@ pub fn run(context: &Context, env: &str, _out: &mut dyn Write) -> Result<Outcome
     drop(workspace);
 
     let changes = edit::diff(&base, &edited);
-    if changes.is_empty() {
+    // Saving a buffer that parses means every conflict was resolved, even if the kept
+    // values equal what was stored.
+    let resolving = !base.conflicts.is_empty();
+    if changes.is_empty() && !resolving {
         render::note(&format!("no changes; secrets/{env}.age is untouched"));
         return Ok(Outcome::Success);
     }
     let now = jiff::Timestamp::now();
     vault.update(env, &identities, |current| -> Result<_, Error> {
         let conflicts = edit::apply(current, &base, &edited, &changes, now)?;
+        if resolving {
+            current.conflicts.clear();
+        }
         if conflicts.is_empty() {
             Ok(((), true))
         } else {
@@ -108,6 +114,9 @@ pub fn run(context: &Context, env: &str, _out: &mut dyn Write) -> Result<Outcome
         if !names.is_empty() {
             summary.push(format!("{label} {}", names.join(", ")));
         }
+    }
+    if resolving {
+        summary.push("resolved merge conflicts".to_owned());
     }
     if summary.is_empty() {
         summary.push("updated comments".to_owned());

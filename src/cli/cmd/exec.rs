@@ -20,6 +20,12 @@ pub fn run(context: &Context, args: &ExecArgs) -> Result<Outcome, Error> {
     let identities = context.identities()?;
     let payload = vault.decrypt(&args.env, &identities)?;
     drop(identities);
+    if !payload.conflicts.is_empty() {
+        return Err(Error::UnresolvedConflicts {
+            env: args.env.clone(),
+            names: payload.conflicts.keys().cloned().collect(),
+        });
+    }
 
     if let Some(template) = &template {
         let values = payload

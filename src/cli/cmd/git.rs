@@ -1,0 +1,263 @@
+//! git integration commands: `hooks install|uninstall`, `hook pre-commit`, `textconv` and
+//! `merge-driver`. All git access goes through `crate::git`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::cli::args::{HookCommand, HooksCommand, MergeDriverArgs, TextconvArgs};
+use crate::cli::{Context, Outcome, prompt, render, stdout_error};
+use crate::crypto::{self, CryptoError};
+use crate::error::Error;
+use crate::identity::{Identities, IdentityError, NoPrompt, PassphrasePrompt};
+use crate::payload::Payload;
+use crate::store::{StoreError, Vault, atomic};
+use crate::{edit, git, merge, names};
+
+/// The shim `vault hooks install` writes; `@VAULT@` becomes the command git should run.
+const HOOK_SHIM: &str = include_str!("../../../hooks/pre-commit");
+/// Marks a hook file as ours.
+const HOOK_MARKER: &str = "vault-managed pre-commit hook";
+/// Where an existing hook is kept while ours is installed.
+const CHAINED: &str = "pre-commit.vault-chained";
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl Fn(std::io::Error) -> Error + 'a {
+    move |source| Error::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// `vault hooks install|uninstall`.
+pub fn hooks(
+    context: &Context,
+    command: &HooksCommand,
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let dir = git::hooks_dir(context.cwd()).ok_or(Error::NotInGit)?;
+    let hook = dir.join("pre-commit");
+    let chained = dir.join(CHAINED);
+    let existing = std::fs::read_to_string(&hook).ok();
+    let ours = existing
+        .as_deref()
+        .is_some_and(|text| text.contains(HOOK_MARKER));
+    match command {
+        HooksCommand::Install => {
+            std::fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
+            if hook.exists() && !ours {
+                if chained.exists() {
+                    return Err(Error::HookConflict { path: chained });
+                }
+                std::fs::rename(&hook, &chained).map_err(io_err("move", &hook))?;
+                render::note(&format!(
+                    "kept your existing hook as {}; it still runs first",
+                    chained.display()
+                ));
+            }
+            let shim = HOOK_SHIM.replace("@VAULT@", &super::init::vault_command());
+            atomic::write(&hook, shim.as_bytes(), 0o755).map_err(io_err("write", &hook))?;
+            git::set_local_config(
+                context.cwd(),
+                &git::driver_settings(&super::init::vault_command()),
+            )?;
+            writeln!(out, "installed the pre-commit hook at {}", hook.display())
+                .map_err(stdout_error)?;
+            writeln!(
+                out,
+                "configured git's `vault` diff and merge drivers for secrets/*.age"
+            )
+            .map_err(stdout_error)?;
+        }
+        HooksCommand::Uninstall => {
+            if !ours {
+                render::note(&format!(
+                    "{} is not vault's hook; nothing to remove",
+                    hook.display()
+                ));
+                return Ok(Outcome::Success);
+            }
+            if chained.exists() {
+                std::fs::rename(&chained, &hook).map_err(io_err("restore", &chained))?;
+                writeln!(out, "restored your previous pre-commit hook").map_err(stdout_error)?;
+            } else {
+                std::fs::remove_file(&hook).map_err(io_err("remove", &hook))?;
+                writeln!(out, "removed the pre-commit hook").map_err(stdout_error)?;
+            }
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+/// `vault hook pre-commit`.
+pub fn hook(
+    context: &Context,
+    command: &HookCommand,
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let HookCommand::PreCommit(args) = command;
+    super::scan::staged(context, args.json, None, out)
+}
+
+/// Identities for git drivers: never prompt under `git diff` (a pager owns the terminal).
+fn driver_identities(
+    context: &Context,
+    prompt: Arc<dyn PassphrasePrompt>,
+) -> Result<Identities, Error> {
+    Ok(Identities::load(&context.lookup(), &prompt)?)
+}
+
+/// `vault textconv FILE`: members see sorted `KEY = value` lines; others a one-line notice.
+pub fn textconv(
+    context: &Context,
+    args: &TextconvArgs,
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let bytes = std::fs::read(&args.file).map_err(io_err("read", &args.file))?;
+    if !crypto::is_armored(&bytes) {
+        // Not ours to interpret (an empty side of a diff, a conflict): show it as is.
+        out.write_all(&bytes).map_err(stdout_error)?;
+        return Ok(Outcome::Success);
+    }
+    let notice = |out: &mut dyn Write, why: &str| -> Result<Outcome, Error> {
+        writeln!(out, "# vault: encrypted secrets ({why})").map_err(stdout_error)?;
+        Ok(Outcome::Success)
+    };
+    let identities = match driver_identities(context, Arc::new(NoPrompt)) {
+        Ok(ids) => ids,
+        Err(Error::Identity(IdentityError::NotFound { .. })) => {
+            return notice(out, "no identity on this machine");
+        }
+        Err(Error::Identity(IdentityError::PassphraseUnavailable { .. })) => {
+            return notice(
+                out,
+                "your identity needs a passphrase; diffs cannot ask for it",
+            );
+        }
+        Err(e) => return Err(e),
+    };
+    let plaintext = match crypto::decrypt(&bytes, identities.as_age()) {
+        Ok(p) => p,
+        Err(CryptoError::NoMatchingKey) => {
+            return notice(out, "you are not a recipient of this file");
+        }
+        Err(e) => return notice(out, &format!("cannot be decrypted: {e}")),
+    };
+    let Ok(payload) = Payload::parse(&plaintext) else {
+        return notice(out, "the decrypted payload is unreadable");
+    };
+    drop(plaintext);
+    let mut text = zeroize::Zeroizing::new(format!("# environment: {}\n", payload.environment));
+    for (name, entry) in &payload.secrets {
+        text.push_str(name);
+        text.push_str(" = ");
+        text.push_str(&edit::toml_string(entry.value.expose()));
+        if entry.must_rotate.is_some() {
+            text.push_str("  # must rotate");
+        }
+        text.push('\n');
+    }
+    for name in payload.conflicts.keys() {
+        text.push_str(&format!(
+            "# CONFLICT: {name} (run `vault edit {}`)\n",
+            payload.environment
+        ));
+    }
+    out.write_all(text.as_bytes()).map_err(stdout_error)?;
+    Ok(Outcome::Success)
+}
+
+fn read_payload(
+    path: &Path,
+    env: &str,
+    identities: &Identities,
+    allow_empty: bool,
+) -> Result<Payload, Error> {
+    let bytes = std::fs::read(path).map_err(io_err("read", path))?;
+    if allow_empty && bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Payload::new(env));
+    }
+    let display = PathBuf::from(format!("secrets/{env}.age"));
+    let plaintext =
+        crypto::decrypt(&bytes, identities.as_age()).map_err(|source| match source {
+            CryptoError::NoMatchingKey => StoreError::NoAccess {
+                env: env.to_owned(),
+                path: display.clone(),
+                identities: identities
+                    .sources()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
+            source => StoreError::Crypto {
+                env: env.to_owned(),
+                path: display.clone(),
+                source,
+            },
+        })?;
+    let payload = Payload::parse(&plaintext).map_err(|source| StoreError::Payload {
+        env: env.to_owned(),
+        path: display.clone(),
+        source,
+    })?;
+    if payload.environment != env {
+        return Err(StoreError::WrongEnvironment {
+            env: env.to_owned(),
+            inner: payload.environment,
+            path: display,
+        }
+        .into());
+    }
+    Ok(payload)
+}
+
+/// `vault merge-driver %O %A %B %P`: writes the merged, re-encrypted file over %A; exit 1
+/// when conflicts remain (git then reports the path as conflicted).
+pub fn merge_driver(context: &Context, args: &MergeDriverArgs) -> Result<Outcome, Error> {
+    let env = Path::new(&args.path)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| names::is_env_name(s))
+        .ok_or_else(|| StoreError::InvalidEnvName {
+            env: args.path.clone(),
+        })?
+        .to_owned();
+    let prompt: Arc<dyn PassphrasePrompt> = if prompt::has_terminal() {
+        Arc::new(prompt::TerminalPrompt)
+    } else {
+        Arc::new(NoPrompt)
+    };
+    let identities = driver_identities(context, prompt)?;
+    let base = read_payload(&args.base, &env, &identities, true)?;
+    let ours = read_payload(&args.ours, &env, &identities, false)?;
+    let theirs = read_payload(&args.theirs, &env, &identities, false)?;
+    let (mut merged, conflicted) = merge::merge(&base, &ours, &theirs);
+    // Encrypt to the roster as merged so far (git merges `.vault.toml` before `secrets/`).
+    let vault = Vault::discover(context.cwd())?;
+    let (ciphertext, _) = vault.seal(&env, &mut merged)?;
+    atomic::write(&args.ours, &ciphertext, 0o644).map_err(io_err("write", &args.ours))?;
+    if conflicted {
+        eprintln!(
+            "vault: conflicting changes to {} in {}; run `vault edit {env}` to choose, then `git add {}`",
+            merged
+                .conflicts
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+            args.path,
+            args.path
+        );
+        return Ok(Outcome::Problems);
+    }
+    Ok(Outcome::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shim_has_marker_and_placeholder() {
+        assert!(super::HOOK_SHIM.contains(super::HOOK_MARKER));
+        assert!(super::HOOK_SHIM.contains("@VAULT@"));
+    }
+}

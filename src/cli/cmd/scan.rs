@@ -1,0 +1,362 @@
+//! `vault scan` and the pre-commit hook: feeding files, staged blobs or history to the
+//! scanner in parallel, applying baselines, and reporting findings without their secrets.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use zeroize::Zeroizing;
+
+use crate::cli::args::ScanArgs;
+use crate::cli::{Context, Outcome, render, stdout_error};
+use crate::error::Error;
+use crate::git;
+use crate::identity::{Identities, IdentityError, NoPrompt, PassphrasePrompt};
+use crate::scan::{Finding, Scanner};
+use crate::store::Vault;
+
+/// The baseline file looked for at the repository root when none is given.
+pub const DEFAULT_BASELINE: &str = ".vault-baseline.json";
+
+/// Scans `items` (path, bytes) on every core; findings come back sorted by path and line.
+pub fn scan_parallel(scanner: &Scanner, items: &[(String, Vec<u8>)]) -> Vec<Finding> {
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, std::num::NonZero::get)
+        .min(items.len().max(1));
+    let mut findings: Vec<Finding> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut found = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((path, data)) = items.get(i) else {
+                            break;
+                        };
+                        found.extend(scanner.scan(path, data));
+                    }
+                    found
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    findings.sort_by(|a, b| {
+        (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule))
+    });
+    findings
+}
+
+/// Exact values of the secrets the caller can decrypt (≥ 8 bytes), labelled `env/NAME`, so
+/// the scanner can catch custom passwords no pattern recognises. Never prompts.
+fn known_values(context: &Context, vault: Option<&Vault>) -> Vec<(String, Zeroizing<Vec<u8>>)> {
+    let Some(vault) = vault else {
+        return Vec::new();
+    };
+    let prompt: std::sync::Arc<dyn PassphrasePrompt> = std::sync::Arc::new(NoPrompt);
+    let identities = match Identities::load(&context.lookup(), &prompt) {
+        Ok(ids) => ids,
+        Err(IdentityError::NotFound { .. }) => {
+            render::note("no identity: the check for copies of real secret values was skipped");
+            return Vec::new();
+        }
+        Err(IdentityError::PassphraseUnavailable { source_ }) => {
+            render::note(&format!(
+                "{source_} needs a passphrase: the check for copies of real secret values was skipped"
+            ));
+            return Vec::new();
+        }
+        Err(e) => {
+            render::note(&format!(
+                "{e}: the check for copies of real secret values was skipped"
+            ));
+            return Vec::new();
+        }
+    };
+    let mut values = Vec::new();
+    for env in vault.config().env_names() {
+        if let Ok(payload) = vault.decrypt(env, &identities) {
+            for (name, entry) in &payload.secrets {
+                if entry.value.len() >= 8 {
+                    values.push((
+                        format!("{env}/{name}"),
+                        Zeroizing::new(entry.value.expose().as_bytes().to_vec()),
+                    ));
+                }
+            }
+        }
+    }
+    values
+}
+
+fn load_baseline(path: &Path, explicit: bool) -> Result<BTreeSet<String>, Error> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+            return Ok(BTreeSet::new());
+        }
+        Err(source) => {
+            return Err(Error::Io {
+                action: "read",
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Io {
+        action: "parse",
+        path: path.to_owned(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
+    })?;
+    Ok(doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["fingerprint"].as_str().map(str::to_owned))
+        .collect())
+}
+
+fn write_baseline(path: &Path, findings: &[Finding]) -> Result<(), Error> {
+    let entries: Vec<serde_json::Value> = findings
+        .iter()
+        .map(|f| serde_json::json!({ "fingerprint": f.fingerprint, "rule": f.rule, "path": f.path, "line": f.line }))
+        .collect();
+    let doc = serde_json::json!({
+        "about": "vault scan baseline: reviewed findings to ignore, by fingerprint (never the secret). Regenerate with `vault scan --write-baseline`.",
+        "version": 1,
+        "findings": entries,
+    });
+    let mut text = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
+    text.push('\n');
+    crate::store::atomic::write(path, text.as_bytes(), 0o644).map_err(|source| Error::Io {
+        action: "write",
+        path: path.to_owned(),
+        source,
+    })
+}
+
+struct Report<'a> {
+    findings: Vec<Finding>,
+    scanned: usize,
+    what: &'a str,
+    staged: bool,
+}
+
+fn report(report: &Report<'_>, json: bool, out: &mut dyn Write) -> Result<Outcome, Error> {
+    if json {
+        let doc = serde_json::json!({ "scanned": report.scanned, "findings": report.findings });
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("JSON values always serialize")
+        )
+        .map_err(stdout_error)?;
+    } else {
+        for f in &report.findings {
+            let place = if f.line == 0 {
+                f.path.clone()
+            } else {
+                format!("{}:{}:{}", f.path, f.line, f.column)
+            };
+            writeln!(out, "{place}  [{}] {} ({})", f.rule, f.description, f.hint)
+                .map_err(stdout_error)?;
+        }
+    }
+    if report.findings.is_empty() {
+        if !json {
+            render::note(&format!(
+                "no secrets found in {} {}",
+                report.scanned, report.what
+            ));
+        }
+        return Ok(Outcome::Success);
+    }
+    let files: BTreeSet<&str> = report.findings.iter().map(|f| f.path.as_str()).collect();
+    eprintln!(
+        "\nvault: {} finding(s) in {} of {} {}{}",
+        report.findings.len(),
+        files.len(),
+        report.scanned,
+        report.what,
+        if report.staged {
+            "; commit blocked"
+        } else {
+            ""
+        }
+    );
+    eprintln!(
+        "  fix: move real values into the vault (`vault set <env> NAME`) and take them out of the file{}",
+        if report.staged {
+            "; unstage a file with `git rm --cached FILE`"
+        } else {
+            ""
+        }
+    );
+    eprintln!(
+        "  allow a false positive: add a `vault:allow` comment on the line, or record it with `vault scan{} --write-baseline {DEFAULT_BASELINE}` and commit that file",
+        if report.staged { " --staged" } else { "" }
+    );
+    Ok(Outcome::Problems)
+}
+
+fn finish(
+    context: &Context,
+    vault: Option<&Vault>,
+    items: &[(String, Vec<u8>)],
+    baseline: Option<&Path>,
+    write: Option<&Path>,
+    json: bool,
+    what: &str,
+    staged: bool,
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let scanner = Scanner::new().with_known_values(known_values(context, vault));
+    let mut findings = scan_parallel(&scanner, items);
+    if let Some(path) = write {
+        write_baseline(path, &findings)?;
+        render::note(&format!(
+            "wrote {} fingerprint(s) to {}; review and commit it",
+            findings.len(),
+            path.display()
+        ));
+        return Ok(Outcome::Success);
+    }
+    let root = vault
+        .map(Vault::root)
+        .map(Path::to_owned)
+        .or_else(|| git::work_tree(context.cwd()));
+    let (baseline_path, explicit) = match baseline {
+        Some(path) => (Some(path.to_owned()), true),
+        None => (root.map(|r| r.join(DEFAULT_BASELINE)), false),
+    };
+    if let Some(path) = baseline_path {
+        let allowed = load_baseline(&path, explicit)?;
+        findings.retain(|f| !allowed.contains(&f.fingerprint));
+    }
+    report(
+        &Report {
+            findings,
+            scanned: items.len(),
+            what,
+            staged,
+        },
+        json,
+        out,
+    )
+}
+
+/// The pre-commit check: scans what is staged (the index), not the working tree.
+pub fn staged(
+    context: &Context,
+    json: bool,
+    baseline: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    staged_with(context, json, baseline, None, out)
+}
+
+fn staged_with(
+    context: &Context,
+    json: bool,
+    baseline: Option<&Path>,
+    write: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let files = git::staged_changes(context.cwd())?;
+    let items: Vec<(String, Vec<u8>)> = files.into_iter().map(|f| (f.path, f.data)).collect();
+    let vault = Vault::discover(context.cwd()).ok();
+    finish(
+        context,
+        vault.as_ref(),
+        &items,
+        baseline,
+        write,
+        json,
+        "staged file(s)",
+        true,
+        out,
+    )
+}
+
+/// `vault scan`.
+pub fn run(context: &Context, args: &ScanArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
+    if args.list_rules {
+        for rule in Scanner::rules() {
+            writeln!(out, "{:32} {}", rule.id, rule.description).map_err(stdout_error)?;
+        }
+        return Ok(Outcome::Success);
+    }
+    if args.staged {
+        return staged_with(
+            context,
+            args.json,
+            args.baseline.as_deref(),
+            args.write_baseline.as_deref(),
+            out,
+        );
+    }
+    let roots: Vec<PathBuf> = if args.paths.is_empty() {
+        vec![context.cwd().to_owned()]
+    } else {
+        args.paths.iter().map(|p| context.cwd().join(p)).collect()
+    };
+    let mut items = Vec::new();
+    let mut skipped = 0usize;
+    for root in &roots {
+        let walker = ignore::WalkBuilder::new(root)
+            .hidden(false)
+            .git_ignore(true)
+            .require_git(false)
+            .filter_entry(|e| e.file_name() != ".git")
+            .build();
+        for entry in walker {
+            let entry = entry.map_err(|e| Error::Io {
+                action: "walk",
+                path: root.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            let path = entry.path();
+            if entry.metadata().is_ok_and(|m| m.len() > args.max_size) {
+                skipped += 1;
+                continue;
+            }
+            let data = std::fs::read(path).map_err(|source| Error::Io {
+                action: "read",
+                path: path.to_owned(),
+                source,
+            })?;
+            let shown = path
+                .strip_prefix(context.cwd())
+                .unwrap_or(path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            items.push((shown, data));
+        }
+    }
+    if skipped > 0 {
+        render::note(&format!(
+            "skipped {skipped} file(s) larger than {} bytes (--max-size)",
+            args.max_size
+        ));
+    }
+    let vault = Vault::discover(context.cwd()).ok();
+    finish(
+        context,
+        vault.as_ref(),
+        &items,
+        args.baseline.as_deref(),
+        args.write_baseline.as_deref(),
+        args.json,
+        "file(s)",
+        false,
+        out,
+    )
+}

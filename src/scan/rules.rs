@@ -1,0 +1,452 @@
+//! The one table of detection rules: for each rule its stable id, a
+//! description for people, the keywords that feed the literal prefilter, the
+//! regex that finds a candidate, the validator that confirms it, the window of
+//! text the regex needs, and how a finding's hint is redacted.
+//!
+//! This module is data plus the small types that describe it. It must not run
+//! searches (that is `mod.rs`), hold secrets, or print. Adding a rule means
+//! adding one entry to [`RULES`] and its tests in `tests.rs`; ids are a public
+//! contract (baselines and `vault:allow` reviews refer to them), so never
+//! rename one.
+
+use serde::Serialize;
+
+use super::path::{self, PathFacts};
+use super::validate;
+
+/// What kind of evidence a rule relies on. Decides where a rule runs: some
+/// files turn off the heuristic rules (lock files) or everything but private
+/// keys and known values (the `.secrets.example.toml` template).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Class {
+    /// File-level: decided by the path (and whether the content is age armor).
+    Path,
+    /// Private key material; runs everywhere, templates included.
+    PrivateKey,
+    /// A token with a recognisable format.
+    Token,
+    /// Keyword plus entropy; skipped in lock files, and dropped wherever a
+    /// more specific rule reports the same bytes.
+    Heuristic,
+    /// An exact copy of a secret value the caller supplied.
+    KnownValue,
+}
+
+/// How much of a match a finding's hint may show. Hints never show the random
+/// part of a secret; at most a public prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "value")]
+pub enum Redact {
+    /// The first N bytes (N ≤ 4, a published prefix such as `AKIA` or `ghp_`), then the length.
+    Prefix(usize),
+    /// A fixed label, then the length.
+    Label(&'static str),
+    /// The key name of a `key = value` assignment (names are not secret), then the length.
+    KeyName,
+    /// The URL scheme, then the password's length.
+    UrlScheme,
+    /// The caller's label of a known value, then the length.
+    KnownLabel,
+}
+
+/// The text around a keyword hit that a rule's regex is run on. Narrow
+/// windows are what make the scanner fast: most rules only ever see the
+/// lines where their keywords occur.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Window {
+    /// The line holding the keyword (for very long lines, a slice of it around the hit).
+    Line,
+    /// That line plus some lines above and below: the secret may sit a line
+    /// away from its keyword (PEM bodies, a Twilio block in a config file).
+    Lines {
+        /// Lines before the keyword's line.
+        before: u8,
+        /// Lines after the keyword's line.
+        after: u8,
+    },
+    /// The whole file, once, if any keyword occurs in it.
+    File,
+}
+
+/// What a validator sees of one regex match. All slices borrow the scanned
+/// content; none may be copied out or formatted.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    /// The bytes the finding is about: group `s` of the regex, or the whole match.
+    pub secret: &'a [u8],
+    /// Group `k`: the key name of an assignment, or the user of a URL.
+    pub key: Option<&'a [u8]>,
+    /// Group `x`: rule-specific context (the host of a URL).
+    pub extra: Option<&'a [u8]>,
+    /// The byte right after `secret`, to tell `token = make_token(` from a literal.
+    pub next_byte: Option<u8>,
+    /// The window the regex ran on.
+    pub window: &'a [u8],
+    /// The whole file.
+    pub content: &'a [u8],
+}
+
+/// Confirms a regex candidate; `true` keeps it.
+pub type Validator = fn(&Candidate<'_>) -> bool;
+
+/// Decides a file-level rule from the path (age armor is handled by the caller).
+pub type PathMatcher = fn(&PathFacts<'_>) -> bool;
+
+/// One detection rule. See [`RULES`].
+#[derive(Debug, Serialize)]
+pub struct Rule {
+    /// Stable id, used in output, baselines and `--list-rules`.
+    pub id: &'static str,
+    /// One line for people.
+    pub description: &'static str,
+    /// What kind of evidence the rule relies on.
+    pub class: Class,
+    /// Literals of which at least one must occur for the regex to run at all.
+    pub keywords: &'static [&'static str],
+    /// Whether keywords must match with their exact case (published token
+    /// prefixes) or ASCII case-insensitively (words such as `password`).
+    pub keywords_case_sensitive: bool,
+    /// The regex (`regex::bytes` syntax, Unicode off); empty for path and known-value rules.
+    pub pattern: &'static str,
+    /// Where the regex runs, relative to a keyword hit.
+    pub window: Window,
+    /// Second-stage check of each regex match.
+    #[serde(skip)]
+    pub validate: Option<Validator>,
+    /// File-level matcher, for [`Class::Path`] rules.
+    #[serde(skip)]
+    pub path: Option<PathMatcher>,
+    /// How the hint is redacted.
+    pub redact: Redact,
+}
+
+/// Defaults that every table entry overrides in part.
+const BASE: Rule = Rule {
+    id: "",
+    description: "",
+    class: Class::Token,
+    keywords: &[],
+    keywords_case_sensitive: true,
+    pattern: "",
+    window: Window::Line,
+    validate: Some(validate::not_placeholder),
+    path: None,
+    redact: Redact::Prefix(4),
+};
+
+/// Id of the known-value rule, which has no pattern: its matcher is built from
+/// the caller's values by [`super::Scanner::with_known_values`].
+pub const KNOWN_VALUE_ID: &str = "known-value";
+
+/// The rule table. Order matters in two places: among path rules the first
+/// match wins (one file-level finding per file), and findings at the same
+/// position are listed in table order.
+pub static RULES: &[Rule] = &[
+    // ---- file-level rules -------------------------------------------------
+    Rule {
+        id: "decrypted-leftover",
+        description: "Decrypted leftover of a vault file (*.dec, *.decrypted, *.age.txt, secrets/*.toml, secrets/*.env)",
+        class: Class::Path,
+        path: Some(path::is_decrypted_leftover),
+        validate: None,
+        redact: Redact::Label("decrypted file"),
+        ..BASE
+    },
+    Rule {
+        id: "dotenv-file",
+        description: "A .env file (.env, .env.*, *.env) other than a template such as .env.example",
+        class: Class::Path,
+        path: Some(path::is_dotenv_file),
+        validate: None,
+        redact: Redact::Label(".env file"),
+        ..BASE
+    },
+    Rule {
+        id: "secrets-plaintext",
+        description: "A file under secrets/ that is not age armor (only *.age ciphertext and *.recipients belong there)",
+        class: Class::Path,
+        path: Some(path::is_in_secrets_dir),
+        validate: None,
+        redact: Redact::Label("plaintext file in secrets/"),
+        ..BASE
+    },
+    // ---- private keys -----------------------------------------------------
+    Rule {
+        id: "age-secret-key",
+        description: "age X25519 secret key (AGE-SECRET-KEY-1…)",
+        class: Class::PrivateKey,
+        keywords: &["AGE-SECRET-KEY-1"],
+        pattern: r"(?-u)\bAGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}\b",
+        validate: None,
+        ..BASE
+    },
+    Rule {
+        id: "private-key",
+        description: "PEM private key (RSA, EC, DSA, PKCS#8, encrypted or OpenSSH)",
+        class: Class::PrivateKey,
+        keywords: &["PRIVATE KEY-----"],
+        pattern: r"(?-u)-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY-----(?:\\[rn]|\s|[A-Za-z][A-Za-z-]*:[^\r\n\\]*)*[A-Za-z0-9+/]{40,}",
+        window: Window::Lines {
+            before: 0,
+            after: 4,
+        },
+        validate: None,
+        redact: Redact::Label("private key block"),
+        ..BASE
+    },
+    Rule {
+        id: "pgp-private-key",
+        description: "PGP private key block",
+        class: Class::PrivateKey,
+        keywords: &["PGP PRIVATE KEY BLOCK-----"],
+        pattern: r"(?-u)-----BEGIN PGP PRIVATE KEY BLOCK-----(?:\\[rn]|\s|[A-Za-z][A-Za-z-]*:[^\r\n\\]*)*[A-Za-z0-9+/]{40,}",
+        window: Window::Lines {
+            before: 0,
+            after: 6,
+        },
+        validate: None,
+        redact: Redact::Label("PGP private key block"),
+        ..BASE
+    },
+    Rule {
+        id: "putty-private-key",
+        description: "PuTTY private key file (PuTTY-User-Key-File-N)",
+        class: Class::PrivateKey,
+        keywords: &["PuTTY-User-Key-File-"],
+        pattern: r"(?-u)PuTTY-User-Key-File-[0-9]+: *[a-z0-9][a-z0-9@.-]+",
+        validate: None,
+        redact: Redact::Label("PuTTY private key"),
+        ..BASE
+    },
+    // ---- cloud and SaaS tokens ---------------------------------------------
+    Rule {
+        id: "aws-access-key-id",
+        description: "AWS access key id (AKIA/ASIA/ABIA/ACCA…)",
+        keywords: &["AKIA", "ASIA", "ABIA", "ACCA"],
+        pattern: r"(?-u)\b(?P<s>(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b",
+        ..BASE
+    },
+    Rule {
+        id: "aws-secret-access-key",
+        description: "AWS secret access key (40 characters next to an aws_secret_access_key keyword)",
+        keywords: &[
+            "aws_secret",
+            "aws-secret",
+            "awssecret",
+            "secret_access_key",
+            "secret-access-key",
+            "secretaccesskey",
+        ],
+        keywords_case_sensitive: false,
+        pattern: r#"(?-u)(?i:aws[_-]?secret(?:[_-]?access)?(?:[_-]?key)?|secret[_-]?access[_-]?key)["'\]]{0,2}\s*(?::=|=>|=|:|,)?\s*["'`]?(?P<s>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#,
+        validate: Some(validate::aws_secret),
+        redact: Redact::Label("AWS secret access key"),
+        ..BASE
+    },
+    Rule {
+        id: "github-token",
+        description: "GitHub token (ghp_, gho_, ghu_, ghs_, ghr_) with a valid checksum",
+        keywords: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
+        pattern: r"(?-u)\b(?P<s>gh[pousr]_[A-Za-z0-9]{36})\b",
+        validate: Some(validate::checksummed_token),
+        ..BASE
+    },
+    Rule {
+        id: "github-fine-grained-pat",
+        description: "GitHub fine-grained personal access token (github_pat_…)",
+        keywords: &["github_pat_"],
+        pattern: r"(?-u)\b(?P<s>github_pat_[0-9A-Za-z_]{82})\b",
+        ..BASE
+    },
+    Rule {
+        id: "gitlab-token",
+        description: "GitLab token (glpat-, gldt-, glptt-, glrt-, …)",
+        keywords: &[
+            "glpat-", "gldt-", "glptt-", "glrt-", "glsoat-", "glcbt-", "gloas-", "glimt-",
+            "glffct-", "glagent-",
+        ],
+        pattern: r"(?-u)\b(?P<s>gl(?:pat|dt|ptt|rt|soat|cbt|oas|imt|ffct|agent)-[0-9A-Za-z_-]{20,300}(?:\.[0-9a-z]{2}\.?[0-9a-z]{7,9})?)(?:[^0-9A-Za-z_.-]|$)",
+        validate: Some(validate::random_tail),
+        ..BASE
+    },
+    Rule {
+        id: "slack-token",
+        description: "Slack token (xoxb-, xoxp-, xoxa-, xoxr-, xoxs-, xapp-)",
+        keywords: &[
+            "xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-", "xoxo-", "xoxe-", "xapp-",
+        ],
+        pattern: r"(?-u)\b(?P<s>xox[abposre]-[0-9]+-[0-9A-Za-z-]{10,250}|xapp-[0-9]+-[0-9A-Za-z-]{10,250})",
+        validate: Some(validate::slack_token),
+        ..BASE
+    },
+    Rule {
+        id: "slack-webhook",
+        description: "Slack incoming webhook URL (hooks.slack.com/services/…)",
+        keywords: &["hooks.slack.com"],
+        keywords_case_sensitive: false,
+        pattern: r"(?-u)(?i:https?://hooks\.slack\.com)/(?:services|workflows|triggers)/(?P<s>[A-Za-z0-9+/_-]{20,})",
+        redact: Redact::Label("Slack webhook"),
+        ..BASE
+    },
+    Rule {
+        id: "stripe-live-key",
+        description: "Stripe live secret or restricted key (sk_live_, rk_live_)",
+        keywords: &["sk_live_", "rk_live_"],
+        pattern: r"(?-u)\b(?P<s>[sr]k_live_[0-9A-Za-z]{24,247})\b",
+        ..BASE
+    },
+    Rule {
+        id: "openai-api-key",
+        description: "OpenAI API key (sk-proj-…, sk-svcacct-…, legacy sk-…T3BlbkFJ…)",
+        keywords: &["sk-proj-", "sk-svcacct-", "sk-admin-", "T3BlbkFJ"],
+        pattern: r"(?-u)\b(?P<s>sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,300}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})(?:[^A-Za-z0-9_-]|$)",
+        ..BASE
+    },
+    Rule {
+        id: "anthropic-api-key",
+        description: "Anthropic API key (sk-ant-api03-…, sk-ant-admin01-…)",
+        keywords: &["sk-ant-"],
+        pattern: r"(?-u)\b(?P<s>sk-ant-(?:api|admin|oat|sid)[0-9]{2}-[A-Za-z0-9_-]{32,300})(?:[^A-Za-z0-9_-]|$)",
+        ..BASE
+    },
+    Rule {
+        id: "npm-token",
+        description: "npm access token (npm_…) with a valid checksum",
+        keywords: &["npm_"],
+        pattern: r"(?-u)\b(?P<s>npm_[A-Za-z0-9]{36})\b",
+        validate: Some(validate::checksummed_token),
+        ..BASE
+    },
+    Rule {
+        id: "pypi-token",
+        description: "PyPI upload token (pypi-AgEIcHlwaS5vcmc…)",
+        keywords: &["pypi-AgEIcHlwaS5vcmc", "pypi-AgENdGVzdC5weXBpLm9yZw"],
+        pattern: r"(?-u)\b(?P<s>pypi-Ag(?:EIcHlwaS5vcmc|ENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,})",
+        ..BASE
+    },
+    Rule {
+        id: "huggingface-token",
+        description: "Hugging Face access token (hf_ + 34 letters)",
+        keywords: &["hf_"],
+        pattern: r"(?-u)\b(?P<s>hf_[A-Za-z]{34})\b",
+        validate: Some(validate::random_tail),
+        redact: Redact::Prefix(3),
+        ..BASE
+    },
+    Rule {
+        id: "sendgrid-api-key",
+        description: "SendGrid API key (SG.<22>.<43>)",
+        keywords: &["SG."],
+        pattern: r"(?-u)\b(?P<s>SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?:[^A-Za-z0-9_-]|$)",
+        redact: Redact::Prefix(3),
+        ..BASE
+    },
+    Rule {
+        id: "twilio-api-key",
+        description: "Twilio API key SID (SK + 32 hex) near the word twilio",
+        keywords: &["twilio"],
+        keywords_case_sensitive: false,
+        pattern: r"(?-u)\b(?P<s>SK[0-9a-fA-F]{32})\b",
+        window: Window::Lines {
+            before: 5,
+            after: 5,
+        },
+        validate: Some(validate::twilio_hex),
+        redact: Redact::Prefix(2),
+        ..BASE
+    },
+    Rule {
+        id: "twilio-auth-token",
+        description: "Twilio auth token (32 hex) next to an account SID (AC + 32 hex)",
+        keywords: &["twilio"],
+        keywords_case_sensitive: false,
+        pattern: r#"(?-u)(?i:auth[_-]?token|token|secret)["'\]]{0,2}\s*(?::=|=>|=|:)\s*["'`]?(?P<s>[0-9a-f]{32})\b"#,
+        window: Window::Lines {
+            before: 5,
+            after: 5,
+        },
+        validate: Some(validate::twilio_auth_token),
+        redact: Redact::Label("Twilio auth token"),
+        ..BASE
+    },
+    Rule {
+        id: "google-api-key",
+        description: "Google API key (AIza…)",
+        keywords: &["AIza"],
+        pattern: r"(?-u)\b(?P<s>AIza[0-9A-Za-z_-]{35})(?:[^0-9A-Za-z_-]|$)",
+        ..BASE
+    },
+    Rule {
+        id: "gcp-service-account",
+        description: "Google Cloud service-account key file (\"type\": \"service_account\" with a private key)",
+        keywords: &["service_account"],
+        pattern: r#"(?-u)"type"\s*:\s*"service_account""#,
+        window: Window::File,
+        validate: Some(validate::service_account),
+        redact: Redact::Label("service-account key file"),
+        ..BASE
+    },
+    Rule {
+        id: "jwt",
+        description: "JSON Web Token (header and payload decode to JSON objects)",
+        keywords: &["eyJ"],
+        pattern: r"(?-u)\b(?P<s>eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})",
+        validate: Some(validate::jwt),
+        redact: Redact::Prefix(3),
+        ..BASE
+    },
+    // ---- heuristics ---------------------------------------------------------
+    Rule {
+        id: "url-password",
+        description: "Password embedded in a URL (scheme://user:password@host)",
+        class: Class::Token,
+        keywords: &["://"],
+        pattern: r#"(?-u)\b(?P<scheme>[A-Za-z][A-Za-z0-9+.-]{1,30})://(?P<k>[^\s:/?#@"'`<>\[\]{}()\\]{0,64}):(?P<s>[^\s:/?#@"'`<>\[\]{}()\\]{1,128})@(?P<x>[A-Za-z0-9_.-]+)"#,
+        validate: Some(validate::url_password),
+        redact: Redact::UrlScheme,
+        ..BASE
+    },
+    Rule {
+        id: "generic-secret",
+        description: "High-entropy value assigned to a password, secret, token, API key, auth or credential key",
+        class: Class::Heuristic,
+        keywords: &[
+            "pass",
+            "secret",
+            "token",
+            "api_key",
+            "api-key",
+            "api.key",
+            "apikey",
+            "access_key",
+            "access-key",
+            "accesskey",
+            "auth",
+            "credential",
+            "private_key",
+            "privatekey",
+            "signing_key",
+            "signingkey",
+            "encryption_key",
+            "encryptionkey",
+            "master_key",
+            "masterkey",
+        ],
+        keywords_case_sensitive: false,
+        pattern: r#"(?-u)(?P<k>[A-Za-z0-9_.$-]{0,40}(?i:pass|secret|token|api[_.-]?key|access[_.-]?key|auth|credential|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key|master[_.-]?key)[A-Za-z0-9_.-]{0,40})["'\]]{0,2}[ \t]*(?::=|=>|=|:)[ \t]*["'`]?(?:(?i:bearer|basic|token)[ \t]+)?(?P<s>[^\s"'`;,(){}\[\]<>=\\][^\s"'`;,(){}\[\]<>\\]{11,199})"#,
+        validate: Some(validate::generic_assignment),
+        redact: Redact::KeyName,
+        ..BASE
+    },
+    // ---- caller-supplied values ------------------------------------------------
+    Rule {
+        id: KNOWN_VALUE_ID,
+        description: "Exact copy of a secret value stored in the vault",
+        class: Class::KnownValue,
+        validate: None,
+        redact: Redact::KnownLabel,
+        ..BASE
+    },
+];

@@ -1,0 +1,836 @@
+//! Second-stage checks that confirm or reject a regex candidate: checksums
+//! (CRC32 of GitHub and npm tokens), Shannon entropy, placeholder and
+//! "is this just a word" tests, JWT structure, and the key/value heuristics of
+//! the generic and URL rules.
+//!
+//! Everything here is a pure function over byte slices. This module must not
+//! compile rule regexes, touch the filesystem, allocate more than a decoded
+//! JWT segment, or format any part of a candidate into a string: candidates
+//! are secrets until proven otherwise.
+
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
+
+use super::rules::Candidate;
+
+/// The base62 alphabet GitHub and npm use for token checksums.
+pub const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// CRC-32 (IEEE 802.3, reflected, polynomial `0xEDB88320`) lookup table, built at compile time.
+const CRC32_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        // `i` < 256, so the cast is lossless.
+        #[allow(clippy::cast_possible_truncation)]
+        let mut crc = i as u32;
+        let mut bit = 0;
+        while bit < 8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+            bit += 1;
+        }
+        table[i] = crc;
+        i += 1;
+    }
+    table
+};
+
+/// CRC-32 as computed by zlib and Python's `binascii.crc32`.
+#[must_use]
+pub fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &byte in data {
+        crc = CRC32_TABLE[((crc ^ u32::from(byte)) & 0xFF) as usize] ^ (crc >> 8);
+    }
+    !crc
+}
+
+/// Encodes `value` in base62, left-padded with `'0'` to six digits (the width
+/// of a token checksum; `u32::MAX` needs exactly six).
+#[must_use]
+pub fn base62_checksum(value: u32) -> [u8; 6] {
+    let mut out = [b'0'; 6];
+    let mut rest = value;
+    for slot in out.iter_mut().rev() {
+        *slot = BASE62[(rest % 62) as usize];
+        rest /= 62;
+    }
+    out
+}
+
+/// Whether a GitHub-format token body (`<30 random base62><6 checksum>`, the
+/// part after `ghp_` or `npm_`) carries a valid CRC32 checksum.
+///
+/// Both GitHub's and npm's token formats end in the base62 CRC32 of the random
+/// part; checking it turns "36 alphanumerics after ghp_" (which test fixtures
+/// and docs are full of) into a near-certain real token.
+#[must_use]
+pub fn has_token_checksum(body: &[u8]) -> bool {
+    if body.len() != 36 || !body.iter().all(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    let (random, checksum) = body.split_at(30);
+    base62_checksum(crc32(random)) == checksum
+}
+
+/// Shannon entropy in bits per byte.
+#[must_use]
+pub fn shannon_entropy(bytes: &[u8]) -> f64 {
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in bytes {
+        counts[usize::from(b)] += 1;
+    }
+    // Lengths here are at most a few kilobytes, so the f64 conversion is exact.
+    #[allow(clippy::cast_precision_loss)]
+    let len = bytes.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / len;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Case-insensitive substring search over ASCII bytes.
+fn contains_ci(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || haystack
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Longest run of one repeated byte.
+fn longest_run(bytes: &[u8]) -> usize {
+    let mut best = 0;
+    let mut run = 0;
+    let mut prev = None;
+    for &b in bytes {
+        if Some(b) == prev {
+            run += 1;
+        } else {
+            run = 1;
+            prev = Some(b);
+        }
+        best = best.max(run);
+    }
+    best
+}
+
+/// Longest run of consecutive ascending characters such as `abcdef` or `123456`.
+fn longest_sequence(bytes: &[u8]) -> usize {
+    let mut best = usize::from(!bytes.is_empty());
+    let mut run = 1;
+    for pair in bytes.windows(2) {
+        if pair[0].is_ascii_alphanumeric() && pair[1] == pair[0].wrapping_add(1) {
+            run += 1;
+            best = best.max(run);
+        } else {
+            run = 1;
+        }
+    }
+    best
+}
+
+/// Markers of documentation or template values inside a token-shaped match.
+/// Kept short on purpose: a real random token of 20+ characters essentially
+/// never contains these, while docs (`AKIAIOSFODNN7EXAMPLE`,
+/// `xoxb-your-token`) almost always do.
+const TOKEN_PLACEHOLDER_MARKERS: &[&[u8]] = &[
+    b"example",
+    b"xxxx",
+    b"your",
+    b"placeholder",
+    b"dummy",
+    b"redacted",
+    b"replace",
+    b"insert",
+    b"fake",
+    b"sample",
+];
+
+/// Whether a token-shaped match is a documentation placeholder rather than a
+/// live credential: an obvious marker word, a long run of one character
+/// (`XXXXXXXX`, `00000000`), or a long counting sequence (`123456789`).
+#[must_use]
+pub fn is_placeholder_token(token: &[u8]) -> bool {
+    TOKEN_PLACEHOLDER_MARKERS
+        .iter()
+        .any(|marker| contains_ci(token, marker))
+        || longest_run(token) >= 6
+        || longest_sequence(token) >= 8
+}
+
+/// Words that mark an assigned value as a template, example or test value.
+/// Broader than [`TOKEN_PLACEHOLDER_MARKERS`] because generic values have no
+/// structure to fall back on; matched case-insensitively as substrings.
+const VALUE_PLACEHOLDER_MARKERS: &[&[u8]] = &[
+    b"changeme",
+    b"change_me",
+    b"change-me",
+    b"changethis",
+    b"replace",
+    b"your_",
+    b"your-",
+    b"yourapi",
+    b"yourkey",
+    b"yoursecret",
+    b"yourtoken",
+    b"yourpass",
+    b"example",
+    b"dummy",
+    b"placeholder",
+    b"sample",
+    b"fake",
+    b"redacted",
+    b"insert",
+    b"xxx",
+    b"***",
+    b"...",
+    b"todo",
+    b"fixme",
+    b"foobar",
+    b"lorem",
+    b"test",
+    b"secret",
+    b"password",
+    b"passw0rd",
+    b"p@ss",
+    b"demo",
+    b"mock",
+    b"invalid",
+    b"notreal",
+    b"not-real",
+    b"not_real",
+    b"qwerty",
+    b"letmein",
+    b"hunter2",
+    b"default",
+];
+
+/// Whether an assigned value is a placeholder: a marker word, a variable or
+/// template reference (`${VAR}`, `$VAR`, `%VAR%`, `{{ x }}`, `<your-key>`), or
+/// a long run or counting sequence.
+#[must_use]
+pub fn is_placeholder_value(value: &[u8]) -> bool {
+    let Some(&first) = value.first() else {
+        return true;
+    };
+    if matches!(first, b'$' | b'%' | b'<' | b'{' | b'@' | b'&' | b'*') {
+        return true;
+    }
+    if value
+        .windows(2)
+        .any(|w| w == b"${" || w == b"{{" || w == b"}}")
+    {
+        return true;
+    }
+    VALUE_PLACEHOLDER_MARKERS
+        .iter()
+        .any(|marker| contains_ci(value, marker))
+        || longest_run(value) >= 5
+        || longest_sequence(value) >= 6
+}
+
+/// Whether a run of letters reads like an identifier or word (`password`,
+/// `DATABASE`, `getUserToken`) rather than random mixed case: few changes
+/// between upper and lower case.
+fn is_natural_letters(letters: &[u8]) -> bool {
+    let changes = letters
+        .windows(2)
+        .filter(|w| w[0].is_ascii_uppercase() != w[1].is_ascii_uppercase())
+        .count();
+    changes * 3 <= letters.len()
+}
+
+/// Whether one alphanumeric segment is a word, a number, or a word with a
+/// numeric prefix or suffix (`sha256`, `v2`, `2fa`, `oauth2`).
+fn is_natural_segment(segment: &[u8]) -> bool {
+    let start = segment
+        .iter()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(segment.len());
+    let end = segment
+        .iter()
+        .rposition(|b| !b.is_ascii_digit())
+        .map_or(start, |i| i + 1);
+    let middle = &segment[start..end.max(start)];
+    middle.iter().all(u8::is_ascii_alphabetic) && is_natural_letters(middle)
+}
+
+/// Whether a value is made only of words and numbers joined by punctuation
+/// (`process.env.API_TOKEN`, `my-app-2024`, `hashlib.sha256`): the shape of
+/// code, identifiers and prose, never of a generated secret.
+#[must_use]
+pub fn is_wordish(value: &[u8]) -> bool {
+    value
+        .split(|b| !b.is_ascii_alphanumeric())
+        .filter(|segment| !segment.is_empty())
+        .all(is_natural_segment)
+}
+
+/// Whether `value` is a UUID (8-4-4-4-12 hex), which identifies rather than authenticates.
+#[must_use]
+pub fn is_uuid(value: &[u8]) -> bool {
+    const GROUPS: [usize; 5] = [8, 4, 4, 4, 12];
+    let mut parts = value.split(|&b| b == b'-');
+    GROUPS.iter().all(|&len| {
+        parts
+            .next()
+            .is_some_and(|p| p.len() == len && p.iter().all(u8::is_ascii_hexdigit))
+    }) && parts.next().is_none()
+}
+
+/// Whether `value` looks like a git object id or content hash: 40 or 64 hex digits.
+#[must_use]
+pub fn is_hex_digest(value: &[u8]) -> bool {
+    matches!(value.len(), 40 | 64) && value.iter().all(u8::is_ascii_hexdigit)
+}
+
+/// Decodes unpadded (or padded) base64url, as used by JWT segments.
+#[must_use]
+pub fn base64url_decode(input: &[u8]) -> Option<Vec<u8>> {
+    fn sextet(b: u8) -> Option<u32> {
+        match b {
+            b'A'..=b'Z' => Some(u32::from(b - b'A')),
+            b'a'..=b'z' => Some(u32::from(b - b'a') + 26),
+            b'0'..=b'9' => Some(u32::from(b - b'0') + 52),
+            b'-' | b'+' => Some(62),
+            b'_' | b'/' => Some(63),
+            _ => None,
+        }
+    }
+    let trimmed = input
+        .strip_suffix(b"==")
+        .or_else(|| input.strip_suffix(b"="));
+    let input = trimmed.unwrap_or(input);
+    if input.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(input.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut bits = 0u32;
+    for &b in input {
+        acc = (acc << 6) | sextet(b)?;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            // Masked to one byte, so the truncation is the point.
+            #[allow(clippy::cast_possible_truncation)]
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+/// A light structural check that `bytes` is a JSON object: UTF-8, braces at
+/// both ends, at least one `"name":` pair. Enough to tell a JWT from any other
+/// dotted base64 blob without a JSON parser.
+#[must_use]
+pub fn looks_like_json_object(bytes: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let text = text.trim();
+    text.starts_with('{') && text.ends_with('}') && text.contains("\":")
+}
+
+// ---------------------------------------------------------------------------
+// Validators referenced from the rule table. Each returns `true` to keep the
+// candidate.
+// ---------------------------------------------------------------------------
+
+/// The body of a `ghp_`/`npm_`-style token is the 36 characters after the
+/// 4-byte prefix; keep it only if its checksum is right.
+pub(crate) fn checksummed_token(c: &Candidate<'_>) -> bool {
+    c.secret.get(4..).is_some_and(has_token_checksum)
+}
+
+/// A token whose prefix already identifies it: drop documentation placeholders.
+pub(crate) fn not_placeholder(c: &Candidate<'_>) -> bool {
+    !is_placeholder_token(c.secret)
+}
+
+/// A prefixed token whose random part must also look random (mixed case, no
+/// word): used where the alphabet is letters only (Hugging Face) or the
+/// prefix is short.
+pub(crate) fn random_tail(c: &Candidate<'_>) -> bool {
+    let tail = c.secret.get(3..).unwrap_or_default();
+    !is_placeholder_token(c.secret) && shannon_entropy(tail) >= 3.5 && !is_wordish(tail)
+}
+
+/// Slack tokens: the part after the numeric ids must not be a placeholder and
+/// must carry some entropy (`xoxb-1-your-token-here` is a doc sample).
+pub(crate) fn slack_token(c: &Candidate<'_>) -> bool {
+    let tail_start = c
+        .secret
+        .iter()
+        .rposition(|&b| b == b'-')
+        .map_or(0, |i| i + 1);
+    let tail = &c.secret[tail_start..];
+    !is_placeholder_token(c.secret) && tail.len() >= 8 && shannon_entropy(tail) >= 3.0
+}
+
+/// An AWS secret access key: 40 characters of base64 that actually look random.
+pub(crate) fn aws_secret(c: &Candidate<'_>) -> bool {
+    let s = c.secret;
+    !is_placeholder_token(s)
+        && shannon_entropy(s) >= 4.0
+        && s.iter().any(u8::is_ascii_digit)
+        && s.iter().any(u8::is_ascii_uppercase)
+        && s.iter().any(u8::is_ascii_lowercase)
+}
+
+/// A 32-hex-digit Twilio secret: random-looking hex, not a run or sequence.
+pub(crate) fn twilio_hex(c: &Candidate<'_>) -> bool {
+    !is_placeholder_token(c.secret) && shannon_entropy(c.secret) >= 3.0
+}
+
+static TWILIO_ACCOUNT_SID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?-u)\bAC[0-9a-f]{32}\b").expect("constant Twilio account SID regex compiles")
+});
+
+/// A Twilio auth token counts only next to an account SID (`AC` + 32 hex):
+/// alone, 32 hex digits after the word "token" are far more often a hash.
+pub(crate) fn twilio_auth_token(c: &Candidate<'_>) -> bool {
+    twilio_hex(c) && TWILIO_ACCOUNT_SID.is_match(c.window)
+}
+
+static SERVICE_ACCOUNT_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?-u)"private_key"\s*:\s*"-----BEGIN"#)
+        .expect("constant service-account private key regex compiles")
+});
+
+/// A Google service-account file is a secret only when it carries its private key.
+pub(crate) fn service_account(c: &Candidate<'_>) -> bool {
+    SERVICE_ACCOUNT_KEY.is_match(c.content)
+}
+
+/// A JWT: both the header and the payload must decode to JSON objects, which
+/// rules out other `eyJ…`-dotted strings and truncated copies.
+pub(crate) fn jwt(c: &Candidate<'_>) -> bool {
+    let mut parts = c.secret.split(|&b| b == b'.');
+    let (Some(header), Some(payload)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    [header, payload]
+        .iter()
+        .all(|segment| base64url_decode(segment).is_some_and(|json| looks_like_json_object(&json)))
+}
+
+/// Passwords that only ever appear in documentation and local-development
+/// defaults, compared case-insensitively with the whole password.
+const DEFAULT_URL_PASSWORDS: &[&[u8]] = &[
+    b"pass",
+    b"passwd",
+    b"pwd",
+    b"pw",
+    b"secret",
+    b"admin",
+    b"root",
+    b"postgres",
+    b"mysql",
+    b"guest",
+    b"user",
+    b"username",
+    b"dev",
+    b"docker",
+    b"none",
+    b"null",
+];
+
+/// A URL password is reported unless it is a placeholder or default, a
+/// variable reference, equal to the user name, or the host is a documentation
+/// host (`example.com`, `*.example`, `*.test`, `*.invalid`, `host`).
+pub(crate) fn url_password(c: &Candidate<'_>) -> bool {
+    let password = c.secret;
+    if password.len() < 4
+        || is_placeholder_value(password)
+        || DEFAULT_URL_PASSWORDS
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(password))
+        || c.key
+            .is_some_and(|user| user.eq_ignore_ascii_case(password))
+        || password.iter().all(|&b| b == password[0])
+    {
+        return false;
+    }
+    let host = c.extra.unwrap_or_default().to_ascii_lowercase();
+    let doc_host = host == b"host"
+        || host == b"hostname"
+        || host.starts_with(b"example.")
+        || [
+            &b".example"[..],
+            b".test",
+            b".invalid",
+            b".example.com",
+            b".example.org",
+            b".example.net",
+        ]
+        .iter()
+        .any(|suffix| host.ends_with(suffix))
+        || contains_ci(&host, b"your");
+    !doc_host
+}
+
+/// Last words of a key name that make its value metadata about a secret rather
+/// than the secret (`token_url`, `password_hash`, `secret_name`, `auth_method`).
+const NON_SECRET_KEY_SUFFIXES: &[&str] = &[
+    "url",
+    "uri",
+    "urls",
+    "endpoint",
+    "path",
+    "file",
+    "filename",
+    "dir",
+    "directory",
+    "name",
+    "names",
+    "type",
+    "types",
+    "length",
+    "len",
+    "size",
+    "count",
+    "expiry",
+    "expires",
+    "expiration",
+    "at",
+    "ttl",
+    "timeout",
+    "header",
+    "headers",
+    "field",
+    "fields",
+    "param",
+    "params",
+    "env",
+    "var",
+    "variable",
+    "prefix",
+    "suffix",
+    "format",
+    "mode",
+    "method",
+    "methods",
+    "id",
+    "ids",
+    "hash",
+    "hashed",
+    "sha",
+    "digest",
+    "checksum",
+    "version",
+    "algorithm",
+    "alg",
+    "kind",
+    "scope",
+    "scopes",
+    "audience",
+    "issuer",
+    "host",
+    "port",
+    "user",
+    "username",
+    "email",
+    "label",
+    "description",
+    "hint",
+    "policy",
+    "regex",
+    "pattern",
+    "enabled",
+    "required",
+    "provider",
+    "strategy",
+    "store",
+    "storage",
+    "class",
+    "command",
+    "cmd",
+    "service",
+    "server",
+    "level",
+    "limit",
+    "lifetime",
+    "duration",
+    "interval",
+    "max",
+    "min",
+    "ref",
+    "reference",
+    "rotation",
+    "generator",
+    "validator",
+    "manager",
+    "handler",
+    "factory",
+    "cache",
+    "config",
+    "configuration",
+    "options",
+    "settings",
+    "status",
+    "state",
+    "source",
+    "location",
+    "prompt",
+    "message",
+    "msg",
+    "text",
+    "title",
+    "error",
+    "errors",
+    "placeholder",
+    "key_id",
+    "keyid",
+    "sid",
+    "arn",
+    "region",
+    "bucket",
+    "schema",
+    "template",
+    "example",
+    "policy",
+    "rule",
+    "rules",
+    "flow",
+    "grant",
+    "grants",
+    "callback",
+    "redirect",
+];
+
+/// Splits an identifier into lowercase words at punctuation and camelCase humps.
+fn key_words(key: &[u8]) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for &b in key {
+        if !b.is_ascii_alphanumeric() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if b.is_ascii_uppercase() && prev_lower && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
+        current.push(char::from(b.to_ascii_lowercase()));
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+/// Whether a key name (already known to contain a keyword somewhere) names a
+/// secret: one of its words is a secret word, and its last word does not turn
+/// it into metadata.
+#[must_use]
+pub fn is_secret_key_name(key: &[u8]) -> bool {
+    let words = key_words(key);
+    let Some(last) = words.last() else {
+        return false;
+    };
+    if NON_SECRET_KEY_SUFFIXES.contains(&last.as_str()) {
+        return false;
+    }
+    let pair = |a: &str, b: &str| words.windows(2).any(|w| w[0] == a && w[1] == b);
+    words.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "pass" | "passwd" | "password" | "passwords" | "passphrase" | "passcode" | "passkey"
+        ) || w.ends_with("password")
+            || w.ends_with("passwd")
+            || w.contains("secret")
+            || (w.contains("token") && !w.contains("tokeniz"))
+            || w.contains("apikey")
+            || w.contains("accesskey")
+            || w.contains("privatekey")
+            || w.contains("credential")
+            || (w.contains("auth") && (!w.contains("author") || w.contains("authoriz")))
+    }) || pair("api", "key")
+        || pair("access", "key")
+        || pair("private", "key")
+        || pair("signing", "key")
+        || pair("encryption", "key")
+        || pair("master", "key")
+        || words
+            .iter()
+            .any(|w| matches!(w.as_str(), "signingkey" | "encryptionkey" | "masterkey"))
+}
+
+/// Minimum length of a generic secret value.
+pub const GENERIC_MIN_LEN: usize = 12;
+
+/// Minimum Shannon entropy (bits per character) of a generic secret value.
+///
+/// Tuned on the corpus: random 12-character alphanumerics score about 3.3–3.6
+/// and longer keys 4+, while the values that survive the word and placeholder
+/// filters but are not secrets (version strings, host:port pairs, repeated
+/// digits) sit below 3.0.
+pub const GENERIC_MIN_ENTROPY: f64 = 3.0;
+
+/// The generic `key = value` rule: a secret-sounding key whose value is long,
+/// random-looking, and not a placeholder, reference, word, UUID, digest, URL,
+/// path or function call.
+pub(crate) fn generic_assignment(c: &Candidate<'_>) -> bool {
+    let value = c.secret;
+    if value.len() < GENERIC_MIN_LEN
+        || !c.key.is_some_and(is_secret_key_name)
+        || matches!(c.next_byte, Some(b'(' | b'['))
+        || is_placeholder_value(value)
+        || is_wordish(value)
+        || is_uuid(value)
+        || contains_ci(value, b"://")
+        || (value[0] == b'/' || value.starts_with(b"./") || value.starts_with(b"~/"))
+        || value.iter().all(u8::is_ascii_digit)
+    {
+        return false;
+    }
+    // A bare hex digest under a key that names a hash is a checksum; under a
+    // secret key (e.g. a 40-hex legacy token) it is a secret, so only the key
+    // suffix list above decides that case.
+    if is_hex_digest(value) && c.key.is_some_and(|k| contains_ci(k, b"sha")) {
+        return false;
+    }
+    shannon_entropy(value) >= GENERIC_MIN_ENTROPY
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_matches_known_vectors() {
+        assert_eq!(crc32(b""), 0);
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(
+            crc32(b"The quick brown fox jumps over the lazy dog"),
+            0x414F_A339
+        );
+    }
+
+    #[test]
+    fn base62_checksum_pads_and_encodes() {
+        assert_eq!(&base62_checksum(0), b"000000");
+        assert_eq!(&base62_checksum(61), b"00000z");
+        assert_eq!(&base62_checksum(62), b"000010");
+        assert_eq!(&base62_checksum(u32::MAX), b"4gfFC3");
+    }
+
+    #[test]
+    fn checksum_rejects_wrong_shapes() {
+        assert!(!has_token_checksum(b"short"));
+        let mut body = b"abcdefghijklmnopqrstuvwxyzABCD".to_vec();
+        body.extend_from_slice(&base62_checksum(crc32(&body)));
+        assert!(has_token_checksum(&body));
+        let last = body.len() - 1;
+        body[last] = if body[last] == b'0' { b'1' } else { b'0' };
+        assert!(!has_token_checksum(&body));
+    }
+
+    #[test]
+    fn entropy_orders_values_sensibly() {
+        assert!(shannon_entropy(b"aaaaaaaaaaaa") < 0.01);
+        assert!((shannon_entropy(b"abcdefgh") - 3.0).abs() < 1e-9);
+        assert!(shannon_entropy(b"Xk29fj2kd93Lq") > GENERIC_MIN_ENTROPY);
+    }
+
+    #[test]
+    fn placeholders_are_recognised() {
+        for value in [
+            &b"changeme"[..],
+            b"${DATABASE_PASSWORD}",
+            b"$DB_PASS",
+            b"<your-api-key>",
+            b"xxxxxxxxxxxx",
+            b"your_api_key_here",
+            b"REPLACE_ME",
+            b"{{ .Values.token }}",
+            b"12345678901234",
+            b"%API_TOKEN%",
+        ] {
+            assert!(
+                is_placeholder_value(value),
+                "{}",
+                String::from_utf8_lossy(value)
+            );
+        }
+        assert!(!is_placeholder_value(b"Xk29fj2kd93Lq"));
+    }
+
+    #[test]
+    fn wordish_values_are_code_or_prose() {
+        assert!(is_wordish(b"process.env.API_TOKEN"));
+        assert!(is_wordish(b"hashlib.sha256"));
+        assert!(is_wordish(b"my-app-2024-prod"));
+        assert!(is_wordish(b"getUserAccessToken"));
+        assert!(!is_wordish(b"Xk29fj2kd93Lq"));
+        assert!(!is_wordish(b"4f9a8b7c6d5e4f3a"));
+        assert!(!is_wordish(b"QWxhZGRpbjpvcGVuIHNlc2FtZQ"));
+    }
+
+    #[test]
+    fn uuid_and_digest_shapes() {
+        assert!(is_uuid(b"123e4567-e89b-12d3-a456-426614174000"));
+        assert!(!is_uuid(b"123e4567-e89b-12d3-a456-42661417400"));
+        assert!(is_hex_digest(b"3f786850e387550fdab836ed7e6dc881de23001b"));
+        assert!(!is_hex_digest(b"3f786850e387550fdab836ed7e6dc881de23001"));
+    }
+
+    #[test]
+    fn base64url_round_trips_json() {
+        let decoded = base64url_decode(b"eyJhbGciOiJIUzI1NiJ9").expect("valid base64url");
+        assert_eq!(decoded, br#"{"alg":"HS256"}"#);
+        assert!(looks_like_json_object(&decoded));
+        assert!(base64url_decode(b"a").is_none());
+        assert!(base64url_decode(b"ab!c").is_none());
+    }
+
+    #[test]
+    fn key_names() {
+        for key in [
+            &b"password"[..],
+            b"DB_PASSWORD",
+            b"api_key",
+            b"apiKey",
+            b"clientSecret",
+            b"AUTH_TOKEN",
+            b"Authorization",
+            b"aws.secretAccessKey",
+            b"private_key",
+            b"$password",
+            b"oauth_token",
+        ] {
+            assert!(is_secret_key_name(key), "{}", String::from_utf8_lossy(key));
+        }
+        for key in [
+            &b"author"[..],
+            b"authority",
+            b"token_url",
+            b"password_hash",
+            b"secret_name",
+            b"tokenizer",
+            b"passport",
+            b"compass",
+            b"AUTH_TOKEN_EXPIRES_AT",
+        ] {
+            assert!(!is_secret_key_name(key), "{}", String::from_utf8_lossy(key));
+        }
+    }
+}
