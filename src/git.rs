@@ -37,6 +37,15 @@ pub enum GitError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A revision did not resolve.
+    #[error("`{rev}` is not a revision in this repository")]
+    Revision {
+        /// The revision given.
+        rev: String,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Creating a repository failed.
     #[error("cannot create a git repository in {}", path.display())]
     Init {
@@ -153,6 +162,148 @@ pub fn hooks_dir(dir: &Path) -> Option<PathBuf> {
             .join(path),
         None => repo.common_dir().join("hooks"),
     })
+}
+
+/// One commit's change to one file.
+#[derive(Debug, Clone)]
+pub struct FileChange {
+    /// The commit id (hex).
+    pub commit: String,
+    /// Author name.
+    pub author: String,
+    /// Author email.
+    pub email: String,
+    /// Author time, seconds since the epoch.
+    pub time: i64,
+    /// The first line of the commit message.
+    pub summary: String,
+    /// The file's path.
+    pub path: String,
+    /// The blob before the commit (`None`: the file was created).
+    pub old: Option<String>,
+    /// The blob after the commit (`None`: the file was deleted).
+    pub new: Option<String>,
+}
+
+/// The commits that changed `paths`, newest first, and every blob involved (by id), so
+/// each version can be decrypted once however many commits mention it.
+#[derive(Debug, Default)]
+pub struct History {
+    /// The changes, newest first.
+    pub changes: Vec<FileChange>,
+    /// Blob contents by id.
+    pub blobs: std::collections::HashMap<String, Vec<u8>>,
+}
+
+/// Walks the history reachable from `HEAD` and lists the commits that changed any of
+/// `paths`. Merge commits are listed only when the file differs from every parent (a
+/// conflict resolution), so changes are not reported twice.
+///
+/// # Errors
+/// The repository or its objects cannot be read.
+pub fn file_history(dir: &Path, paths: &[String]) -> Result<History, GitError> {
+    let repo = gix::discover(dir).map_err(|e| read_err("the repository")(boxed(e)))?;
+    let Ok(head) = repo.head_id() else {
+        return Ok(History::default());
+    };
+    let id_at = |tree: &gix::Tree<'_>, path: &str| -> Result<Option<gix::ObjectId>, GitError> {
+        Ok(tree
+            .lookup_entry_by_path(path)
+            .map_err(|e| read_err("a tree")(boxed(e)))?
+            .filter(|e| e.mode().is_blob())
+            .map(|e| e.object_id()))
+    };
+    let mut history = History::default();
+    let walk = repo
+        .rev_walk([head])
+        .all()
+        .map_err(|e| read_err("history")(boxed(e)))?;
+    for info in walk {
+        let info = info.map_err(|e| read_err("history")(boxed(e)))?;
+        let commit = info.object().map_err(|e| read_err("a commit")(boxed(e)))?;
+        let tree = commit.tree().map_err(|e| read_err("a tree")(boxed(e)))?;
+        let mut parent_trees = Vec::new();
+        for parent in commit.parent_ids() {
+            let parent = parent
+                .object()
+                .map_err(|e| read_err("a commit")(boxed(e)))?
+                .into_commit();
+            parent_trees.push(parent.tree().map_err(|e| read_err("a tree")(boxed(e)))?);
+        }
+        for path in paths {
+            let new = id_at(&tree, path)?;
+            let mut before = Vec::with_capacity(parent_trees.len());
+            for parent in &parent_trees {
+                before.push(id_at(parent, path)?);
+            }
+            let old = before.first().copied().flatten();
+            let changed = if before.is_empty() {
+                new.is_some()
+            } else {
+                before.iter().all(|b| *b != new)
+            };
+            if !changed {
+                continue;
+            }
+            let author = commit
+                .author()
+                .map_err(|e| read_err("a commit")(boxed(e)))?;
+            let message = commit
+                .message()
+                .map_err(|e| read_err("a commit")(boxed(e)))?;
+            for id in [old, new].into_iter().flatten() {
+                let key = id.to_string();
+                if let std::collections::hash_map::Entry::Vacant(slot) = history.blobs.entry(key) {
+                    let blob = repo
+                        .find_object(id)
+                        .map_err(|e| read_err("a blob")(boxed(e)))?;
+                    slot.insert(blob.detach().data);
+                }
+            }
+            history.changes.push(FileChange {
+                commit: commit.id.to_string(),
+                author: author.name.to_string(),
+                email: author.email.to_string(),
+                time: author.seconds(),
+                summary: message.summary().to_string(),
+                path: path.clone(),
+                old: old.map(|id| id.to_string()),
+                new: new.map(|id| id.to_string()),
+            });
+        }
+    }
+    Ok(history)
+}
+
+/// The content of `path` at revision `rev` (`None` when the file does not exist there).
+///
+/// # Errors
+/// The revision does not resolve, or objects cannot be read.
+pub fn blob_at(dir: &Path, rev: &str, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+    let repo = gix::discover(dir).map_err(|e| read_err("the repository")(boxed(e)))?;
+    let id = repo.rev_parse_single(rev).map_err(|e| GitError::Revision {
+        rev: rev.to_owned(),
+        source: boxed(e),
+    })?;
+    let commit = id
+        .object()
+        .map_err(|e| read_err("a commit")(boxed(e)))?
+        .peel_to_commit()
+        .map_err(|e| GitError::Revision {
+            rev: rev.to_owned(),
+            source: boxed(e),
+        })?;
+    let tree = commit.tree().map_err(|e| read_err("a tree")(boxed(e)))?;
+    let Some(entry) = tree
+        .lookup_entry_by_path(path)
+        .map_err(|e| read_err("a tree")(boxed(e)))?
+    else {
+        return Ok(None);
+    };
+    let blob = repo
+        .find_object(entry.object_id())
+        .map_err(|e| read_err("a blob")(boxed(e)))?;
+    Ok(Some(blob.detach().data))
 }
 
 /// The local-config entries vault's git integration needs, for a given vault command.

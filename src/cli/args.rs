@@ -79,8 +79,38 @@ pub enum Command {
     Textconv(TextconvArgs),
     /// git's merge driver: 3-way merge of an environment file at the key level.
     MergeDriver(MergeDriverArgs),
+    /// Audit trail from git history: who changed which secrets when (never values).
+    Log(LogArgs),
+    /// Key-level diff between a revision (default HEAD) and the working tree.
+    Diff(DiffArgs),
     /// A guided end-to-end run in a throwaway repository.
     Demo(DemoArgs),
+}
+
+/// `vault log`.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Only this environment.
+    pub env: Option<String>,
+    /// Only changes to this secret.
+    pub key: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vault diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// A revision (default HEAD) and/or an environment: `vault diff`, `vault diff prod`, `vault diff main~3 prod`.
+    #[arg(num_args = 0..=2, value_name = "REV|ENV")]
+    pub args: Vec<String>,
+    /// Show values instead of masking them.
+    #[arg(long)]
+    pub show_values: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `vault hooks …`.

@@ -118,6 +118,8 @@ fn dispatch(context: &Context, command: Command, out: &mut dyn Write) -> Result<
         Command::Scan(args) => cmd::scan::run(context, &args, out),
         Command::Textconv(args) => cmd::git::textconv(context, &args, out),
         Command::MergeDriver(args) => cmd::git::merge_driver(context, &args),
+        Command::Log(args) => cmd::audit::log(context, &args, out),
+        Command::Diff(args) => cmd::audit::diff(context, &args, out),
         Command::Demo(args) => cmd::demo::run(&args, out),
     }
 }

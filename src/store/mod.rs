@@ -313,6 +313,32 @@ impl Vault {
         ciphertext: &[u8],
         identities: &Identities,
     ) -> Result<Payload, StoreError> {
+        let payload = self.open_sealed(env, ciphertext, identities)?;
+        if let Some(summary) = self.read_recipients(env)? {
+            let sealed: BTreeSet<&str> = payload.recipients.iter().map(String::as_str).collect();
+            let listed: BTreeSet<&str> = summary.iter().map(String::as_str).collect();
+            if sealed != listed {
+                return Err(StoreError::RecipientsTampered {
+                    path: self.relative(&self.env_path(env)).to_owned(),
+                    summary: self.relative(&self.recipients_path(env)).to_owned(),
+                });
+            }
+        }
+        Ok(payload)
+    }
+
+    /// Decrypts ciphertext of `env` and checks the environment binding, but not the
+    /// current recipients summary: for versions from git history and merge inputs, which
+    /// were sealed to the recipients of their own time.
+    ///
+    /// # Errors
+    /// As [`Vault::decrypt`], except for tampering.
+    pub fn open_sealed(
+        &self,
+        env: &str,
+        ciphertext: &[u8],
+        identities: &Identities,
+    ) -> Result<Payload, StoreError> {
         let path = self.relative(&self.env_path(env)).to_owned();
         let plaintext =
             crypto::decrypt(ciphertext, identities.as_age()).map_err(|source| match source {
@@ -349,16 +375,6 @@ impl Vault {
                 inner: payload.environment,
                 path,
             });
-        }
-        if let Some(summary) = self.read_recipients(env)? {
-            let sealed: BTreeSet<&str> = payload.recipients.iter().map(String::as_str).collect();
-            let listed: BTreeSet<&str> = summary.iter().map(String::as_str).collect();
-            if sealed != listed {
-                return Err(StoreError::RecipientsTampered {
-                    path,
-                    summary: self.relative(&self.recipients_path(env)).to_owned(),
-                });
-            }
         }
         Ok(payload)
     }

@@ -2,7 +2,7 @@
 //! `merge-driver`. All git access goes through `crate::git`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::cli::args::{HookCommand, HooksCommand, MergeDriverArgs, TextconvArgs};
@@ -168,6 +168,7 @@ pub fn textconv(
 }
 
 fn read_payload(
+    vault: &Vault,
     path: &Path,
     env: &str,
     identities: &Identities,
@@ -177,38 +178,7 @@ fn read_payload(
     if allow_empty && bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Payload::new(env));
     }
-    let display = PathBuf::from(format!("secrets/{env}.age"));
-    let plaintext =
-        crypto::decrypt(&bytes, identities.as_age()).map_err(|source| match source {
-            CryptoError::NoMatchingKey => StoreError::NoAccess {
-                env: env.to_owned(),
-                path: display.clone(),
-                identities: identities
-                    .sources()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            },
-            source => StoreError::Crypto {
-                env: env.to_owned(),
-                path: display.clone(),
-                source,
-            },
-        })?;
-    let payload = Payload::parse(&plaintext).map_err(|source| StoreError::Payload {
-        env: env.to_owned(),
-        path: display.clone(),
-        source,
-    })?;
-    if payload.environment != env {
-        return Err(StoreError::WrongEnvironment {
-            env: env.to_owned(),
-            inner: payload.environment,
-            path: display,
-        }
-        .into());
-    }
-    Ok(payload)
+    Ok(vault.open_sealed(env, &bytes, identities)?)
 }
 
 /// `vault merge-driver %O %A %B %P`: writes the merged, re-encrypted file over %A; exit 1
@@ -228,12 +198,12 @@ pub fn merge_driver(context: &Context, args: &MergeDriverArgs) -> Result<Outcome
         Arc::new(NoPrompt)
     };
     let identities = driver_identities(context, prompt)?;
-    let base = read_payload(&args.base, &env, &identities, true)?;
-    let ours = read_payload(&args.ours, &env, &identities, false)?;
-    let theirs = read_payload(&args.theirs, &env, &identities, false)?;
-    let (mut merged, conflicted) = merge::merge(&base, &ours, &theirs);
     // Encrypt to the roster as merged so far (git merges `.vault.toml` before `secrets/`).
     let vault = Vault::discover(context.cwd())?;
+    let base = read_payload(&vault, &args.base, &env, &identities, true)?;
+    let ours = read_payload(&vault, &args.ours, &env, &identities, false)?;
+    let theirs = read_payload(&vault, &args.theirs, &env, &identities, false)?;
+    let (mut merged, conflicted) = merge::merge(&base, &ours, &theirs);
     let (ciphertext, _) = vault.seal(&env, &mut merged)?;
     atomic::write(&args.ours, &ciphertext, 0o644).map_err(io_err("write", &args.ours))?;
     if conflicted {

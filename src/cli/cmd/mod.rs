@@ -1,6 +1,7 @@
 //! One module per command group. Handlers take the context and a writer for stdout and
 //! return an [`Outcome`](super::Outcome) or a typed error; they never exit the process.
 
+pub mod audit;
 pub mod check;
 pub mod demo;
 pub mod edit;

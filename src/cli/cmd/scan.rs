@@ -204,20 +204,25 @@ fn report(report: &Report<'_>, json: bool, out: &mut dyn Write) -> Result<Outcom
     Ok(Outcome::Problems)
 }
 
+/// How a scan's results are filtered and reported.
+struct Run<'a> {
+    baseline: Option<&'a Path>,
+    write_baseline: Option<&'a Path>,
+    json: bool,
+    what: &'a str,
+    staged: bool,
+}
+
 fn finish(
     context: &Context,
     vault: Option<&Vault>,
     items: &[(String, Vec<u8>)],
-    baseline: Option<&Path>,
-    write: Option<&Path>,
-    json: bool,
-    what: &str,
-    staged: bool,
+    run: &Run<'_>,
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
     let scanner = Scanner::new().with_known_values(known_values(context, vault));
     let mut findings = scan_parallel(&scanner, items);
-    if let Some(path) = write {
+    if let Some(path) = run.write_baseline {
         write_baseline(path, &findings)?;
         render::note(&format!(
             "wrote {} fingerprint(s) to {}; review and commit it",
@@ -230,7 +235,7 @@ fn finish(
         .map(Vault::root)
         .map(Path::to_owned)
         .or_else(|| git::work_tree(context.cwd()));
-    let (baseline_path, explicit) = match baseline {
+    let (baseline_path, explicit) = match run.baseline {
         Some(path) => (Some(path.to_owned()), true),
         None => (root.map(|r| r.join(DEFAULT_BASELINE)), false),
     };
@@ -242,10 +247,10 @@ fn finish(
         &Report {
             findings,
             scanned: items.len(),
-            what,
-            staged,
+            what: run.what,
+            staged: run.staged,
         },
-        json,
+        run.json,
         out,
     )
 }
@@ -274,11 +279,13 @@ fn staged_with(
         context,
         vault.as_ref(),
         &items,
-        baseline,
-        write,
-        json,
-        "staged file(s)",
-        true,
+        &Run {
+            baseline,
+            write_baseline: write,
+            json,
+            what: "staged file(s)",
+            staged: true,
+        },
         out,
     )
 }
@@ -352,11 +359,13 @@ pub fn run(context: &Context, args: &ScanArgs, out: &mut dyn Write) -> Result<Ou
         context,
         vault.as_ref(),
         &items,
-        args.baseline.as_deref(),
-        args.write_baseline.as_deref(),
-        args.json,
-        "file(s)",
-        false,
+        &Run {
+            baseline: args.baseline.as_deref(),
+            write_baseline: args.write_baseline.as_deref(),
+            json: args.json,
+            what: "file(s)",
+            staged: false,
+        },
         out,
     )
 }

@@ -1,0 +1,258 @@
+//! `vault log` and `vault diff`: the audit trail from git history, at the key level.
+//! Values are never printed by `log`, and `diff` masks them unless `--show-values`.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use crate::cli::args::{DiffArgs, LogArgs};
+use crate::cli::{Context, Outcome, render, stdout_error};
+use crate::edit::{self, Changes};
+use crate::error::Error;
+use crate::git;
+use crate::payload::Payload;
+use crate::store::Vault;
+
+/// Key-level changes between two versions of a payload (either may be absent).
+fn changes(old: Option<&Payload>, new: Option<&Payload>) -> Changes {
+    let empty = Payload::new("");
+    let old = old.unwrap_or(&empty);
+    let edited: Vec<edit::Edited> = new
+        .map(|p| {
+            p.secrets
+                .iter()
+                .map(|(name, e)| edit::Edited {
+                    name: name.clone(),
+                    value: e.value.clone(),
+                    comment: e.comment.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut c = edit::diff(old, &edited);
+    c.commented.clear();
+    c
+}
+
+/// The file's path relative to the git work tree (the vault may live in a subdirectory).
+fn repo_path(vault: &Vault, env: &str) -> Result<String, Error> {
+    let top = git::work_tree(vault.root()).ok_or(Error::NotInGit)?;
+    let top = top.canonicalize().unwrap_or(top);
+    let file = vault.env_path(env);
+    let file = file
+        .parent()
+        .and_then(|d| d.canonicalize().ok())
+        .map_or(file.clone(), |d| d.join(format!("{env}.age")));
+    Ok(file
+        .strip_prefix(&top)
+        .unwrap_or(&file)
+        .to_string_lossy()
+        .replace('\\', "/"))
+}
+
+/// `vault log [ENV] [KEY]`.
+pub fn log(context: &Context, args: &LogArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
+    let vault = context.vault()?;
+    let envs: Vec<String> = match &args.env {
+        Some(env) => {
+            vault.require_env(env)?;
+            vec![env.clone()]
+        }
+        None => vault.config().env_names().map(str::to_owned).collect(),
+    };
+    let mut by_path = HashMap::new();
+    for env in &envs {
+        by_path.insert(repo_path(&vault, env)?, env.clone());
+    }
+    let paths: Vec<String> = by_path.keys().cloned().collect();
+    let history = git::file_history(vault.root(), &paths)?;
+    let identities = match context.identities() {
+        Ok(ids) => Some(ids),
+        Err(Error::Identity(e)) => {
+            render::note(&format!("{e}: changes are listed without their keys"));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    // Each blob is decrypted at most once, however many commits refer to it.
+    let mut opened: HashMap<String, Option<Payload>> = HashMap::new();
+    let mut open = |env: &str, id: &str| -> Option<Payload> {
+        opened
+            .entry(id.to_owned())
+            .or_insert_with(|| {
+                let bytes = history.blobs.get(id)?;
+                vault.open_sealed(env, bytes, identities.as_ref()?).ok()
+            })
+            .clone()
+    };
+    let mut rows = Vec::new();
+    for change in &history.changes {
+        let env = &by_path[&change.path];
+        let old = change.old.as_deref().map(|id| open(env, id));
+        let new = change.new.as_deref().map(|id| open(env, id));
+        let readable =
+            old.as_ref().is_none_or(Option::is_some) && new.as_ref().is_none_or(Option::is_some);
+        let diff = readable.then(|| changes(old.flatten().as_ref(), new.flatten().as_ref()));
+        if let Some(key) = &args.key {
+            let touches = diff.as_ref().is_some_and(|d| {
+                d.added.contains(key) || d.changed.contains(key) || d.removed.contains(key)
+            });
+            if !touches {
+                continue;
+            }
+        }
+        rows.push((change, env, diff));
+    }
+    if args.json {
+        let list: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(c, env, diff)| {
+                serde_json::json!({
+                    "commit": c.commit,
+                    "author": c.author,
+                    "email": c.email,
+                    "time": jiff::Timestamp::from_second(c.time).map(|t| t.to_string()).unwrap_or_default(),
+                    "summary": c.summary,
+                    "env": env,
+                    "access": diff.is_some(),
+                    "added": diff.as_ref().map(|d| d.added.clone()),
+                    "changed": diff.as_ref().map(|d| d.changed.clone()),
+                    "removed": diff.as_ref().map(|d| d.removed.clone()),
+                })
+            })
+            .collect();
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&list).expect("JSON values always serialize")
+        )
+        .map_err(stdout_error)?;
+        return Ok(Outcome::Success);
+    }
+    for (c, env, diff) in &rows {
+        let date = jiff::Timestamp::from_second(c.time)
+            .map(|t| t.strftime("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default();
+        let what = match diff {
+            None => "changed (no access)".to_owned(),
+            Some(d) => {
+                let mut parts = Vec::new();
+                parts.extend(d.added.iter().map(|n| format!("+{n}")));
+                parts.extend(d.changed.iter().map(|n| format!("~{n}")));
+                parts.extend(d.removed.iter().map(|n| format!("-{n}")));
+                match (parts.is_empty(), c.old.is_none()) {
+                    (true, true) => "created".to_owned(),
+                    (true, false) => "re-keyed or metadata only".to_owned(),
+                    (false, _) => parts.join(" "),
+                }
+            }
+        };
+        writeln!(
+            out,
+            "{} {date}  {:<20} {env:<10} {what}   ({})",
+            &c.commit[..c.commit.len().min(10)],
+            c.author,
+            c.summary
+        )
+        .map_err(stdout_error)?;
+    }
+    Ok(Outcome::Success)
+}
+
+/// `vault diff [REV] [ENV]`.
+pub fn diff(context: &Context, args: &DiffArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
+    let vault = context.vault()?;
+    let is_env = |s: &str| vault.config().env(s).is_some();
+    let (rev, env) = match args.args.as_slice() {
+        [] => ("HEAD".to_owned(), None),
+        [one] if is_env(one) => ("HEAD".to_owned(), Some(one.clone())),
+        [one] => (one.clone(), None),
+        [rev, env, ..] => (rev.clone(), Some(env.clone())),
+    };
+    let envs: Vec<String> = match env {
+        Some(env) => {
+            vault.require_env(&env)?;
+            vec![env]
+        }
+        None => vault.config().env_names().map(str::to_owned).collect(),
+    };
+    let identities = context.identities()?;
+    let mut report = Vec::new();
+    for env in &envs {
+        let old_bytes = git::blob_at(vault.root(), &rev, &repo_path(&vault, env)?)?;
+        let old = old_bytes
+            .map(|b| vault.open_sealed(env, &b, &identities))
+            .transpose()?;
+        let new = match vault.read_ciphertext(env) {
+            Ok(bytes) => Some(vault.open_sealed(env, &bytes, &identities)?),
+            Err(crate::store::StoreError::MissingFile { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let c = changes(old.as_ref(), new.as_ref());
+        let value = |p: Option<&Payload>, name: &str| -> String {
+            match p.and_then(|p| p.secrets.get(name)) {
+                Some(e) if args.show_values => edit::toml_string(e.value.expose()).to_string(),
+                Some(_) => "•••".to_owned(),
+                None => String::new(),
+            }
+        };
+        let mut lines = Vec::new();
+        for n in &c.added {
+            lines.push(("added", n.clone(), String::new(), value(new.as_ref(), n)));
+        }
+        for n in &c.changed {
+            lines.push((
+                "changed",
+                n.clone(),
+                value(old.as_ref(), n),
+                value(new.as_ref(), n),
+            ));
+        }
+        for n in &c.removed {
+            lines.push(("removed", n.clone(), value(old.as_ref(), n), String::new()));
+        }
+        report.push((env.clone(), lines));
+    }
+    if args.json {
+        let doc: Vec<serde_json::Value> = report
+            .iter()
+            .map(|(env, lines)| {
+                let changes: Vec<serde_json::Value> = lines
+                    .iter()
+                    .map(|(kind, name, old, new)| {
+                        let mut v = serde_json::json!({ "change": kind, "secret": name });
+                        if args.show_values {
+                            v["old"] = old.clone().into();
+                            v["new"] = new.clone().into();
+                        }
+                        v
+                    })
+                    .collect();
+                serde_json::json!({ "env": env, "changes": changes })
+            })
+            .collect();
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "rev": rev, "envs": doc }))
+                .expect("JSON values always serialize")
+        )
+        .map_err(stdout_error)?;
+        return Ok(Outcome::Success);
+    }
+    for (env, lines) in &report {
+        if lines.is_empty() {
+            writeln!(out, "{env}: no changes since {rev}").map_err(stdout_error)?;
+            continue;
+        }
+        writeln!(out, "{env}: changes since {rev}").map_err(stdout_error)?;
+        for (kind, name, old, new) in lines {
+            let line = match *kind {
+                "added" => format!("  + {name} = {new}"),
+                "removed" => format!("  - {name} (was {old})"),
+                _ => format!("  ~ {name}: {old} → {new}"),
+            };
+            writeln!(out, "{line}").map_err(stdout_error)?;
+        }
+    }
+    Ok(Outcome::Success)
+}
