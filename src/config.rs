@@ -317,7 +317,19 @@ impl Config {
                     .and_then(|m| m.get_mut("keys"))
                     .and_then(toml_edit::Item::as_array_mut)
                     .ok_or_else(|| no_member(name))?;
-                keys.push(*key);
+                let canonical = |k: &str| {
+                    k.parse::<Recipient>()
+                        .map(|r| r.canonical().to_owned())
+                        .ok()
+                };
+                let wanted = canonical(key);
+                if wanted.is_none()
+                    || !keys
+                        .iter()
+                        .any(|k| k.as_str().and_then(canonical) == wanted)
+                {
+                    keys.push(*key);
+                }
             }
             RosterEdit::Grant { name, envs } => {
                 if !self.members.contains_key(*name) {

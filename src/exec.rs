@@ -47,6 +47,8 @@ pub fn replace_process(
     };
     let mut cmd = std::process::Command::new(program);
     cmd.args(args);
+    // The child needs the secrets, never the key that decrypts all of them.
+    cmd.env_remove("VAULT_IDENTITY");
     for (name, value) in variables {
         cmd.env(name, value.expose());
     }

@@ -167,13 +167,38 @@ pub fn apply(
     let _lock = vault.lock()?;
     let next = vault.with_config(target.clone());
     let pending: Vec<&EnvPlan> = plans.iter().filter(|p| p.needs_rekey()).collect();
+    // Everything that can fail without writing is checked first, so a refusal (an
+    // environment left without readers, one the caller cannot decrypt) changes nothing.
+    let mut payloads = Vec::with_capacity(pending.len());
+    for plan in &pending {
+        if plan.target.is_empty() {
+            return Err(StoreError::NoRecipients {
+                env: plan.env.clone(),
+            });
+        }
+        payloads.push(vault.decrypt(&plan.env, identities)?);
+    }
     let mut applied = Vec::with_capacity(pending.len());
-    for (index, plan) in pending.iter().enumerate() {
+    for (index, (plan, mut payload)) in pending.iter().zip(payloads).enumerate() {
         progress(&plan.env, index + 1, pending.len());
-        let mut payload = vault.decrypt(&plan.env, identities)?;
+        // The recipients sealed inside the payload are authoritative: they name who could
+        // read this file even when its plaintext summary is missing.
+        let lost: Vec<String> = payload
+            .recipients
+            .iter()
+            .filter(|r| !plan.target.contains(r))
+            .map(|r| {
+                target
+                    .owner_of(r)
+                    .or_else(|| vault.config().owner_of(r))
+                    .map_or_else(|| short_key(r), str::to_owned)
+            })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let mut marked = Vec::new();
-        if !plan.lost.is_empty() {
-            let reason = format!("{} lost access", plan.lost_names().join(", "));
+        if !lost.is_empty() {
+            let reason = format!("{} lost access", lost.join(", "));
             for (name, entry) in &mut payload.secrets {
                 if entry.must_rotate.is_none() {
                     entry.must_rotate = Some(MustRotate {

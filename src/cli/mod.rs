@@ -68,7 +68,25 @@ impl Context {
 /// Runs the CLI with the process's arguments and returns its exit status.
 #[must_use]
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            // `--help` and `--version` are successes; usage errors under `exec` are its own
+            // failures (125), so a caller can tell them from the child's status.
+            let exec = args
+                .iter()
+                .skip(1)
+                .take_while(|a| *a != "--")
+                .any(|a| a == "exec");
+            return ExitCode::from(match err.exit_code() {
+                0 => 0,
+                _ if exec => 125,
+                code => u8::try_from(code).unwrap_or(2),
+            });
+        }
+    };
     let in_exec = matches!(cli.command, Command::Exec(_));
     let cwd = match cli.directory.clone() {
         Some(dir) => dir,

@@ -98,6 +98,12 @@ fn hint(err: &Error) -> Option<String> {
         Error::UnresolvedConflicts { env, .. } => format!("run `vault edit {env}`: it shows both values of each conflict; keep one"),
         Error::NotInGit => "run it inside a git work tree (`git init` first)".to_owned(),
         Error::HookConflict { path } => format!("merge your current pre-commit hook into {} by hand, or remove one of them", path.display()),
+        Error::Io { path, .. } => format!("check that {} exists and is readable (or writable)", path.display()),
+        Error::Edit(crate::edit::EditError::EditorExit { .. } | crate::edit::EditError::EditorFailed { .. }) => {
+            "set $VISUAL or $EDITOR to an editor that waits until you close the file (e.g. `code --wait`, `vim`)".to_owned()
+        }
+        Error::Edit(_) => "check that $XDG_RUNTIME_DIR or /dev/shm is writable, then retry".to_owned(),
+        Error::Passphrase { .. } => "run `vault identity new --passphrase` in a terminal, or omit --passphrase (for CI keys)".to_owned(),
         Error::ConfirmationRequired => "review the plan with `--dry-run`, then re-run with `--yes`".to_owned(),
         Error::UnknownPublicKey => "pass the key explicitly with `--key \"$(cat ~/.ssh/id_ed25519.pub)\"`".to_owned(),
         _ => return None,

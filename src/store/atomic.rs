@@ -33,6 +33,19 @@ pub fn write(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Renames `from` over `to` (same directory) and makes the rename durable.
+///
+/// # Errors
+/// Any I/O error.
+pub fn rename(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::rename(from, to)?;
+    let dir = to
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::File::open(dir)?.sync_all()
+}
+
 /// Creates `path` with `bytes` atomically, failing if it already exists.
 ///
 /// # Errors

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use crate::config::{CONFIG_FILE, Config, ConfigError};
 use crate::crypto::{self, CryptoError};
+use crate::faults;
 use crate::identity::{Identities, Source};
 use crate::names;
 use crate::payload::{Payload, PayloadError};
@@ -317,7 +318,12 @@ impl Vault {
         if let Some(summary) = self.read_recipients(env)? {
             let sealed: BTreeSet<&str> = payload.recipients.iter().map(String::as_str).collect();
             let listed: BTreeSet<&str> = summary.iter().map(String::as_str).collect();
-            if sealed != listed {
+            let interrupted = std::fs::read_to_string(self.pending_recipients_path(env))
+                .map(|text| recipients::parse(&text))
+                .is_ok_and(|pending| {
+                    pending.iter().map(String::as_str).collect::<BTreeSet<_>>() == sealed
+                });
+            if sealed != listed && !interrupted {
                 return Err(StoreError::RecipientsTampered {
                     path: self.relative(&self.env_path(env)).to_owned(),
                     summary: self.relative(&self.recipients_path(env)).to_owned(),
@@ -447,13 +453,25 @@ impl Vault {
                 source,
             }
         };
+        // The new summary is staged as a pending file first, so that a crash between the two
+        // renames leaves a record of what the new ciphertext was sealed to; decrypt accepts
+        // it instead of reporting tampering, and the next write completes the rename.
+        let summary = recipients::render(env, &recipients, &self.config);
+        let pending = self.pending_recipients_path(env);
+        atomic::write(&pending, summary.as_bytes(), 0o644).map_err(io(pending.clone()))?;
         let path = self.env_path(env);
         atomic::write(&path, &ciphertext, 0o644).map_err(io(path.clone()))?;
-        let summary = recipients::render(env, &recipients, &self.config);
+        faults::point("between-files", &path);
         let summary_path = self.recipients_path(env);
-        atomic::write(&summary_path, summary.as_bytes(), 0o644)
-            .map_err(io(summary_path.clone()))?;
+        atomic::rename(&pending, &summary_path).map_err(io(summary_path.clone()))?;
         Ok(())
+    }
+
+    /// `<root>/secrets/.<env>.recipients.pending`: the summary of a write in progress.
+    #[must_use]
+    pub fn pending_recipients_path(&self, env: &str) -> PathBuf {
+        self.secrets_dir()
+            .join(format!(".{env}.recipients.pending"))
     }
 
     /// Loads `.secrets.example.toml` from the root, if there is one.

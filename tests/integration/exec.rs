@@ -344,3 +344,101 @@ fn env_binding_refuses_another_environments_file() {
         .code(2);
     assert_same_files(&before, &repo.snapshot());
 }
+
+#[test]
+fn exec_usage_error_is_125() {
+    // Like env(1), nice(1) and timeout(1): when exec fails before the child runs, its own
+    // errors are 125, so callers can tell them from a child's status 2.
+    let (repo, alice) = exec_repo();
+    for args in [
+        &["exec", "--bogus", "dev", "--", "true"][..],
+        &["exec", "dev", "--only"][..],
+        &["exec"][..],
+    ] {
+        let out = repo
+            .vault(&alice)
+            .args(args)
+            .timeout(TIMEOUT)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert!(err.contains("error: "), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(125), "{args:?}: {err}");
+    }
+    // Help is not an error.
+    repo.vault(&alice)
+        .args(["exec", "--help"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn exec_format_violation_is_125_without_the_value() {
+    let (repo, alice) = exec_repo();
+    repo.write_template("[A]\n[B]\n[DATABASE_URL]\nformat = \"url\"\n");
+    repo.set(&alice, "dev", "DATABASE_URL", "CANARY_4d2 not a url");
+    let out = repo
+        .vault(&alice)
+        .args(["exec", "dev", "--", "true"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert!(
+        err.contains("`DATABASE_URL` in `dev` is not a valid"),
+        "{err}"
+    );
+    assert!(!err.contains("CANARY"), "the value leaked: {err}");
+}
+
+/// The blocked and ignored standard signals (1-31) in a `/proc/<pid>/status` text. glibc's
+/// internal real-time signals (32, 33) are left out: `posix_spawn` marks them ignored in
+/// children depending on the parent's state, which says nothing about vault.
+fn standard_signals(status: &str) -> Vec<(String, u64)> {
+    status
+        .lines()
+        .filter_map(|l| l.split_once(":\t"))
+        .filter(|(k, _)| *k == "SigBlk" || *k == "SigIgn")
+        .map(|(k, v)| {
+            (
+                k.to_owned(),
+                u64::from_str_radix(v.trim(), 16).unwrap() & 0x7fff_ffff,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn exec_child_starts_with_the_callers_signals_and_core_limit() {
+    let (repo, alice) = exec_repo();
+    // grep reads its own status: the signal mask and ignored signals it started with.
+    let signals = ["grep", "-E", "^Sig(Ign|Blk):", "/proc/self/status"];
+    let direct = repo
+        .isolated(signals[0])
+        .args(&signals[1..])
+        .output()
+        .unwrap();
+    assert!(direct.status.success());
+    let via_vault = repo
+        .vault(&alice)
+        .args(["exec", "dev", "--"])
+        .args(signals)
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert!(via_vault.status.success(), "{}", stderr(&via_vault));
+    // Rust ignores SIGPIPE for itself; the child must not inherit that.
+    let expected = standard_signals(&stdout(&direct));
+    assert_eq!(expected.len(), 2);
+    assert_eq!(standard_signals(&stdout(&via_vault)), expected);
+
+    // vault disables core dumps for itself; the child gets the caller's limit back.
+    let limit = "ulimit -c unlimited 2>/dev/null || ulimit -c 1024; ulimit -c; vault exec dev -- sh -c 'ulimit -c'";
+    let out = repo.shell(&alice, limit).output().unwrap();
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}{}", stderr(&out));
+    assert_eq!(lines[0], lines[1], "core limit not restored");
+    assert_ne!(lines[0], "0");
+}

@@ -452,3 +452,64 @@ pub fn secret_key_line(key: &Key) -> String {
         .unwrap()
         .to_owned()
 }
+
+// ---------------------------------------------------------------------------------------
+// Helpers for the team-key and CI-gate tests (members, check).
+
+impl TestRepo {
+    /// Onboards `name` the documented way: the newcomer runs `vault member request` with
+    /// their own new key, then `granter` runs `vault member add NAME --env ENVS --yes`.
+    pub fn onboard(&self, granter: &Key, name: &str, envs: &str) -> Key {
+        let key = self.key(name);
+        self.vault(&key)
+            .args(["member", "request", name])
+            .timeout(TIMEOUT)
+            .assert()
+            .success();
+        self.vault(granter)
+            .args(["member", "add", name, "--env", envs, "--yes"])
+            .timeout(TIMEOUT)
+            .assert()
+            .success();
+        key
+    }
+
+    /// The bytes of `secrets/<env>.age` and `secrets/<env>.recipients`.
+    pub fn env_files(&self, env: &str) -> (Vec<u8>, Vec<u8>) {
+        (
+            self.read(&format!("secrets/{env}.age")),
+            self.read(&format!("secrets/{env}.recipients")),
+        )
+    }
+
+    /// Every file under `secrets/`, with contents.
+    pub fn secrets_snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let dir = self.path("secrets");
+        self.snapshot()
+            .into_iter()
+            .filter(|(p, _)| p.starts_with(&dir))
+            .collect()
+    }
+
+    /// `vault` run as `key`'s owner without a controlling terminal (through `setsid`), so
+    /// confirmation prompts must fail instead of waiting.
+    pub fn vault_without_terminal(&self, key: &Key) -> Command {
+        let mut cmd = self.detached_vault();
+        cmd.env("VAULT_IDENTITY_FILE", &key.file);
+        cmd
+    }
+
+    /// Runs `cmd` (with the standard timeout) and returns its exit code and stdout parsed
+    /// as JSON; panics with stderr when stdout is not JSON.
+    pub fn json_of(cmd: &mut Command) -> (Option<i32>, serde_json::Value) {
+        let out = cmd.timeout(TIMEOUT).output().unwrap();
+        let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): stdout={} stderr={}",
+                stdout(&out),
+                stderr(&out)
+            )
+        });
+        (out.status.code(), doc)
+    }
+}

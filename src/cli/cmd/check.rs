@@ -197,7 +197,7 @@ fn start(context: &Context, args: &RotateStartArgs) -> Result<Outcome, Error> {
     let identities = context.identities()?;
     let now = Timestamp::now();
     let until = now.checked_add(grace).unwrap_or(Timestamp::MAX);
-    vault.update(&args.env, &identities, |payload| -> Result<_, Error> {
+    let changed = vault.update(&args.env, &identities, |payload| -> Result<_, Error> {
         let old = payload
             .secrets
             .get(&args.key)
@@ -206,12 +206,21 @@ fn start(context: &Context, args: &RotateStartArgs) -> Result<Outcome, Error> {
                 env: args.env.clone(),
                 name: args.key.clone(),
             })?;
-        payload.set(&args.key, value, now)?;
+        if !payload.set(&args.key, value, now)? {
+            return Ok((false, false));
+        }
         if let Some(entry) = payload.secrets.get_mut(&args.key) {
             entry.previous = Some(Previous { value: old, until });
         }
-        Ok(((), true))
+        Ok((true, true))
     })?;
+    if !changed {
+        render::note(&format!(
+            "`{}` in `{}` already has this value; nothing changed (a rotation needs a new value)",
+            args.key, args.env
+        ));
+        return Ok(Outcome::Success);
+    }
     render::note(&format!(
         "`{}` in `{}` has its new value; the old one stays available to `vault exec` as `{}_PREVIOUS` until {} — run `vault rotate finish {} {}` once every client uses the new one",
         args.key,
@@ -235,17 +244,18 @@ fn parse_grace(text: &str) -> Result<jiff::SignedDuration, Error> {
         .ok_or_else(invalid)?;
     let (number, unit) = text.split_at(split);
     let number: i64 = number.parse().map_err(|_| invalid())?;
-    let minutes = match unit {
+    let per_unit: i64 = match unit {
         "m" => 1,
         "h" => 60,
         "d" => 24 * 60,
         "w" => 7 * 24 * 60,
         _ => return Err(invalid()),
     };
-    if number <= 0 || number > 366 * 24 * 60 {
+    let minutes = number.checked_mul(per_unit).ok_or_else(invalid)?;
+    if minutes <= 0 || minutes > 366 * 24 * 60 {
         return Err(invalid());
     }
-    Ok(jiff::SignedDuration::from_mins(number * minutes))
+    Ok(jiff::SignedDuration::from_mins(minutes))
 }
 
 fn status(

@@ -51,7 +51,7 @@ pub fn run(context: &Context, env: &str, _out: &mut dyn Write) -> Result<Outcome
         }
         match edit::parse(&buffer) {
             Ok(edited) => break edited,
-            Err(error) if *buffer == *shown => {
+            Err(error) if *strip_notes(&buffer) == *strip_notes(&shown) => {
                 // Saved the same invalid buffer again: the user gave up.
                 return Err(Error::EditAbandoned {
                     env: env.to_owned(),

@@ -16,6 +16,9 @@ use crate::{git, names};
 /// The line `vault init` adds to `.gitattributes`.
 pub const GITATTRIBUTES_LINE: &str = "secrets/*.age diff=vault merge=vault -text";
 
+/// The line `vault init` adds to `.gitignore`: summaries of interrupted writes.
+pub const GITIGNORE_LINE: &str = "secrets/.*.pending";
+
 /// Runs `vault init`.
 pub fn run(context: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
     let root = context.cwd().to_owned();
@@ -55,7 +58,8 @@ pub fn run(context: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<Ou
             }
         })?;
     }
-    ensure_gitattributes(&root.join(".gitattributes"))?;
+    ensure_line(&root.join(".gitattributes"), GITATTRIBUTES_LINE)?;
+    ensure_line(&root.join(".gitignore"), GITIGNORE_LINE)?;
     let in_git = git::set_local_config(&root, &git::driver_settings(&vault_command()))?;
 
     writeln!(out, "Created a vault in {}", vault.root().display()).map_err(stdout_error)?;
@@ -63,7 +67,7 @@ pub fn run(context: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<Ou
     for env in &envs {
         writeln!(out, "  secrets/{env}.age").map_err(stdout_error)?;
     }
-    writeln!(out, "\nNext:\n  vault set {} DATABASE_URL      # or: vault edit {}\n  vault exec {} -- ./your-app\n  git add .vault.toml secrets/ {TEMPLATE_FILE} .gitattributes && git commit", envs[0], envs[0], envs[0]).map_err(stdout_error)?;
+    writeln!(out, "\nNext:\n  vault set {} DATABASE_URL      # or: vault edit {}\n  vault exec {} -- ./your-app\n  git add .vault.toml secrets/ {TEMPLATE_FILE} .gitattributes .gitignore && git commit", envs[0], envs[0], envs[0]).map_err(stdout_error)?;
     if !in_git {
         render::warn(
             "not inside a git repository, so the diff and merge drivers were not configured; after `git init`, see docs/git-integration.md",
@@ -124,7 +128,8 @@ fn own_public_key(context: &Context) -> Result<String, Error> {
     }
 }
 
-fn ensure_gitattributes(path: &Path) -> Result<(), Error> {
+/// Appends `line` to the text file at `path` unless it is already there.
+fn ensure_line(path: &Path, line: &str) -> Result<(), Error> {
     let existing = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -136,14 +141,14 @@ fn ensure_gitattributes(path: &Path) -> Result<(), Error> {
             });
         }
     };
-    if existing.lines().any(|l| l.trim() == GITATTRIBUTES_LINE) {
+    if existing.lines().any(|l| l.trim() == line) {
         return Ok(());
     }
     let mut text = existing;
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
-    text.push_str(GITATTRIBUTES_LINE);
+    text.push_str(line);
     text.push('\n');
     atomic::write(path, text.as_bytes(), 0o644).map_err(|source| Error::Io {
         action: "write",

@@ -1,0 +1,274 @@
+//! Crash safety and concurrent writers (issue: hardening).
+//!
+//! Crash tests need a binary built with `--features test-hooks` (`.ci/run` runs them);
+//! without it they are ignored with that reason rather than passing vacuously.
+
+use std::os::unix::process::ExitStatusExt;
+use std::process::Stdio;
+
+use crate::support::*;
+
+/// Three environments; bob reads dev and prod, not staging.
+fn team() -> (TestRepo, Key, Key) {
+    let (repo, alice) = TestRepo::with_vault("dev,staging,prod");
+    let bob = repo.key("bob");
+    repo.vault(&alice)
+        .args([
+            "member",
+            "add",
+            "bob",
+            "--env",
+            "dev,prod",
+            "--key",
+            &bob.public,
+            "--yes",
+        ])
+        .assert()
+        .success();
+    for env in ["dev", "staging", "prod"] {
+        repo.set(&alice, env, "DB_PASSWORD", &format!("{env}-password-1234"));
+        repo.set(&alice, env, "API_TOKEN", &format!("{env}-token-5678"));
+    }
+    (repo, alice, bob)
+}
+
+/// Every file decrypts for alice, and the roster parses.
+fn assert_consistent(repo: &TestRepo, alice: &Key) {
+    for env in ["dev", "staging", "prod"] {
+        assert_eq!(
+            repo.get(alice, env, "DB_PASSWORD"),
+            format!("{env}-password-1234"),
+            "{env} after crash"
+        );
+    }
+    repo.vault(alice).arg("access").assert().success();
+}
+
+fn crash_points() -> Vec<&'static str> {
+    vec![
+        "before-rename",
+        "after-rename",
+        "between-files",
+        "rekey-env",
+    ]
+}
+
+fn run_with_crash(repo: &TestRepo, key: &Key, args: &[&str], point: &str, nth: usize) -> bool {
+    let status = repo
+        .vault(key)
+        .args(args)
+        .env("VAULT_TEST_CRASH_AT", format!("{point}:{nth}"))
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap()
+        .status;
+    if status.signal() == Some(9) {
+        return true;
+    }
+    assert!(
+        status.success(),
+        "{args:?} failed without a crash at {point}:{nth}"
+    );
+    false
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "test-hooks"),
+    ignore = "needs a binary built with --features test-hooks (run by .ci/run)"
+)]
+fn member_remove_survives_a_crash_at_every_write_step() {
+    let mut crashes = 0;
+    for point in crash_points() {
+        for nth in 1.. {
+            let (repo, alice, bob) = team();
+            let staging_before = repo.read("secrets/staging.age");
+            let crashed = run_with_crash(
+                &repo,
+                &alice,
+                &["member", "remove", "bob", "--yes"],
+                point,
+                nth,
+            );
+            assert_consistent(&repo, &alice);
+            assert_eq!(
+                repo.read("secrets/staging.age"),
+                staging_before,
+                "staging must never be touched"
+            );
+            if !crashed {
+                break;
+            }
+            crashes += 1;
+            // Re-running the command completes the job; once the roster (written last) no
+            // longer lists bob, the job was already complete.
+            if repo.read_text(".vault.toml").contains("[members.bob]") {
+                repo.vault(&alice)
+                    .args(["member", "remove", "bob", "--yes"])
+                    .assert()
+                    .success();
+            }
+            assert_consistent(&repo, &alice);
+            for env in ["dev", "prod"] {
+                repo.vault(&bob)
+                    .args(["get", env, "DB_PASSWORD"])
+                    .assert()
+                    .code(2);
+            }
+            assert!(!repo.read_text(".vault.toml").contains("[members.bob]"));
+            let check = repo
+                .vault(&alice)
+                .args(["check", "--json"])
+                .output()
+                .unwrap();
+            let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+            let marked: Vec<String> = report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["code"] == "must-rotate")
+                .map(|f| {
+                    format!(
+                        "{}/{}",
+                        f["env"].as_str().unwrap(),
+                        f["secret"].as_str().unwrap()
+                    )
+                })
+                .collect();
+            assert_eq!(
+                marked,
+                [
+                    "dev/API_TOKEN",
+                    "dev/DB_PASSWORD",
+                    "prod/API_TOKEN",
+                    "prod/DB_PASSWORD"
+                ],
+                "after {point}:{nth}"
+            );
+            assert!(
+                report["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|f| f["code"] != "drift"),
+                "drift left after {point}:{nth}: {report}"
+            );
+        }
+    }
+    assert!(
+        crashes >= 8,
+        "expected crashes at many steps, got {crashes}"
+    );
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "test-hooks"),
+    ignore = "needs a binary built with --features test-hooks (run by .ci/run)"
+)]
+fn rekey_survives_a_crash_at_every_write_step() {
+    for point in crash_points() {
+        for nth in 1.. {
+            let (repo, alice, _bob) = team();
+            let carol = repo.key("carol");
+            let roster = repo.read_text(".vault.toml").replace(
+                "[envs.prod]\nmembers = [",
+                &format!("[envs.prod]\nmembers = [\"carol\", "),
+            );
+            let roster = format!("{roster}\n[members.carol]\nkeys = [\"{}\"]\n", carol.public);
+            repo.write(".vault.toml", roster);
+            let crashed = run_with_crash(&repo, &alice, &["rekey", "--yes"], point, nth);
+            assert_consistent(&repo, &alice);
+            if !crashed {
+                break;
+            }
+            repo.vault(&alice)
+                .args(["rekey", "--yes"])
+                .assert()
+                .success();
+            assert_eq!(
+                repo.get(&carol, "prod", "DB_PASSWORD"),
+                "prod-password-1234"
+            );
+            repo.bare_vault()
+                .arg("check")
+                .assert()
+                .success()
+                .stdout(predicates::str::contains("drift").not());
+        }
+    }
+}
+
+use predicates::prelude::PredicateBooleanExt;
+
+#[test]
+fn concurrent_writers_lose_nothing() {
+    let (repo, alice) = TestRepo::with_vault("dev");
+    let writers: Vec<std::process::Child> = (0..4)
+        .map(|w| {
+            let script = (0..25)
+                .map(|i| format!("printf 'value-{w}-{i}' | \"$VAULT\" set dev KEY_{w}_{i} 2>/dev/null || exit 1"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            std::process::Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .current_dir(&repo.root)
+                .env("VAULT", vault_bin())
+                .env("HOME", &repo.home)
+                .env("XDG_CONFIG_HOME", repo.home.join(".config"))
+                .env("VAULT_IDENTITY_FILE", &alice.file)
+                .stdin(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut writer in writers {
+        assert!(writer.wait().unwrap().success(), "a writer failed");
+    }
+    let out = repo
+        .vault(&alice)
+        .args(["ls", "dev", "--json"])
+        .output()
+        .unwrap();
+    let listing: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        listing["secrets"].as_array().unwrap().len(),
+        100,
+        "every one of 4 x 25 writes survives"
+    );
+    assert_eq!(repo.get(&alice, "dev", "KEY_3_24"), "value-3-24");
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "test-hooks"),
+    ignore = "needs a binary built with --features test-hooks (run by .ci/run)"
+)]
+fn a_writer_killed_while_holding_the_lock_does_not_block_the_next() {
+    let (repo, alice) = TestRepo::with_vault("dev");
+    let killed = repo
+        .vault(&alice)
+        .args(["set", "dev", "A"])
+        .write_stdin("value-a")
+        .env("VAULT_TEST_CRASH_AT", "before-rename:1")
+        .output()
+        .unwrap();
+    assert_eq!(killed.status.signal(), Some(9));
+    let start = std::time::Instant::now();
+    repo.set(&alice, "dev", "B", "value-b");
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "the dead writer's lock was released by the kernel"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(repo.path("secrets"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".vault-tmp-"))
+        .collect();
+    assert!(
+        leftovers.len() <= 1,
+        "at most the dead writer's own temp file: {leftovers:?}"
+    );
+}
