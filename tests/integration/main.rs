@@ -12,3 +12,4 @@ mod errors;
 mod exec;
 mod identity;
 mod secrets;
+mod hardening;
