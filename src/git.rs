@@ -140,6 +140,29 @@ pub fn staged_changes(dir: &Path) -> Result<Vec<StagedFile>, GitError> {
     Ok(staged)
 }
 
+/// Absolute paths of tracked files whose name is `file_name` (from the index), e.g. every
+/// `.vault.toml` in a repository that holds several apps.
+#[must_use]
+pub fn tracked_named(dir: &Path, file_name: &str) -> Vec<PathBuf> {
+    let Ok(repo) = gix::discover(dir) else {
+        return Vec::new();
+    };
+    let Some(top) = repo.workdir().map(Path::to_owned) else {
+        return Vec::new();
+    };
+    let Ok(index) = repo.index_or_empty() else {
+        return Vec::new();
+    };
+    let suffix = format!("/{file_name}");
+    index
+        .entries()
+        .iter()
+        .map(|e| e.path(&index).to_string())
+        .filter(|p| p == file_name || p.ends_with(&suffix))
+        .map(|p| top.join(p))
+        .collect()
+}
+
 /// The hooks directory git uses for the repository containing `dir`: `core.hooksPath`
 /// (relative paths resolve against the work tree, as git does) or `.git/hooks`.
 /// `None` outside a repository.

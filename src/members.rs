@@ -15,7 +15,7 @@ use crate::config::{CONFIG_FILE, Config};
 use crate::faults;
 use crate::identity::Identities;
 use crate::payload::MustRotate;
-use crate::store::{StoreError, Vault, atomic};
+use crate::store::{Lock, StoreError, Vault, atomic};
 
 /// One recipient in a plan, with the member who owns it when known.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -148,7 +148,8 @@ pub struct Applied {
     pub must_rotate: Vec<String>,
 }
 
-/// Applies `plans`: re-encrypts each file that needs it to `target`'s recipients (marking
+/// Applies `plans` (the caller holds the vault's lock, taken before the roster was read,
+/// so concurrent membership changes compose instead of overwriting each other): re-encrypts each file that needs it to `target`'s recipients (marking
 /// every secret must-rotate where a reader was lost), then writes `target` as
 /// `.vault.toml` if it differs. Files are written before the roster, so an interruption
 /// leaves each file readable by its old or new recipients; re-running the same command
@@ -157,6 +158,7 @@ pub struct Applied {
 /// # Errors
 /// The caller cannot decrypt a file that must change, or a write fails.
 pub fn apply(
+    _lock: &Lock,
     vault: &Vault,
     target: &Config,
     plans: &[EnvPlan],
@@ -164,7 +166,6 @@ pub fn apply(
     now: Timestamp,
     progress: &mut dyn FnMut(&str, usize, usize),
 ) -> Result<Vec<Applied>, StoreError> {
-    let _lock = vault.lock()?;
     let next = vault.with_config(target.clone());
     let pending: Vec<&EnvPlan> = plans.iter().filter(|p| p.needs_rekey()).collect();
     // Everything that can fail without writing is checked first, so a refusal (an
@@ -225,8 +226,11 @@ pub fn apply(
 ///
 /// # Errors
 /// The write fails.
-pub fn apply_roster_only(vault: &Vault, target: &Config) -> Result<Vec<Applied>, StoreError> {
-    let _lock = vault.lock()?;
+pub fn apply_roster_only(
+    _lock: &Lock,
+    vault: &Vault,
+    target: &Config,
+) -> Result<Vec<Applied>, StoreError> {
     apply_roster(vault, target)?;
     Ok(Vec::new())
 }

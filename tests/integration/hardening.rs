@@ -173,7 +173,7 @@ fn rekey_survives_a_crash_at_every_write_step() {
             let carol = repo.key("carol");
             let roster = repo.read_text(".vault.toml").replace(
                 "[envs.prod]\nmembers = [",
-                &format!("[envs.prod]\nmembers = [\"carol\", "),
+                "[envs.prod]\nmembers = [\"carol\", ",
             );
             let roster = format!("{roster}\n[members.carol]\nkeys = [\"{}\"]\n", carol.public);
             repo.write(".vault.toml", roster);

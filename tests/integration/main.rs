@@ -6,10 +6,13 @@
 
 mod support;
 
+mod check;
 mod core;
 mod edit;
 mod errors;
 mod exec;
-mod identity;
-mod secrets;
+mod git;
 mod hardening;
+mod identity;
+mod members;
+mod secrets;

@@ -513,3 +513,28 @@ impl TestRepo {
         (out.status.code(), doc)
     }
 }
+
+impl TestRepo {
+    /// A plain `std::process::Command` for `vault` with the isolation of
+    /// [`TestRepo::bare_vault`] (and `key`'s identity, if given), for tests that run
+    /// several processes at once.
+    pub fn vault_process(&self, key: Option<&Key>) -> std::process::Command {
+        let mut cmd = std::process::Command::new(vault_bin());
+        cmd.current_dir(&self.root)
+            .env_clear()
+            .env("PATH", path_with_vault())
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("XDG_RUNTIME_DIR", self.base())
+            .env("NO_COLOR", "1")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("LANG", "C.UTF-8")
+            .env("EDITOR", "false")
+            .stdin(std::process::Stdio::null());
+        if let Some(key) = key {
+            cmd.env("VAULT_IDENTITY_FILE", &key.file);
+        }
+        cmd
+    }
+}

@@ -45,7 +45,7 @@ pub fn run(context: &Context, env: &str, _out: &mut dyn Write) -> Result<Outcome
             .into());
         }
         let buffer = workspace.read()?;
-        if *buffer == *original {
+        if *buffer == *original && base.conflicts.is_empty() {
             render::note(&format!("no changes; secrets/{env}.age is untouched"));
             return Ok(Outcome::Success);
         }

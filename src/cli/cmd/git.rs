@@ -29,38 +29,40 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl Fn(std::io::Error) -
     }
 }
 
+/// Installs the pre-commit shim in git's hooks directory (keeping and chaining a foreign
+/// hook) and the diff/merge driver settings. Returns the hook's path.
+pub(crate) fn install_hook(cwd: &Path) -> Result<std::path::PathBuf, Error> {
+    let dir = git::hooks_dir(cwd).ok_or(Error::NotInGit)?;
+    let hook = dir.join("pre-commit");
+    let chained = dir.join(CHAINED);
+    let ours = std::fs::read_to_string(&hook).is_ok_and(|text| text.contains(HOOK_MARKER));
+    std::fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
+    if hook.exists() && !ours {
+        if chained.exists() {
+            return Err(Error::HookConflict { path: chained });
+        }
+        std::fs::rename(&hook, &chained).map_err(io_err("move", &hook))?;
+        render::note(&format!(
+            "kept your existing hook as {}; it still runs first",
+            chained.display()
+        ));
+    }
+    let command = super::init::vault_command();
+    let shim = HOOK_SHIM.replace("@VAULT@", &command);
+    atomic::write(&hook, shim.as_bytes(), 0o755).map_err(io_err("write", &hook))?;
+    git::set_local_config(cwd, &git::driver_settings(&command))?;
+    Ok(hook)
+}
+
 /// `vault hooks install|uninstall`.
 pub fn hooks(
     context: &Context,
     command: &HooksCommand,
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
-    let dir = git::hooks_dir(context.cwd()).ok_or(Error::NotInGit)?;
-    let hook = dir.join("pre-commit");
-    let chained = dir.join(CHAINED);
-    let existing = std::fs::read_to_string(&hook).ok();
-    let ours = existing
-        .as_deref()
-        .is_some_and(|text| text.contains(HOOK_MARKER));
     match command {
         HooksCommand::Install => {
-            std::fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
-            if hook.exists() && !ours {
-                if chained.exists() {
-                    return Err(Error::HookConflict { path: chained });
-                }
-                std::fs::rename(&hook, &chained).map_err(io_err("move", &hook))?;
-                render::note(&format!(
-                    "kept your existing hook as {}; it still runs first",
-                    chained.display()
-                ));
-            }
-            let shim = HOOK_SHIM.replace("@VAULT@", &super::init::vault_command());
-            atomic::write(&hook, shim.as_bytes(), 0o755).map_err(io_err("write", &hook))?;
-            git::set_local_config(
-                context.cwd(),
-                &git::driver_settings(&super::init::vault_command()),
-            )?;
+            let hook = install_hook(context.cwd())?;
             writeln!(out, "installed the pre-commit hook at {}", hook.display())
                 .map_err(stdout_error)?;
             writeln!(
@@ -70,6 +72,10 @@ pub fn hooks(
             .map_err(stdout_error)?;
         }
         HooksCommand::Uninstall => {
+            let dir = git::hooks_dir(context.cwd()).ok_or(Error::NotInGit)?;
+            let hook = dir.join("pre-commit");
+            let chained = dir.join(CHAINED);
+            let ours = std::fs::read_to_string(&hook).is_ok_and(|text| text.contains(HOOK_MARKER));
             if !ours {
                 render::note(&format!(
                     "{} is not vault's hook; nothing to remove",
@@ -199,7 +205,13 @@ pub fn merge_driver(context: &Context, args: &MergeDriverArgs) -> Result<Outcome
     };
     let identities = driver_identities(context, prompt)?;
     // Encrypt to the roster as merged so far (git merges `.vault.toml` before `secrets/`).
-    let vault = Vault::discover(context.cwd())?;
+    // git runs drivers at the work-tree root; the vault may live in a subdirectory.
+    let top = git::work_tree(context.cwd()).unwrap_or_else(|| context.cwd().to_owned());
+    let vault = Vault::discover(
+        &top.join(&args.path)
+            .parent()
+            .map_or(top.clone(), Path::to_owned),
+    )?;
     let base = read_payload(&vault, &args.base, &env, &identities, true)?;
     let ours = read_payload(&vault, &args.ours, &env, &identities, false)?;
     let theirs = read_payload(&vault, &args.theirs, &env, &identities, false)?;

@@ -60,7 +60,14 @@ pub fn run(context: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<Ou
     }
     ensure_line(&root.join(".gitattributes"), GITATTRIBUTES_LINE)?;
     ensure_line(&root.join(".gitignore"), GITIGNORE_LINE)?;
-    let in_git = git::set_local_config(&root, &git::driver_settings(&vault_command()))?;
+    let in_git = git::work_tree(&root).is_some();
+    if in_git {
+        let hook = super::git::install_hook(&root)?;
+        render::note(&format!(
+            "installed the pre-commit hook at {} and git's diff/merge drivers",
+            hook.display()
+        ));
+    }
 
     writeln!(out, "Created a vault in {}", vault.root().display()).map_err(stdout_error)?;
     writeln!(out, "  member `{name}` reads: {}", envs.join(", ")).map_err(stdout_error)?;

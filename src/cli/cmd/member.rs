@@ -19,7 +19,10 @@ pub fn run(
     command: &MemberCommand,
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
-    let vault = context.vault()?;
+    let opened = context.vault()?;
+    let lock = opened.lock()?;
+    // Read the roster again under the lock, so concurrent membership changes compose.
+    let vault = Vault::open(opened.root())?;
     let config = vault.config();
     let roster = |edit: RosterEdit<'_>, config: &Config| {
         config.edited(&edit).map_err(|source| StoreError::Config {
@@ -40,7 +43,6 @@ pub fn run(
                 },
                 config,
             )?;
-            let _lock = vault.lock()?;
             let path = vault.root().join(CONFIG_FILE);
             atomic::write(&path, target.text().as_bytes(), 0o644).map_err(|source| Error::Io {
                 action: "write",
@@ -89,7 +91,7 @@ pub fn run(
                 &target,
             )?;
             let plans = members::plan(&vault, &target, &args.envs)?;
-            execute(context, &vault, &target, &plans, &args.apply, out)
+            execute(context, &lock, &vault, &target, &plans, &args.apply, out)
         }
         MemberCommand::Remove(args) => {
             let member = config
@@ -114,7 +116,7 @@ pub fn run(
             )?;
             let affected = readable_by(&vault, &args.name, &member.keys, envs)?;
             let plans = members::plan(&vault, &target, &affected)?;
-            execute(context, &vault, &target, &plans, &args.apply, out)
+            execute(context, &lock, &vault, &target, &plans, &args.apply, out)
         }
         MemberCommand::Key(MemberKeyCommand::Add(args)) => {
             let target = roster(
@@ -134,7 +136,7 @@ pub fn run(
                 .map(str::to_owned)
                 .collect();
             let plans = members::plan(&vault, &target, &envs)?;
-            execute(context, &vault, &target, &plans, &args.apply, out)
+            execute(context, &lock, &vault, &target, &plans, &args.apply, out)
         }
     }
 }
@@ -191,13 +193,15 @@ fn own_key(context: &Context) -> Result<String, Error> {
 
 /// `vault rekey [ENV…]`.
 pub fn rekey(context: &Context, args: &RekeyArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
-    let vault = context.vault()?;
+    let opened = context.vault()?;
+    let lock = opened.lock()?;
+    let vault = Vault::open(opened.root())?;
     for env in &args.envs {
         vault.require_env(env)?;
     }
     let target = vault.config().clone();
     let plans = members::plan(&vault, &target, &args.envs)?;
-    execute(context, &vault, &target, &plans, &args.apply, out)
+    execute(context, &lock, &vault, &target, &plans, &args.apply, out)
 }
 
 fn describe(plans: &[EnvPlan]) -> String {
@@ -245,6 +249,7 @@ fn describe(plans: &[EnvPlan]) -> String {
 
 fn execute(
     context: &Context,
+    lock: &crate::store::Lock,
     vault: &Vault,
     target: &Config,
     plans: &[EnvPlan],
@@ -296,6 +301,7 @@ fn execute(
     let show_progress = std::io::stderr().is_terminal() && plans.len() > 1;
     let applied = match &identities {
         Some(identities) => members::apply(
+            lock,
             vault,
             target,
             plans,
@@ -307,7 +313,7 @@ fn execute(
                 }
             },
         )?,
-        None => members::apply_roster_only(vault, target)?,
+        None => members::apply_roster_only(lock, vault, target)?,
     };
     report(&applied, apply.json, out)?;
     Ok(Outcome::Success)

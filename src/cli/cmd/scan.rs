@@ -54,10 +54,10 @@ pub fn scan_parallel(scanner: &Scanner, items: &[(String, Vec<u8>)]) -> Vec<Find
 
 /// Exact values of the secrets the caller can decrypt (≥ 8 bytes), labelled `env/NAME`, so
 /// the scanner can catch custom passwords no pattern recognises. Never prompts.
-fn known_values(context: &Context, vault: Option<&Vault>) -> Vec<(String, Zeroizing<Vec<u8>>)> {
-    let Some(vault) = vault else {
+fn known_values(context: &Context, vaults: &[Vault]) -> Vec<(String, Zeroizing<Vec<u8>>)> {
+    if vaults.is_empty() {
         return Vec::new();
-    };
+    }
     let prompt: std::sync::Arc<dyn PassphrasePrompt> = std::sync::Arc::new(NoPrompt);
     let identities = match Identities::load(&context.lookup(), &prompt) {
         Ok(ids) => ids,
@@ -79,19 +79,34 @@ fn known_values(context: &Context, vault: Option<&Vault>) -> Vec<(String, Zeroiz
         }
     };
     let mut values = Vec::new();
-    for env in vault.config().env_names() {
-        if let Ok(payload) = vault.decrypt(env, &identities) {
-            for (name, entry) in &payload.secrets {
-                if entry.value.len() >= 8 {
-                    values.push((
-                        format!("{env}/{name}"),
-                        Zeroizing::new(entry.value.expose().as_bytes().to_vec()),
-                    ));
+    for vault in vaults {
+        for env in vault.config().env_names() {
+            if let Ok(payload) = vault.decrypt(env, &identities) {
+                for (name, entry) in &payload.secrets {
+                    if entry.value.len() >= 8 {
+                        values.push((
+                            format!("{env}/{name}"),
+                            Zeroizing::new(entry.value.expose().as_bytes().to_vec()),
+                        ));
+                    }
                 }
             }
         }
     }
     values
+}
+
+/// The vaults whose values the scan should know: the one containing `cwd`, else every
+/// tracked `.vault.toml` in the repository (git runs hooks at the work-tree root, and the
+/// vault may live in an app's subdirectory).
+fn vaults_for(cwd: &Path) -> Vec<Vault> {
+    if let Ok(vault) = Vault::discover(cwd) {
+        return vec![vault];
+    }
+    git::tracked_named(cwd, crate::config::CONFIG_FILE)
+        .iter()
+        .filter_map(|path| path.parent().and_then(|root| Vault::open(root).ok()))
+        .collect()
 }
 
 fn load_baseline(path: &Path, explicit: bool) -> Result<BTreeSet<String>, Error> {
@@ -215,12 +230,12 @@ struct Run<'a> {
 
 fn finish(
     context: &Context,
-    vault: Option<&Vault>,
+    vaults: &[Vault],
     items: &[(String, Vec<u8>)],
     run: &Run<'_>,
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
-    let scanner = Scanner::new().with_known_values(known_values(context, vault));
+    let scanner = Scanner::new().with_known_values(known_values(context, vaults));
     let mut findings = scan_parallel(&scanner, items);
     if let Some(path) = run.write_baseline {
         write_baseline(path, &findings)?;
@@ -231,10 +246,8 @@ fn finish(
         ));
         return Ok(Outcome::Success);
     }
-    let root = vault
-        .map(Vault::root)
-        .map(Path::to_owned)
-        .or_else(|| git::work_tree(context.cwd()));
+    let root =
+        git::work_tree(context.cwd()).or_else(|| vaults.first().map(|v| v.root().to_owned()));
     let (baseline_path, explicit) = match run.baseline {
         Some(path) => (Some(path.to_owned()), true),
         None => (root.map(|r| r.join(DEFAULT_BASELINE)), false),
@@ -274,10 +287,10 @@ fn staged_with(
 ) -> Result<Outcome, Error> {
     let files = git::staged_changes(context.cwd())?;
     let items: Vec<(String, Vec<u8>)> = files.into_iter().map(|f| (f.path, f.data)).collect();
-    let vault = Vault::discover(context.cwd()).ok();
+    let vaults = vaults_for(context.cwd());
     finish(
         context,
-        vault.as_ref(),
+        &vaults,
         &items,
         &Run {
             baseline,
@@ -312,8 +325,17 @@ pub fn run(context: &Context, args: &ScanArgs, out: &mut dyn Write) -> Result<Ou
     } else {
         args.paths.iter().map(|p| context.cwd().join(p)).collect()
     };
+    let roots: Vec<PathBuf> = roots
+        .into_iter()
+        .map(|r| r.canonicalize().unwrap_or(r))
+        .collect();
     let mut items = Vec::new();
     let mut skipped = 0usize;
+    // Paths are shown and fingerprinted relative to the repository, wherever the scan runs,
+    // so path rules and baselines mean the same thing from any subdirectory.
+    let display_root = git::work_tree(context.cwd())
+        .and_then(|top| top.canonicalize().ok())
+        .unwrap_or_else(|| context.cwd().to_owned());
     for root in &roots {
         let walker = ignore::WalkBuilder::new(root)
             .hidden(false)
@@ -341,7 +363,7 @@ pub fn run(context: &Context, args: &ScanArgs, out: &mut dyn Write) -> Result<Ou
                 source,
             })?;
             let shown = path
-                .strip_prefix(context.cwd())
+                .strip_prefix(&display_root)
                 .unwrap_or(path)
                 .to_string_lossy()
                 .replace('\\', "/");
@@ -354,10 +376,10 @@ pub fn run(context: &Context, args: &ScanArgs, out: &mut dyn Write) -> Result<Ou
             args.max_size
         ));
     }
-    let vault = Vault::discover(context.cwd()).ok();
+    let vaults = vaults_for(context.cwd());
     finish(
         context,
-        vault.as_ref(),
+        &vaults,
         &items,
         &Run {
             baseline: args.baseline.as_deref(),
