@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 
 use crate::store::atomic;
 
+/// A git object id, as the history scan hands them around.
+pub type ObjectId = gix::ObjectId;
+
 /// Errors talking to git.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -138,6 +141,162 @@ pub fn staged_changes(dir: &Path) -> Result<Vec<StagedFile>, GitError> {
         });
     }
     Ok(staged)
+}
+
+/// Where a blob was first seen during a history walk.
+#[derive(Debug, Clone)]
+pub struct BlobSighting {
+    /// The blob id.
+    pub blob: gix::ObjectId,
+    /// A commit containing it (hex).
+    pub commit: String,
+    /// Its path in that commit.
+    pub path: String,
+}
+
+/// Every distinct blob reachable from all refs (or from `range`: `REV` or `A..B`), each
+/// listed once with the first commit and path it was seen at. Subtrees already visited
+/// are skipped, so a long history costs little more than its number of distinct trees.
+///
+/// # Errors
+/// The repository cannot be read, or the range does not resolve.
+pub fn history_blobs(dir: &Path, range: Option<&str>) -> Result<Vec<BlobSighting>, GitError> {
+    let repo = gix::discover(dir).map_err(|e| read_err("the repository")(boxed(e)))?;
+    let resolve = |rev: &str| -> Result<gix::ObjectId, GitError> {
+        repo.rev_parse_single(rev)
+            .map(gix::Id::detach)
+            .map_err(|e| GitError::Revision {
+                rev: rev.to_owned(),
+                source: boxed(e),
+            })
+    };
+    let (tips, hidden) = match range {
+        Some(range) => match range.split_once("..") {
+            Some((from, to)) => (
+                vec![resolve(if to.is_empty() { "HEAD" } else { to })?],
+                vec![resolve(from)?],
+            ),
+            None => (vec![resolve(range)?], Vec::new()),
+        },
+        None => {
+            let mut tips = Vec::new();
+            let refs = repo
+                .references()
+                .map_err(|e| read_err("references")(boxed(e)))?;
+            for mut reference in refs
+                .all()
+                .map_err(|e| read_err("references")(boxed(e)))?
+                .flatten()
+            {
+                if let Ok(commit) = reference.peel_to_commit() {
+                    tips.push(commit.id);
+                }
+            }
+            if let Ok(head) = repo.head_id() {
+                tips.push(head.detach());
+            }
+            tips.sort();
+            tips.dedup();
+            (tips, Vec::new())
+        }
+    };
+    if tips.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut seen_trees = std::collections::HashSet::new();
+    let mut seen_blobs = std::collections::HashSet::new();
+    let mut sightings = Vec::new();
+    let walk = repo
+        .rev_walk(tips)
+        .with_hidden(hidden)
+        .all()
+        .map_err(|e| read_err("history")(boxed(e)))?;
+    for info in walk {
+        let info = info.map_err(|e| read_err("history")(boxed(e)))?;
+        let commit = repo
+            .find_commit(info.id)
+            .map_err(|e| read_err("a commit")(boxed(e)))?;
+        let tree_id = commit
+            .tree_id()
+            .map_err(|e| read_err("a commit")(boxed(e)))?
+            .detach();
+        let commit_hex = info.id.to_string();
+        let mut stack = vec![(tree_id, String::new())];
+        while let Some((id, prefix)) = stack.pop() {
+            if !seen_trees.insert(id) {
+                continue;
+            }
+            let tree = repo
+                .find_tree(id)
+                .map_err(|e| read_err("a tree")(boxed(e)))?;
+            for entry in tree.iter() {
+                let entry = entry.map_err(|e| read_err("a tree")(boxed(e)))?;
+                let name = entry.filename().to_string();
+                let path = if prefix.is_empty() {
+                    name
+                } else {
+                    format!("{prefix}/{name}")
+                };
+                let mode = entry.mode();
+                if mode.is_tree() {
+                    stack.push((entry.object_id(), path));
+                } else if mode.is_blob() && seen_blobs.insert(entry.object_id()) {
+                    sightings.push(BlobSighting {
+                        blob: entry.object_id(),
+                        commit: commit_hex.clone(),
+                        path,
+                    });
+                }
+            }
+        }
+    }
+    Ok(sightings)
+}
+
+/// Reads blobs by id on `threads` threads, each with its own repository handle, calling
+/// `visit` with each blob's index in `ids` and its data (blobs over `max_size` skipped).
+///
+/// # Errors
+/// The repository cannot be opened.
+pub fn read_blobs_parallel<T: Send>(
+    dir: &Path,
+    ids: &[gix::ObjectId],
+    max_size: u64,
+    visit: &(dyn Fn(usize, &[u8]) -> Vec<T> + Sync),
+) -> Result<Vec<T>, GitError> {
+    let repo = gix::discover(dir)
+        .map_err(|e| read_err("the repository")(boxed(e)))?
+        .into_sync();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(2, std::num::NonZero::get)
+        .min(ids.len().max(1));
+    let results = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let repo = repo.to_thread_local();
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(id) = ids.get(i) else { break };
+                        if repo.find_header(*id).is_ok_and(|h| h.size() > max_size) {
+                            continue;
+                        }
+                        if let Ok(object) = repo.find_object(*id) {
+                            out.extend(visit(i, &object.data));
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    Ok(results)
 }
 
 /// Absolute paths of tracked files whose name is `file_name` (from the index), e.g. every

@@ -145,6 +145,9 @@ pub struct ScanArgs {
     /// Scan the staged changes (the index) instead, as the pre-commit hook does.
     #[arg(long, conflicts_with = "paths")]
     pub staged: bool,
+    /// Scan every blob in history instead: all refs, or a RANGE (`REV` or `A..B`). Each distinct blob is scanned once.
+    #[arg(long, num_args = 0..=1, value_name = "RANGE", conflicts_with_all = ["paths", "staged"])]
+    pub history: Option<Option<String>>,
     /// Ignore findings whose fingerprints are in this file (default: .vault-baseline.json at the root, if present).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,

@@ -1481,7 +1481,6 @@ fn merge_driver_works_for_a_vault_in_a_subdirectory() {
 // History scans.
 
 #[test]
-#[ignore = "bug: `vault scan --history [RANGE]` (SPEC command table) is not implemented: src/cli/args.rs ScanArgs has no --history"]
 fn scan_history_finds_a_secret_removed_in_a_later_commit() {
     let (repo, alice) = TestRepo::with_vault("dev");
     let aws = aws_key_id();

@@ -150,7 +150,7 @@ fn ls_never_prints_values() {
         &alice,
         "dev",
         "DATABASE_URL",
-        "postgres://u:CANARY_pw_91f3@db/app",
+        "postgres://u:CANARY_pw_91f3@db/app", // vault:allow (test data)
     );
     repo.set(&alice, "dev", "API_TOKEN", "CANARY_token_5e2a");
     for args in [&["ls", "dev"][..], &["ls", "dev", "--json"][..]] {

@@ -158,11 +158,11 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
 
     demo.say("Secrets are set from stdin (never on the command line)")?;
     demo.run(&Step {
-        stdin: Some("postgres://dev:dev-pass@localhost/app"),
+        stdin: Some("postgres://dev:dev-pass@localhost/app"), // vault:allow (demo data)
         ..ok("alice", &["set", "dev", "DATABASE_URL"])
     })?;
     demo.run(&Step {
-        stdin: Some("postgres://app:Xq9-prod-pass@db.internal/app"),
+        stdin: Some("postgres://app:Xq9-prod-pass@db.internal/app"), // vault:allow (demo data)
         ..ok("alice", &["set", "prod", "DATABASE_URL"])
     })?;
     demo.run(&ok("alice", &["ls", "prod"]))?;

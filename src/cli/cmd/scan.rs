@@ -311,6 +311,9 @@ pub fn run(context: &Context, args: &ScanArgs, out: &mut dyn Write) -> Result<Ou
         }
         return Ok(Outcome::Success);
     }
+    if let Some(range) = &args.history {
+        return history(context, args, range.as_deref(), out);
+    }
     if args.staged {
         return staged_with(
             context,
@@ -390,4 +393,97 @@ pub fn run(context: &Context, args: &ScanArgs, out: &mut dyn Write) -> Result<Ou
         },
         out,
     )
+}
+
+/// `vault scan --history [RANGE]`: every distinct blob once, reported with a commit and
+/// path where it appears.
+fn history(
+    context: &Context,
+    args: &ScanArgs,
+    range: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let sightings = git::history_blobs(context.cwd(), range)?;
+    let vaults = vaults_for(context.cwd());
+    let scanner = Scanner::new().with_known_values(known_values(context, &vaults));
+    let ids: Vec<crate::git::ObjectId> = sightings.iter().map(|s| s.blob).collect();
+    let mut found: Vec<(usize, Finding)> =
+        git::read_blobs_parallel(context.cwd(), &ids, args.max_size, &|i, data| {
+            scanner
+                .scan(&sightings[i].path, data)
+                .into_iter()
+                .map(|f| (i, f))
+                .collect()
+        })?;
+    found.sort_by(|a, b| {
+        (&a.1.path, a.1.line, &sightings[a.0].commit).cmp(&(
+            &b.1.path,
+            b.1.line,
+            &sightings[b.0].commit,
+        ))
+    });
+    let root = git::work_tree(context.cwd());
+    let allowed = match (&args.baseline, &root) {
+        (Some(path), _) => load_baseline(path, true)?,
+        (None, Some(root)) => load_baseline(&root.join(DEFAULT_BASELINE), false)?,
+        (None, None) => BTreeSet::new(),
+    };
+    found.retain(|(_, f)| !allowed.contains(&f.fingerprint));
+    if let Some(path) = &args.write_baseline {
+        let findings: Vec<Finding> = found.into_iter().map(|(_, f)| f).collect();
+        write_baseline(path, &findings)?;
+        render::note(&format!(
+            "wrote {} fingerprint(s) to {}; review and commit it",
+            findings.len(),
+            path.display()
+        ));
+        return Ok(Outcome::Success);
+    }
+    if args.json {
+        let list: Vec<serde_json::Value> = found
+            .iter()
+            .map(|(i, f)| {
+                let mut v = serde_json::to_value(f).expect("findings always serialize");
+                v["commit"] = sightings[*i].commit.clone().into();
+                v
+            })
+            .collect();
+        let doc = serde_json::json!({ "scanned_blobs": sightings.len(), "findings": list });
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("JSON values always serialize")
+        )
+        .map_err(stdout_error)?;
+    } else {
+        for (i, f) in &found {
+            let place = if f.line == 0 {
+                f.path.clone()
+            } else {
+                format!("{}:{}:{}", f.path, f.line, f.column)
+            };
+            writeln!(
+                out,
+                "{} {place}  [{}] {} ({})",
+                &sightings[*i].commit[..10],
+                f.rule,
+                f.description,
+                f.hint
+            )
+            .map_err(stdout_error)?;
+        }
+    }
+    if found.is_empty() {
+        render::note(&format!(
+            "no secrets found in {} distinct blob(s) of history",
+            sightings.len()
+        ));
+        return Ok(Outcome::Success);
+    }
+    eprintln!(
+        "\nvault: {} finding(s) in {} distinct blob(s) of history. Removing a secret from history does not revoke it: rotate it at its source first.",
+        found.len(),
+        sightings.len()
+    );
+    Ok(Outcome::Problems)
 }
