@@ -27,3 +27,18 @@ pub fn point(name: &str, _path: &Path) {
             rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
     }
 }
+
+/// Marks a place where a panic can be forced for tests with `VAULT_TEST_PANIC_AT=<point>`,
+/// to prove panics never print secrets. Inert without the `test-hooks` feature.
+#[cfg(not(feature = "test-hooks"))]
+#[inline(always)]
+pub fn panic_point(_name: &str) {}
+
+/// Marks a place where a panic can be forced for tests with `VAULT_TEST_PANIC_AT=<point>`,
+/// to prove panics never print secrets. Inert without the `test-hooks` feature.
+#[cfg(feature = "test-hooks")]
+pub fn panic_point(name: &str) {
+    if std::env::var("VAULT_TEST_PANIC_AT").is_ok_and(|target| target == name) {
+        panic!("forced test panic at {name}");
+    }
+}

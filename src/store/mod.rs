@@ -375,6 +375,7 @@ impl Vault {
             source,
         })?;
         drop(plaintext);
+        faults::panic_point("after-decrypt");
         if payload.environment != env {
             return Err(StoreError::WrongEnvironment {
                 env: env.to_owned(),
