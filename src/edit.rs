@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use zeroize::Zeroizing;
 
 use crate::names;
-use crate::payload::{self, Payload, PayloadError};
+use crate::payload::{self, Payload, PayloadError, line_of};
 use crate::secret::Secret;
 
 /// Prefix of the instruction lines vault writes into the buffer.
@@ -231,14 +231,6 @@ fn first_line(message: &str) -> String {
         .unwrap_or("invalid TOML")
         .trim()
         .to_owned()
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 /// Key-level changes between two payloads, for messages (names only).

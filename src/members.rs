@@ -149,11 +149,11 @@ pub struct Applied {
 }
 
 /// Applies `plans` (the caller holds the vault's lock, taken before the roster was read,
-/// so concurrent membership changes compose instead of overwriting each other): re-encrypts each file that needs it to `target`'s recipients (marking
-/// every secret must-rotate where a reader was lost), then writes `target` as
-/// `.vault.toml` if it differs. Files are written before the roster, so an interruption
-/// leaves each file readable by its old or new recipients; re-running the same command
-/// completes the job. `progress` is called before each file with (env, index, total).
+/// so concurrent membership changes compose instead of overwriting each other): writes
+/// `target` as `.vault.toml` if it differs, then re-encrypts each file that needs it to
+/// `target`'s recipients, marking every secret must-rotate where a reader was lost. An
+/// interruption leaves each file readable by its old or new recipients; re-running the
+/// same command, or `vault rekey`, completes the job. `progress` is called before each file with (env, index, total).
 ///
 /// # Errors
 /// The caller cannot decrypt a file that must change, or a write fails.
@@ -179,6 +179,10 @@ pub fn apply(
         }
         payloads.push(vault.decrypt(&plan.env, identities)?);
     }
+    // The roster goes first: it is the intent. If the process dies before every file is
+    // re-encrypted, `vault check` reports the lagging files as drift and re-running the
+    // command (or `vault rekey`) finishes the job in the same direction.
+    apply_roster(vault, target)?;
     let mut applied = Vec::with_capacity(pending.len());
     for (index, (plan, mut payload)) in pending.iter().zip(payloads).enumerate() {
         progress(&plan.env, index + 1, pending.len());
@@ -217,7 +221,6 @@ pub fn apply(
             must_rotate: marked,
         });
     }
-    apply_roster(vault, target)?;
     Ok(applied)
 }
 

@@ -266,7 +266,8 @@ pub fn check_value(name: &str, value: &str) -> Result<(), PayloadError> {
     Ok(())
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
+/// The 1-based line of a byte offset, for error messages that must not quote the text.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
         .iter()
         .filter(|&&b| b == b'\n')

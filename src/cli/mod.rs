@@ -142,6 +142,12 @@ fn dispatch(context: &Context, command: Command, out: &mut dyn Write) -> Result<
     }
 }
 
+/// Prints a JSON document (pretty, newline-terminated) to stdout.
+pub(crate) fn print_json(out: &mut dyn Write, value: &serde_json::Value) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(value).expect("JSON values always serialize");
+    writeln!(out, "{text}").map_err(stdout_error)
+}
+
 /// Maps a write to stdout into an [`Error`], so a closed pipe ends quietly.
 pub(crate) fn stdout_error(source: std::io::Error) -> Error {
     Error::Io {

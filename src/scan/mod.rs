@@ -15,7 +15,9 @@
 //!    rules; known values are still searched.
 //! 3. One ASCII case-insensitive Aho-Corasick pass finds every rule keyword.
 //!    Each rule's regex then runs only on the lines (windows) where one of its
-//!    keywords occurred, and each match goes through the rule's validator.
+//!    keywords occurred; the generic `key = value` rule instead parses the
+//!    assignment around each hit (`assign.rs`). Every candidate then goes
+//!    through the rule's validator (checksum, entropy, placeholder, structure).
 //! 4. Matches inside age armor blocks or on a line carrying [`ALLOW_MARKER`]
 //!    are dropped, heuristic matches covered by a specific rule are dropped,
 //!    and line numbers are computed for what is left.
@@ -34,6 +36,7 @@
 //! assert!(scanner.scan("README.md", b"no secrets here").is_empty());
 //! ```
 
+mod assign;
 mod known;
 pub mod path;
 pub mod rules;
@@ -56,7 +59,7 @@ use zeroize::Zeroizing;
 
 use known::KnownValues;
 use path::PathFacts;
-pub use rules::{Candidate, Class, RULES, Redact, Rule, Window};
+pub use rules::{Candidate, Class, Matcher, RULES, Redact, Rule, Window};
 
 pub use known::MIN_KNOWN_VALUE_LEN;
 
@@ -123,8 +126,11 @@ pub struct Finding {
     /// (`AKIA…(20 chars)`), otherwise a label and a length. Never the secret.
     pub hint: String,
     /// Stable id for baselines: the first 16 hex digits of
-    /// SHA-256(rule id, NUL, path, NUL, matched bytes). Baselines store this,
-    /// never the secret.
+    /// SHA-256(rule id, NUL, path without a leading `./`, NUL, matched bytes);
+    /// for file-level findings the matched bytes are empty, so the id survives
+    /// edits to the file. Baselines store this, never the secret. It does not
+    /// change when the secret moves to another line, and does when it moves
+    /// to another file.
     pub fingerprint: String,
 }
 
@@ -138,6 +144,7 @@ struct CompiledRule {
     key_group: Option<usize>,
     extra_group: Option<usize>,
     scheme_group: Option<usize>,
+    quote_group: Option<usize>,
 }
 
 /// Which content rules a keyword feeds, as bit masks over `Compiled::rules`.
@@ -157,6 +164,8 @@ struct Compiled {
     /// Rule bits of each class, to switch classes off per file.
     heuristic_mask: u64,
     private_key_mask: u64,
+    /// The known-value rule and its position in the table.
+    known_rule: (usize, &'static Rule),
 }
 
 static COMPILED: LazyLock<Compiled> = LazyLock::new(Compiled::build);
@@ -204,6 +213,7 @@ impl Compiled {
                 key_group: group("k"),
                 extra_group: group("x"),
                 scheme_group: group("scheme"),
+                quote_group: group("q"),
                 regex,
             });
         }
@@ -231,6 +241,11 @@ impl Compiled {
             .expect("the keyword automaton is small and built from constants");
         let armor_begin =
             AhoCorasick::new([ARMOR_BEGIN]).expect("a single constant pattern always builds");
+        let known_rule = RULES
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.class == Class::KnownValue)
+            .expect("the rule table has a known-value rule");
         Compiled {
             rules,
             keywords,
@@ -238,6 +253,7 @@ impl Compiled {
             armor_begin,
             heuristic_mask,
             private_key_mask,
+            known_rule,
         }
     }
 }
@@ -272,7 +288,7 @@ impl fmt::Debug for Scanner {
         f.debug_struct("Scanner")
             .field("rules", &self.compiled.rules.len())
             .field("known_values", &self.known_value_count())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -366,20 +382,18 @@ impl Scanner {
             } else {
                 u64::MAX
             };
-            self.scan_patterns(content, &armor, allowed, &mut raws);
+            let source_code = path::is_source_code(&facts);
+            self.scan_patterns(content, &armor, allowed, source_code, &mut raws);
         }
 
         if let Some(known) = &self.known {
-            let order = RULES
-                .iter()
-                .position(|r| r.class == Class::KnownValue)
-                .unwrap_or(RULES.len());
+            let (order, rule) = self.compiled.known_rule;
             for (label, start, end) in known.find(content) {
                 if in_ranges(&armor, start) {
                     continue;
                 }
                 raws.push(Raw {
-                    rule: &RULES[order.min(RULES.len() - 1)],
+                    rule,
                     order,
                     start,
                     end,
@@ -398,9 +412,22 @@ impl Scanner {
     fn armor_ranges(&self, content: &[u8]) -> Vec<(usize, usize)> {
         let mut ranges = Vec::new();
         let mut from = 0;
+        // End of the line of the previous marker, so that many markers on one
+        // line do not each rescan it.
+        let mut known_line_end = 0;
         while let Some(m) = self.compiled.armor_begin.find(&content[from..]) {
             let begin = from + m.start();
-            let mut pos = line_end(content, begin + ARMOR_BEGIN.len());
+            let marker_end = begin + ARMOR_BEGIN.len();
+            if marker_end > known_line_end {
+                known_line_end = line_end(content, marker_end);
+            }
+            let mut pos = known_line_end;
+            if !content[marker_end..pos].trim_ascii().is_empty() {
+                // Text after the marker on its own line is not ciphertext.
+                ranges.push((begin, marker_end));
+                from = marker_end;
+                continue;
+            }
             let mut end = content.len();
             while pos < content.len() {
                 let next = pos + 1;
@@ -431,11 +458,13 @@ impl Scanner {
         content: &[u8],
         armor: &[(usize, usize)],
         allowed: u64,
+        source_code: bool,
         raws: &mut Vec<Raw>,
     ) {
         let compiled = self.compiled;
         let mut windows: Vec<(usize, usize, usize)> = Vec::new();
         let mut last_window = vec![usize::MAX; compiled.rules.len()];
+        let mut last_value = vec![usize::MAX; compiled.rules.len()];
         let mut whole_file = 0u64;
         let mut line = (usize::MAX, 0usize);
 
@@ -470,7 +499,26 @@ impl Scanner {
             while bits != 0 {
                 let index = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                let window = match compiled.rules[index].rule.window {
+                let rule = &compiled.rules[index];
+                if rule.rule.matcher == Matcher::Assignment {
+                    if let Some(found) =
+                        assign::parse(content, hit.start()..hit.end(), line.0..line.1)
+                        && last_value[index] != found.value.start
+                    {
+                        last_value[index] = found.value.start;
+                        let key = (found.key.start, found.key.end);
+                        let spans = Spans {
+                            secret: (found.value.start, found.value.end),
+                            key: Some(key),
+                            extra: None,
+                            scheme: None,
+                            quoted: found.quoted,
+                        };
+                        Self::consider(rule, content, line, &spans, armor, source_code, raws);
+                    }
+                    continue;
+                }
+                let window = match rule.rule.window {
                     Window::File => {
                         whole_file |= 1 << index;
                         continue;
@@ -486,6 +534,20 @@ impl Scanner {
             }
         }
 
+        self.run_windows(content, windows, whole_file, armor, source_code, raws);
+    }
+
+    /// Runs each rule over its merged windows, then the whole-file rules.
+    fn run_windows(
+        &self,
+        content: &[u8],
+        mut windows: Vec<(usize, usize, usize)>,
+        whole_file: u64,
+        armor: &[(usize, usize)],
+        source_code: bool,
+        raws: &mut Vec<Raw>,
+    ) {
+        let compiled = self.compiled;
         windows.sort_unstable();
         let mut merged: Option<(usize, usize, usize)> = None;
         for (index, start, end) in windows {
@@ -495,24 +557,39 @@ impl Scanner {
                 }
                 _ => {
                     if let Some((i, s, e)) = merged {
-                        self.run_rule(&compiled.rules[i], content, (s, e), armor, raws);
+                        Self::run_rule(
+                            &compiled.rules[i],
+                            content,
+                            (s, e),
+                            armor,
+                            source_code,
+                            raws,
+                        );
                     }
                     merged = Some((index, start, end));
                 }
             }
         }
         if let Some((i, s, e)) = merged {
-            self.run_rule(&compiled.rules[i], content, (s, e), armor, raws);
+            Self::run_rule(
+                &compiled.rules[i],
+                content,
+                (s, e),
+                armor,
+                source_code,
+                raws,
+            );
         }
         let mut bits = whole_file;
         while bits != 0 {
             let index = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            self.run_rule(
+            Self::run_rule(
                 &compiled.rules[index],
                 content,
                 (0, content.len()),
                 armor,
+                source_code,
                 raws,
             );
         }
@@ -520,13 +597,12 @@ impl Scanner {
 
     /// Runs one rule's regex over `content[window]` (with the bytes before the
     /// window visible to `\b`), validating each match.
-    #[allow(clippy::unused_self)] // a method so that every search step reads `self.…`
     fn run_rule(
-        &self,
         compiled: &CompiledRule,
         content: &[u8],
         (start, end): (usize, usize),
         armor: &[(usize, usize)],
+        source_code: bool,
         raws: &mut Vec<Raw>,
     ) {
         let haystack = &content[..end];
@@ -541,30 +617,78 @@ impl Scanner {
             };
             pos = m.end().max(m.start() + 1);
             let group = |g: Option<usize>| g.and_then(|g| locations.get(g));
-            let (s, e) = group(compiled.secret_group).unwrap_or((m.start(), m.end()));
-            let key = group(compiled.key_group).map(|(a, b)| &content[a..b]);
-            let candidate = Candidate {
-                secret: &content[s..e],
-                key,
-                extra: group(compiled.extra_group).map(|(a, b)| &content[a..b]),
-                next_byte: content.get(e).copied(),
-                window: &content[start..end],
-                content,
+            let spans = Spans {
+                secret: group(compiled.secret_group).unwrap_or((m.start(), m.end())),
+                key: group(compiled.key_group),
+                extra: group(compiled.extra_group),
+                scheme: group(compiled.scheme_group),
+                quoted: group(compiled.quote_group).is_some(),
             };
-            if compiled.rule.validate.is_some_and(|v| !v(&candidate)) || in_ranges(armor, s) {
-                continue;
-            }
-            let scheme = group(compiled.scheme_group).map(|(a, b)| &content[a..b]);
-            raws.push(Raw {
-                rule: compiled.rule,
-                order: compiled.order,
-                start: s,
-                end: e,
-                file_level: false,
-                hint: hint(compiled.rule.redact, candidate.secret, key, scheme),
-            });
+            Self::consider(
+                compiled,
+                content,
+                (start, end),
+                &spans,
+                armor,
+                source_code,
+                raws,
+            );
         }
     }
+
+    /// Validates one candidate and records it.
+    fn consider(
+        compiled: &CompiledRule,
+        content: &[u8],
+        (start, end): (usize, usize),
+        spans: &Spans,
+        armor: &[(usize, usize)],
+        source_code: bool,
+        raws: &mut Vec<Raw>,
+    ) {
+        let (s, e) = spans.secret;
+        let slice = |span: Option<(usize, usize)>| span.map(|(a, b)| &content[a..b]);
+        let key = slice(spans.key);
+        let candidate = Candidate {
+            secret: &content[s..e],
+            key,
+            extra: slice(spans.extra),
+            next_byte: content.get(e).copied(),
+            before_key: spans
+                .key
+                .and_then(|(a, _)| a.checked_sub(1))
+                .map(|i| content[i]),
+            quoted: spans.quoted,
+            source_code,
+            window: &content[start..end],
+            content,
+        };
+        if compiled.rule.validate.is_some_and(|v| !v(&candidate)) || in_ranges(armor, s) {
+            return;
+        }
+        raws.push(Raw {
+            rule: compiled.rule,
+            order: compiled.order,
+            start: s,
+            end: e,
+            file_level: false,
+            hint: hint(
+                compiled.rule.redact,
+                candidate.secret,
+                key,
+                slice(spans.scheme),
+            ),
+        });
+    }
+}
+
+/// Byte ranges of one candidate's parts.
+struct Spans {
+    secret: (usize, usize),
+    key: Option<(usize, usize)>,
+    extra: Option<(usize, usize)>,
+    scheme: Option<(usize, usize)>,
+    quoted: bool,
 }
 
 /// Start of the line holding `pos`.
@@ -661,9 +785,11 @@ fn finish(path: &str, normalized: &str, content: &[u8], mut raws: Vec<Raw>) -> V
         r.rule.class != Class::Heuristic || !specific.iter().any(|&(s, e)| s < r.end && r.start < e)
     });
 
-    let allow = ALLOW_MARKER.as_bytes();
     let mut findings = Vec::with_capacity(raws.len());
     let (mut line, mut line_begin, mut counted) = (1usize, 0usize, 0usize);
+    // Whether the current line carries the allow marker, computed once per
+    // line: a minified file can hold hundreds of findings on one huge line.
+    let mut allowed: Option<bool> = None;
     for raw in raws {
         let (line_no, column) = if raw.file_level {
             (0, 0)
@@ -672,11 +798,14 @@ fn finish(path: &str, normalized: &str, content: &[u8], mut raws: Vec<Raw>) -> V
                 if b == b'\n' {
                     line += 1;
                     line_begin = counted + offset + 1;
+                    allowed = None;
                 }
             }
             counted = raw.start;
-            let text = &content[line_begin..line_end(content, raw.start)];
-            if text.windows(allow.len()).any(|w| w == allow) {
+            let is_allowed = *allowed.get_or_insert_with(|| {
+                has_allow_marker(&content[line_begin..line_end(content, raw.start)])
+            });
+            if is_allowed {
                 continue;
             }
             (line, raw.start - line_begin + 1)
@@ -694,8 +823,15 @@ fn finish(path: &str, normalized: &str, content: &[u8], mut raws: Vec<Raw>) -> V
     findings
 }
 
+/// Whether a line contains [`ALLOW_MARKER`].
+fn has_allow_marker(line: &[u8]) -> bool {
+    let marker = ALLOW_MARKER.as_bytes();
+    line.windows(marker.len()).any(|w| w == marker)
+}
+
 /// First 16 hex digits of SHA-256(rule, NUL, path, NUL, matched bytes).
 fn fingerprint(rule: &str, path: &str, matched: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut hasher = Sha256::new();
     hasher.update(rule.as_bytes());
     hasher.update([0]);
@@ -703,7 +839,6 @@ fn fingerprint(rule: &str, path: &str, matched: &[u8]) -> String {
     hasher.update([0]);
     hasher.update(matched);
     let digest = hasher.finalize();
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     digest[..8]
         .iter()
         .flat_map(|&b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xF)]])

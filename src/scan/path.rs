@@ -127,6 +127,28 @@ pub fn is_lock_file(facts: &PathFacts<'_>) -> bool {
         )
 }
 
+/// Extensions of programming-language source files. In these, a secret
+/// literal is a quoted string; an unquoted value after `token:` or
+/// `password =` is a type, a parameter or an expression.
+const SOURCE_EXTENSIONS: &[&str] = &[
+    "rs", "go", "java", "kt", "kts", "scala", "swift", "c", "h", "cc", "cpp", "cxx", "hpp", "hh",
+    "cs", "fs", "ts", "tsx", "js", "jsx", "mjs", "cjs", "py", "pyi", "rb", "php", "pl", "pm",
+    "lua", "dart", "ex", "exs", "erl", "hs", "ml", "clj", "groovy", "m", "mm", "r", "jl", "vue",
+    "svelte", "sol", "zig", "nim", "v", "d", "cr", "elm", "purs", "rkt", "hx",
+];
+
+/// Whether the file is program source (by extension), where the generic rule
+/// only considers quoted values.
+#[must_use]
+pub fn is_source_code(facts: &PathFacts<'_>) -> bool {
+    facts.file_name.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty()
+            && SOURCE_EXTENSIONS
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(ext))
+    })
+}
+
 /// The vault template `.secrets.example.toml` documents every secret with
 /// example patterns and defaults (`pattern = "^sk_live_"`) and by design holds
 /// no values, so only private-key rules and known values run there: a private
@@ -230,5 +252,22 @@ mod tests {
         assert!(!is_lock_file(&facts("package.json")));
         assert!(is_secrets_template(&facts("svc/.secrets.example.toml")));
         assert!(!is_secrets_template(&facts(".secrets.toml")));
+    }
+
+    #[test]
+    fn source_code_by_extension() {
+        for p in ["src/main.rs", "a/b.PY", "web/app.tsx", "x.go"] {
+            assert!(is_source_code(&facts(p)), "{p}");
+        }
+        for p in [
+            "config.yml",
+            ".env",
+            "run.sh",
+            "README.md",
+            ".rs",
+            "Makefile",
+        ] {
+            assert!(!is_source_code(&facts(p)), "{p}");
+        }
     }
 }

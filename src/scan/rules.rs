@@ -82,10 +82,28 @@ pub struct Candidate<'a> {
     pub extra: Option<&'a [u8]>,
     /// The byte right after `secret`, to tell `token = make_token(` from a literal.
     pub next_byte: Option<u8>,
+    /// The byte before group `k`, to tell `Type::Token` from a variable.
+    pub before_key: Option<u8>,
+    /// Whether the value was opened by a quote (group `q` matched).
+    pub quoted: bool,
+    /// Whether the file is program source (see `path::is_source_code`).
+    pub source_code: bool,
     /// The window the regex ran on.
     pub window: &'a [u8],
     /// The whole file.
     pub content: &'a [u8],
+}
+
+/// How a pattern rule finds candidates around its keyword hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Matcher {
+    /// Run [`Rule::pattern`] over the rule's window.
+    Regex,
+    /// Parse the `key = value` assignment whose key holds the hit (see
+    /// `assign.rs`); [`Rule::pattern`] is the grammar it implements, and
+    /// tests hold the two together.
+    Assignment,
 }
 
 /// Confirms a regex candidate; `true` keeps it.
@@ -112,6 +130,8 @@ pub struct Rule {
     pub pattern: &'static str,
     /// Where the regex runs, relative to a keyword hit.
     pub window: Window,
+    /// How candidates are found.
+    pub matcher: Matcher,
     /// Second-stage check of each regex match.
     #[serde(skip)]
     pub validate: Option<Validator>,
@@ -131,6 +151,7 @@ const BASE: Rule = Rule {
     keywords_case_sensitive: true,
     pattern: "",
     window: Window::Line,
+    matcher: Matcher::Regex,
     validate: Some(validate::not_placeholder),
     path: None,
     redact: Redact::Prefix(4),
@@ -268,7 +289,7 @@ pub static RULES: &[Rule] = &[
             "glffct-", "glagent-",
         ],
         pattern: r"(?-u)\b(?P<s>gl(?:pat|dt|ptt|rt|soat|cbt|oas|imt|ffct|agent)-[0-9A-Za-z_-]{20,300}(?:\.[0-9a-z]{2}\.?[0-9a-z]{7,9})?)(?:[^0-9A-Za-z_.-]|$)",
-        validate: Some(validate::random_tail),
+        validate: Some(validate::random_body),
         ..BASE
     },
     Rule {
@@ -331,7 +352,7 @@ pub static RULES: &[Rule] = &[
         description: "Hugging Face access token (hf_ + 34 letters)",
         keywords: &["hf_"],
         pattern: r"(?-u)\b(?P<s>hf_[A-Za-z]{34})\b",
-        validate: Some(validate::random_tail),
+        validate: Some(validate::random_letters),
         redact: Redact::Prefix(3),
         ..BASE
     },
@@ -416,26 +437,36 @@ pub static RULES: &[Rule] = &[
             "pass",
             "secret",
             "token",
+            "auth",
+            "credential",
             "api_key",
             "api-key",
             "api.key",
             "apikey",
             "access_key",
             "access-key",
+            "access.key",
             "accesskey",
-            "auth",
-            "credential",
             "private_key",
+            "private-key",
+            "private.key",
             "privatekey",
             "signing_key",
+            "signing-key",
+            "signing.key",
             "signingkey",
             "encryption_key",
+            "encryption-key",
+            "encryption.key",
             "encryptionkey",
             "master_key",
+            "master-key",
+            "master.key",
             "masterkey",
         ],
         keywords_case_sensitive: false,
-        pattern: r#"(?-u)(?P<k>[A-Za-z0-9_.$-]{0,40}(?i:pass|secret|token|api[_.-]?key|access[_.-]?key|auth|credential|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key|master[_.-]?key)[A-Za-z0-9_.-]{0,40})["'\]]{0,2}[ \t]*(?::=|=>|=|:)[ \t]*["'`]?(?:(?i:bearer|basic|token)[ \t]+)?(?P<s>[^\s"'`;,(){}\[\]<>=\\][^\s"'`;,(){}\[\]<>\\]{11,199})"#,
+        pattern: r#"(?-u)(?P<k>[A-Za-z0-9_.$-]*(?i:pass|secret|token|api[_.-]?key|access[_.-]?key|auth|credential|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key|master[_.-]?key)[A-Za-z0-9_.-]*)["'\]]{0,2}[ \t]*(?::=|=>|=|:)[ \t]*(?P<q>["'`])?(?:(?i:bearer|basic|token)[ \t]+)?(?P<s>[^\s"'`;,(){}\[\]<>=\\][^\s"'`;,(){}\[\]<>\\]{11,})"#,
+        matcher: Matcher::Assignment,
         validate: Some(validate::generic_assignment),
         redact: Redact::KeyName,
         ..BASE

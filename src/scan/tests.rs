@@ -206,6 +206,9 @@ fn armor_blocks_are_skipped_but_cannot_hide_plaintext() {
         &format!("token: {}\n-----END", f.github_classic),
     );
     assert_finds("github-token", "secrets/prod.age", &smuggled);
+    // Nor does text after the BEGIN marker on the marker's own line.
+    let same_line = ARMOR.replacen("-----\n", &format!("----- {}\n", f.aws_key_id), 1);
+    assert_finds("aws-access-key-id", "notes.md", &same_line);
     // Content after the END line is scanned again.
     let after = format!("{ARMOR}key = {}\n", f.aws_key_id);
     assert_finds("aws-access-key-id", "secrets/prod.age", &after);
@@ -214,17 +217,26 @@ fn armor_blocks_are_skipped_but_cannot_hide_plaintext() {
 #[test]
 fn hints_never_contain_the_secret() {
     let f = fakes();
-    let content: String = f
-        .substitutions()
-        .iter()
-        .filter(|(name, _)| !name.contains("BAD") && !name.contains("TEST"))
-        .map(|(name, value)| format!("{}_password = \"{value}\"\n", name.to_lowercase()))
-        .collect();
+    let mut content = String::new();
+    for (name, value) in f.substitutions() {
+        if !name.contains("BAD") && !name.contains("TEST") {
+            content.push_str(&name.to_lowercase());
+            content.push_str("_password = \"");
+            content.push_str(&value);
+            content.push_str("\"\n");
+        }
+    }
     let known_value = Zeroizing::new(f.password.as_bytes().to_vec());
     let s = scanner().with_known_values(vec![("prod/PW".to_owned(), known_value)]);
     let found = s.scan("dump.txt", content.as_bytes());
     assert!(found.len() > 20, "{found:#?}");
-    let debug = format!("{found:?} {s:?}");
+    // Rule descriptions are public text (they name prefixes such as
+    // `github_pat_`), so the canary looks at what is derived from the match.
+    let debug: String = found
+        .iter()
+        .map(|f| format!("{} {} {}\n", f.hint, f.fingerprint, f.path))
+        .chain(std::iter::once(format!("{s:?}")))
+        .collect();
     for (name, value) in f.substitutions() {
         let secret = value.as_bytes();
         // Everything after a 4-byte public prefix is secret; no 6-byte piece
@@ -935,6 +947,86 @@ fn common_non_secrets_are_clean() {
     }
 }
 
+/// Inputs built to make a naive scanner quadratic: one endless line of
+/// keywords, markers or key characters. Each must scan in linear time.
+#[test]
+fn pathological_inputs_stay_linear() {
+    let size = 256 * 1024;
+    let inputs: Vec<(&str, Vec<u8>)> = vec![
+        ("keywords", "token".repeat(size / 5).into_bytes()),
+        ("assignments", "token=".repeat(size / 6).into_bytes()),
+        ("prefixes", "AKIA".repeat(size / 4).into_bytes()),
+        (
+            "armor",
+            "-----BEGIN AGE ENCRYPTED FILE-----"
+                .repeat(size / 34)
+                .into_bytes(),
+        ),
+        (
+            "armor lines",
+            "-----BEGIN AGE ENCRYPTED FILE-----\n"
+                .repeat(size / 35)
+                .into_bytes(),
+        ),
+        ("urls", "a://b:c@".repeat(size / 8).into_bytes()),
+        (
+            "pem",
+            "-----BEGIN PRIVATE KEY-----\n"
+                .repeat(size / 28)
+                .into_bytes(),
+        ),
+        ("twilio", "twilio\n".repeat(size / 7).into_bytes()),
+        ("jwt", "eyJ.".repeat(size / 4).into_bytes()),
+        ("newlines", vec![b'\n'; size]),
+    ];
+    for (name, content) in inputs {
+        let start = std::time::Instant::now();
+        let _ = scanner().scan("x.txt", &content);
+        let elapsed = start.elapsed();
+        // Generous for unoptimised builds on a busy machine; quadratic
+        // behaviour on 256 KiB takes minutes.
+        assert!(elapsed.as_secs_f64() < 5.0, "{name}: {elapsed:?}");
+    }
+}
+
+// ---- speed -------------------------------------------------------------------------------
+
+/// Throughput smoke test. Timing depends on the machine, so it is ignored by
+/// default: run `cargo test --release -- --ignored --nocapture scan_speed`.
+#[test]
+#[ignore = "timing; run in release with --ignored"]
+fn scan_speed_smoke() {
+    let text = super::testgen::source_text(1 << 20);
+    let scanner = Scanner::new();
+    assert!(
+        scanner.scan("warm.rs", &text).is_empty(),
+        "the generated text holds no secrets"
+    );
+    let rounds = 20;
+    let mut best = std::time::Duration::MAX;
+    for round in 0..rounds {
+        let start = std::time::Instant::now();
+        let found = scanner.scan(&format!("src/f{round}.rs"), &text);
+        best = best.min(start.elapsed());
+        assert!(found.is_empty());
+    }
+    // One MiB of text; sizes are tiny, so the conversions are exact.
+    #[allow(clippy::cast_precision_loss)]
+    let megabytes = text.len() as f64 / 1e6;
+    let seconds = best.as_secs_f64();
+    println!(
+        "scan speed: {:.0} MB/s, {:.2} ms for {megabytes:.2} MB of source text",
+        megabytes / seconds,
+        seconds * 1e3
+    );
+    if !cfg!(debug_assertions) {
+        assert!(
+            seconds < 0.010 * megabytes * 2.0,
+            "slower than 20 ms per MB"
+        );
+    }
+}
+
 // ---- properties ------------------------------------------------------------------------
 
 fn line_starts(content: &[u8]) -> Vec<usize> {
@@ -1028,6 +1120,9 @@ proptest! {
         seed in any::<u64>(),
     ) {
         let f = Fakes::new(seed);
+        // A random body may, very rarely, spell a placeholder marker.
+        prop_assume!(!super::validate::is_placeholder_token(f.stripe_live.as_bytes()));
+        prop_assume!(!super::validate::is_placeholder_token(f.aws_key_id.as_bytes()));
         for (rule, token) in [
             ("github-token", &f.github_classic),
             ("aws-access-key-id", &f.aws_key_id),
@@ -1040,6 +1135,105 @@ proptest! {
             for x in &found {
                 prop_assert!(!x.hint.contains(&token[5..]));
             }
+        }
+    }
+}
+
+/// Fragments of assignment-like lines for the parser/regex cross-check.
+const ASSIGNMENT_SOUP: &[&str] = &[
+    "password",
+    "PASS",
+    "api_key",
+    "api-key",
+    "apikey",
+    "token",
+    "auth",
+    "secret",
+    "credential",
+    "private.key",
+    "db_",
+    "$",
+    "-",
+    ".",
+    "x",
+    "=",
+    "==",
+    ":",
+    ":=",
+    "=>",
+    "\"",
+    "'",
+    "`",
+    "]",
+    " ",
+    "\t",
+    "Bearer ",
+    "basic\t",
+    "token ",
+    "(",
+    ")",
+    "{",
+    "<",
+    ">",
+    ";",
+    ",",
+    "\\",
+    "/",
+    "+",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// The generic rule's hand-written parser finds every assignment its
+    /// regex (the rule's specification) matches, with the same spans.
+    #[test]
+    fn assignment_parser_agrees_with_generic_regex(
+        soup in proptest::collection::vec(
+            prop_oneof![
+                prop::sample::select(ASSIGNMENT_SOUP).prop_map(str::to_owned),
+                "[A-Za-z0-9+/=_-]{1,16}",
+            ],
+            1..16,
+        ),
+        shaped in (
+            "[ a-z(]{0,3}[$]?[A-Za-z_.-]{0,4}",
+            prop::sample::select(&["password", "token", "API_KEY", "auth", "Secret", "tok"][..]),
+            r#"[A-Za-z_.$-]{0,4}["'\]]{0,3}[ \t]{0,2}"#,
+            prop::sample::select(&[":", "=", ":=", "=>", "==", ": ", ""][..]),
+            r#"[ \t]{0,2}["'`]?"#,
+            prop::sample::select(&["", "Bearer ", "basic\t", "token ", "TOKEN  ", "bearer"][..]),
+            "[=A-Za-z0-9+/<${-]{0,1}[A-Za-z0-9+/=_.:-]{0,20}",
+            r#"["' ;,)>\\]{0,2}[a-z]{0,3}"#,
+        ),
+        pick in any::<bool>(),
+    ) {
+        let line = if pick {
+            soup.concat()
+        } else {
+            let (a, b, c, d, e, f, g, h) = shaped;
+            [a, b.to_owned(), c, d.to_owned(), e, f.to_owned(), g, h].concat()
+        };
+        let bytes = line.as_bytes();
+        let rule = RULES.iter().find(|r| r.id == "generic-secret").expect("rule exists");
+        let regex = regex::bytes::Regex::new(rule.pattern).expect("compiles");
+        let lower = line.to_ascii_lowercase();
+        for caps in regex.captures_iter(bytes) {
+            let key = caps.name("k").expect("key group").range();
+            let value = caps.name("s").expect("value group").range();
+            let quoted = caps.name("q").is_some();
+            let expected = super::assign::Assignment { key: key.clone(), value, quoted };
+            let found = rule.keywords.iter().any(|keyword| {
+                lower[key.clone()]
+                    .match_indices(keyword)
+                    .map(|(i, _)| key.start + i)
+                    .any(|at| {
+                        super::assign::parse(bytes, at..at + keyword.len(), 0..bytes.len())
+                            .as_ref()
+                            == Some(&expected)
+                    })
+            });
+            prop_assert!(found, "regex match {:?} not found by the parser in {:?}", expected, line);
         }
     }
 }

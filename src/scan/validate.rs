@@ -4,12 +4,14 @@
 //! the generic and URL rules.
 //!
 //! Everything here is a pure function over byte slices. This module must not
-//! compile rule regexes, touch the filesystem, allocate more than a decoded
-//! JWT segment, or format any part of a candidate into a string: candidates
-//! are secrets until proven otherwise.
+//! compile rule regexes, touch the filesystem, or format any part of a
+//! candidate into a string or error: candidates are secrets until proven
+//! otherwise. Allocation is limited to small scratch buffers (a decoded JWT
+//! segment, the words of a key name) that never leave a function.
 
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use regex::bytes::Regex;
 
 use super::rules::Candidate;
@@ -158,16 +160,24 @@ const TOKEN_PLACEHOLDER_MARKERS: &[&[u8]] = &[
     b"sample",
 ];
 
+/// [`TOKEN_PLACEHOLDER_MARKERS`] in lower, upper and title case, matched
+/// case-sensitively: random mixed case spells `FaKe` or `yOUr` now and then,
+/// documentation does not.
+static TOKEN_PLACEHOLDERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    let forms = TOKEN_PLACEHOLDER_MARKERS.iter().flat_map(|marker| {
+        let mut title = marker.to_vec();
+        title[0] = title[0].to_ascii_uppercase();
+        [marker.to_vec(), marker.to_ascii_uppercase(), title]
+    });
+    AhoCorasick::new(forms).expect("constant placeholder markers build")
+});
+
 /// Whether a token-shaped match is a documentation placeholder rather than a
 /// live credential: an obvious marker word, a long run of one character
 /// (`XXXXXXXX`, `00000000`), or a long counting sequence (`123456789`).
 #[must_use]
 pub fn is_placeholder_token(token: &[u8]) -> bool {
-    TOKEN_PLACEHOLDER_MARKERS
-        .iter()
-        .any(|marker| contains_ci(token, marker))
-        || longest_run(token) >= 6
-        || longest_sequence(token) >= 8
+    TOKEN_PLACEHOLDERS.is_match(token) || longest_run(token) >= 6 || longest_sequence(token) >= 8
 }
 
 /// Words that mark an assigned value as a template, example or test value.
@@ -217,6 +227,15 @@ const VALUE_PLACEHOLDER_MARKERS: &[&[u8]] = &[
     b"default",
 ];
 
+/// [`VALUE_PLACEHOLDER_MARKERS`] as one case-insensitive automaton: checked
+/// on every generic candidate, so one pass instead of forty.
+static VALUE_PLACEHOLDERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(VALUE_PLACEHOLDER_MARKERS)
+        .expect("constant placeholder markers build")
+});
+
 /// Whether an assigned value is a placeholder: a marker word, a variable or
 /// template reference (`${VAR}`, `$VAR`, `%VAR%`, `{{ x }}`, `<your-key>`), or
 /// a long run or counting sequence.
@@ -234,22 +253,24 @@ pub fn is_placeholder_value(value: &[u8]) -> bool {
     {
         return true;
     }
-    VALUE_PLACEHOLDER_MARKERS
-        .iter()
-        .any(|marker| contains_ci(value, marker))
-        || longest_run(value) >= 5
-        || longest_sequence(value) >= 6
+    VALUE_PLACEHOLDERS.is_match(value) || longest_run(value) >= 5 || longest_sequence(value) >= 6
 }
 
 /// Whether a run of letters reads like an identifier or word (`password`,
-/// `DATABASE`, `getUserToken`) rather than random mixed case: few changes
-/// between upper and lower case.
+/// `DATABASE`, `getUserToken`, `IdentAny`) rather than random mixed case.
+///
+/// camelCase words put at least two lower-case letters between capitals
+/// (`IdentAny`), while random mixed case keeps putting a single lower-case
+/// letter between two capitals (`…VuIH…`). One such spot is allowed for short
+/// words (`FileToUpload`), more are not.
 fn is_natural_letters(letters: &[u8]) -> bool {
-    let changes = letters
-        .windows(2)
-        .filter(|w| w[0].is_ascii_uppercase() != w[1].is_ascii_uppercase())
+    let lone_lowercase = letters
+        .windows(3)
+        .filter(|w| {
+            w[0].is_ascii_uppercase() && w[1].is_ascii_lowercase() && w[2].is_ascii_uppercase()
+        })
         .count();
-    changes * 3 <= letters.len()
+    lone_lowercase <= 1
 }
 
 /// Whether one alphanumeric segment is a word, a number, or a word with a
@@ -361,12 +382,30 @@ pub(crate) fn not_placeholder(c: &Candidate<'_>) -> bool {
     !is_placeholder_token(c.secret)
 }
 
-/// A prefixed token whose random part must also look random (mixed case, no
-/// word): used where the alphabet is letters only (Hugging Face) or the
-/// prefix is short.
-pub(crate) fn random_tail(c: &Candidate<'_>) -> bool {
-    let tail = c.secret.get(3..).unwrap_or_default();
-    !is_placeholder_token(c.secret) && shannon_entropy(tail) >= 3.5 && !is_wordish(tail)
+/// The part of a token after its `prefix-` or `prefix_` separator.
+fn token_body(token: &[u8]) -> &[u8] {
+    token
+        .iter()
+        .position(|&b| b == b'-' || b == b'_')
+        .map_or(token, |i| &token[i + 1..])
+}
+
+/// A token whose random part must also look random, for formats whose body
+/// has no checksum and a short or common prefix (GitLab): not a placeholder,
+/// and some entropy.
+pub(crate) fn random_body(c: &Candidate<'_>) -> bool {
+    !is_placeholder_token(c.secret) && shannon_entropy(token_body(c.secret)) >= 3.0
+}
+
+/// A letters-only token body (Hugging Face): random mixed case changes case
+/// about every other letter, words and identifiers far less often.
+pub(crate) fn random_letters(c: &Candidate<'_>) -> bool {
+    let body = token_body(c.secret);
+    let changes = body
+        .windows(2)
+        .filter(|w| w[0].is_ascii_uppercase() != w[1].is_ascii_uppercase())
+        .count();
+    !is_placeholder_token(c.secret) && shannon_entropy(body) >= 3.5 && changes * 4 >= body.len()
 }
 
 /// Slack tokens: the part after the numeric ids must not be a placeholder and
@@ -447,6 +486,11 @@ const DEFAULT_URL_PASSWORDS: &[&[u8]] = &[
     b"docker",
     b"none",
     b"null",
+    b"token",
+    b"apikey",
+    b"api_key",
+    b"key",
+    b"passphrase",
 ];
 
 /// A URL password is reported unless it is a placeholder or default, a
@@ -459,9 +503,15 @@ pub(crate) fn url_password(c: &Candidate<'_>) -> bool {
         || DEFAULT_URL_PASSWORDS
             .iter()
             .any(|p| p.eq_ignore_ascii_case(password))
-        || c.key
-            .is_some_and(|user| user.eq_ignore_ascii_case(password))
+        || c.key.is_some_and(|user| user.eq_ignore_ascii_case(password))
         || password.iter().all(|&b| b == password[0])
+        // `USER:TOKEN`, `user:PASSWORD`: an environment-variable-style name
+        // standing in for the value.
+        || password
+            .iter()
+            .all(|&b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
+            && password.iter().any(u8::is_ascii_uppercase)
+            && is_wordish(password)
     {
         return false;
     }
@@ -612,6 +662,24 @@ const NON_SECRET_KEY_SUFFIXES: &[&str] = &[
     "redirect",
 ];
 
+/// Words anywhere in a key name that make its value a non-secret token.
+const NON_SECRET_KEY_WORDS: &[&str] = &[
+    "next",
+    "continuation",
+    "page",
+    "paging",
+    "pagination",
+    "cursor",
+    "idempotency",
+    "csrf",
+    "xsrf",
+    "nonce",
+    "marker",
+    "change",
+    "public",
+    "publishable",
+];
+
 /// Splits an identifier into lowercase words at punctuation and camelCase humps.
 fn key_words(key: &[u8]) -> Vec<String> {
     let mut words = Vec::new();
@@ -649,6 +717,14 @@ pub fn is_secret_key_name(key: &[u8]) -> bool {
     if NON_SECRET_KEY_SUFFIXES.contains(&last.as_str()) {
         return false;
     }
+    // Pagination, idempotency and anti-forgery tokens are high-entropy by
+    // design and harmless: `NextToken`, `ContinuationToken`, `csrf_token`.
+    if words
+        .iter()
+        .any(|w| NON_SECRET_KEY_WORDS.contains(&w.as_str()))
+    {
+        return false;
+    }
     let pair = |a: &str, b: &str| words.windows(2).any(|w| w[0] == a && w[1] == b);
     words.iter().any(|w| {
         matches!(
@@ -677,6 +753,10 @@ pub fn is_secret_key_name(key: &[u8]) -> bool {
 /// Minimum length of a generic secret value.
 pub const GENERIC_MIN_LEN: usize = 12;
 
+/// Maximum length of a generic secret value: longer runs are data blobs
+/// (certificates, images, JWTs, which have rules of their own).
+pub const GENERIC_MAX_LEN: usize = 256;
+
 /// Minimum Shannon entropy (bits per character) of a generic secret value.
 ///
 /// Tuned on the corpus: random 12-character alphanumerics score about 3.3–3.6
@@ -690,15 +770,26 @@ pub const GENERIC_MIN_ENTROPY: f64 = 3.0;
 /// path or function call.
 pub(crate) fn generic_assignment(c: &Candidate<'_>) -> bool {
     let value = c.secret;
+    // Cheapest and most frequent rejections first: this runs on every
+    // assignment-shaped line of every file.
     if value.len() < GENERIC_MIN_LEN
-        || !c.key.is_some_and(is_secret_key_name)
-        || matches!(c.next_byte, Some(b'(' | b'['))
-        || is_placeholder_value(value)
+        || value.len() > GENERIC_MAX_LEN
+        || c.key.is_some_and(|k| k.len() > 80)
+        || matches!(c.next_byte, Some(b'(' | b'[' | b'<'))
+        || (c.source_code && !c.quoted)
+        // `AWS::ApiGateway::ApiKey: …`, `Foo::Token = …`: a qualified type
+        // name, not a variable.
+        || c.before_key == Some(b':')
         || is_wordish(value)
-        || is_uuid(value)
-        || contains_ci(value, b"://")
-        || (value[0] == b'/' || value.starts_with(b"./") || value.starts_with(b"~/"))
         || value.iter().all(u8::is_ascii_digit)
+        || value.windows(2).any(|w| w == b"::")
+        || contains_ci(value, b"://")
+        || value[0] == b'/'
+        || value.starts_with(b"./")
+        || value.starts_with(b"~/")
+        || is_uuid(value)
+        || !c.key.is_some_and(is_secret_key_name)
+        || is_placeholder_value(value)
     {
         return false;
     }
@@ -780,6 +871,9 @@ mod tests {
         assert!(is_wordish(b"hashlib.sha256"));
         assert!(is_wordish(b"my-app-2024-prod"));
         assert!(is_wordish(b"getUserAccessToken"));
+        assert!(is_wordish(b"private::IdentAny"));
+        assert!(is_wordish(b"FileToUpload"));
+        assert!(is_wordish(b"HTTPServerError"));
         assert!(!is_wordish(b"Xk29fj2kd93Lq"));
         assert!(!is_wordish(b"4f9a8b7c6d5e4f3a"));
         assert!(!is_wordish(b"QWxhZGRpbjpvcGVuIHNlc2FtZQ"));
@@ -829,6 +923,9 @@ mod tests {
             b"passport",
             b"compass",
             b"AUTH_TOKEN_EXPIRES_AT",
+            b"NextToken",
+            b"csrf_token",
+            b"stripe_publishable_key",
         ] {
             assert!(!is_secret_key_name(key), "{}", String::from_utf8_lossy(key));
         }

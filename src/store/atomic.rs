@@ -9,11 +9,12 @@ use std::path::Path;
 
 use crate::faults;
 
-/// Writes `bytes` to `path` atomically with permission bits `mode`.
-///
-/// # Errors
-/// Any I/O error; the target is unchanged when one occurs.
-pub fn write(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+/// A fully written and fsynced temporary file beside `path`, ready to be renamed.
+fn staged<'a>(
+    path: &'a Path,
+    bytes: &[u8],
+    mode: u32,
+) -> std::io::Result<(tempfile::NamedTempFile, &'a Path)> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -25,6 +26,15 @@ pub fn write(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
         .set_permissions(fs::Permissions::from_mode(mode))?;
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
+    Ok((temp, dir))
+}
+
+/// Writes `bytes` to `path` atomically with permission bits `mode`.
+///
+/// # Errors
+/// Any I/O error; the target is unchanged when one occurs.
+pub fn write(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    let (temp, dir) = staged(path, bytes, mode)?;
     faults::point("before-rename", path);
     temp.persist(path).map_err(|e| e.error)?;
     // The rename is only durable once the directory entry is on disk.
@@ -51,20 +61,9 @@ pub fn rename(from: &Path, to: &Path) -> std::io::Result<()> {
 /// # Errors
 /// `AlreadyExists` if the target exists, or any I/O error.
 pub fn create_new(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut temp = tempfile::Builder::new()
-        .prefix(".vault-tmp-")
-        .tempfile_in(dir)?;
-    temp.as_file()
-        .set_permissions(fs::Permissions::from_mode(mode))?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
+    let (temp, dir) = staged(path, bytes, mode)?;
     temp.persist_noclobber(path).map_err(|e| e.error)?;
-    fs::File::open(dir)?.sync_all()?;
-    Ok(())
+    fs::File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]

@@ -403,6 +403,19 @@ impl Vault {
         }
     }
 
+    /// Environments whose recipients summary still names `member`.
+    #[must_use]
+    pub fn envs_sealed_to_member(&self, member: &str) -> Vec<String> {
+        self.config
+            .env_names()
+            .filter(|env| {
+                std::fs::read_to_string(self.recipients_path(env))
+                    .is_ok_and(|text| recipients::mentions(&text, member))
+            })
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Encrypts `payload` for `env` to the recipients `.vault.toml` gives it, recording
     /// those recipients and the environment inside the payload. Returns the armored
     /// ciphertext and the recipients.
@@ -415,13 +428,21 @@ impl Vault {
         payload: &mut Payload,
     ) -> Result<(Vec<u8>, Vec<crate::crypto::Recipient>), StoreError> {
         self.require_env(env)?;
-        let recipients = self
-            .config
-            .recipients_for(env)
-            .filter(|r| !r.is_empty())
-            .ok_or_else(|| StoreError::NoRecipients {
+        let recipients = self.config.recipients_for(env).unwrap_or_default();
+        self.seal_to(env, payload, recipients)
+    }
+
+    fn seal_to(
+        &self,
+        env: &str,
+        payload: &mut Payload,
+        recipients: Vec<crate::crypto::Recipient>,
+    ) -> Result<(Vec<u8>, Vec<crate::crypto::Recipient>), StoreError> {
+        if recipients.is_empty() {
+            return Err(StoreError::NoRecipients {
                 env: env.to_owned(),
-            })?;
+            });
+        }
         payload.environment = env.to_owned();
         payload.recipients = recipients
             .iter()
@@ -438,15 +459,45 @@ impl Vault {
         Ok((ciphertext, recipients))
     }
 
+    /// Writes `payload` re-encrypted to the recipients it is already sealed to, so routine
+    /// edits never change who can read a file: a roster change takes effect only through
+    /// `vault rekey` or `vault member`, which show the plan first. A payload without a
+    /// sealed list (never written by vault) falls back to the roster.
+    ///
+    /// # Errors
+    /// As [`Vault::write`].
+    pub fn write_sealed(&self, env: &str, payload: &mut Payload) -> Result<(), StoreError> {
+        self.require_env(env)?;
+        let sealed: Vec<crate::crypto::Recipient> = payload
+            .recipients
+            .iter()
+            .filter_map(|r| r.parse().ok())
+            .collect();
+        let recipients = if sealed.is_empty() || sealed.len() != payload.recipients.len() {
+            self.config.recipients_for(env).unwrap_or_default()
+        } else {
+            sealed
+        };
+        let (ciphertext, recipients) = self.seal_to(env, payload, recipients)?;
+        self.store(env, &ciphertext, &recipients)
+    }
+
     /// Encrypts `payload` to the recipients `.vault.toml` gives `env` and writes both the
-    /// encrypted file and its recipients summary atomically. The encrypted file goes first:
-    /// if the process dies in between, the summary still names the old recipients, which
-    /// `vault check` reports as drift and `vault rekey` repairs.
+    /// encrypted file and its recipients summary atomically.
     ///
     /// # Errors
     /// No members, or an I/O failure (the old files are then unchanged).
     pub fn write(&self, env: &str, payload: &mut Payload) -> Result<(), StoreError> {
         let (ciphertext, recipients) = self.seal(env, payload)?;
+        self.store(env, &ciphertext, &recipients)
+    }
+
+    fn store(
+        &self,
+        env: &str,
+        ciphertext: &[u8],
+        recipients: &[crate::crypto::Recipient],
+    ) -> Result<(), StoreError> {
         let io = |path: PathBuf| {
             move |source| StoreError::Io {
                 action: "write",
@@ -457,11 +508,11 @@ impl Vault {
         // The new summary is staged as a pending file first, so that a crash between the two
         // renames leaves a record of what the new ciphertext was sealed to; decrypt accepts
         // it instead of reporting tampering, and the next write completes the rename.
-        let summary = recipients::render(env, &recipients, &self.config);
+        let summary = recipients::render(env, recipients, &self.config);
         let pending = self.pending_recipients_path(env);
         atomic::write(&pending, summary.as_bytes(), 0o644).map_err(io(pending.clone()))?;
         let path = self.env_path(env);
-        atomic::write(&path, &ciphertext, 0o644).map_err(io(path.clone()))?;
+        atomic::write(&path, ciphertext, 0o644).map_err(io(path.clone()))?;
         faults::point("between-files", &path);
         let summary_path = self.recipients_path(env);
         atomic::rename(&pending, &summary_path).map_err(io(summary_path.clone()))?;
@@ -520,7 +571,7 @@ impl Vault {
         let mut payload = self.decrypt(env, identities)?;
         let (result, changed) = change(&mut payload)?;
         if changed {
-            self.write(env, &mut payload)?;
+            self.write_sealed(env, &mut payload)?;
         }
         Ok(result)
     }

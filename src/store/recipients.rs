@@ -39,3 +39,12 @@ pub fn parse(text: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// Whether a summary annotates any recipient with `member` (used to finish an interrupted
+/// removal after the member has left the roster).
+#[must_use]
+pub fn mentions(text: &str, member: &str) -> bool {
+    text.lines()
+        .filter_map(|line| line.split_once(" #").map(|(_, who)| who.trim()))
+        .any(|who| who == member)
+}

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use crate::cli::args::{DiffArgs, LogArgs};
-use crate::cli::{Context, Outcome, render, stdout_error};
+use crate::cli::{Context, Outcome, print_json, render, stdout_error};
 use crate::edit::{self, Changes};
 use crate::error::Error;
 use crate::git;
@@ -120,12 +120,7 @@ pub fn log(context: &Context, args: &LogArgs, out: &mut dyn Write) -> Result<Out
                 })
             })
             .collect();
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&list).expect("JSON values always serialize")
-        )
-        .map_err(stdout_error)?;
+        print_json(out, &serde_json::Value::from(list))?;
         return Ok(Outcome::Success);
     }
     for (c, env, diff) in &rows {
@@ -230,13 +225,7 @@ pub fn diff(context: &Context, args: &DiffArgs, out: &mut dyn Write) -> Result<O
                 serde_json::json!({ "env": env, "changes": changes })
             })
             .collect();
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "rev": rev, "envs": doc }))
-                .expect("JSON values always serialize")
-        )
-        .map_err(stdout_error)?;
+        print_json(out, &serde_json::json!({ "rev": rev, "envs": doc }))?;
         return Ok(Outcome::Success);
     }
     for (env, lines) in &report {

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 
 use crate::check::{self, Severity};
 use crate::cli::args::{CheckArgs, RotateCommand, RotateStartArgs, RotateStatusArgs};
-use crate::cli::{Context, Outcome, render, stdout_error};
+use crate::cli::{Context, Outcome, print_json, render, stdout_error};
 use crate::error::Error;
 use crate::identity::{Identities, IdentityError};
 use crate::payload::Previous;
@@ -66,12 +66,7 @@ pub fn run(context: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<O
     if args.json {
         let mut doc = serde_json::to_value(&report).expect("a report always serializes");
         doc["ok"] = (!fails).into();
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&doc).expect("JSON values always serialize")
-        )
-        .map_err(stdout_error)?;
+        print_json(out, &doc)?;
     } else {
         print_report(&report, args.strict, out)?;
     }
@@ -319,12 +314,7 @@ fn status(
     }
     if args.json {
         let doc = serde_json::json!({ "as_of": as_of.to_string(), "secrets": rows, "not_readable": unreadable });
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&doc).expect("JSON values always serialize")
-        )
-        .map_err(stdout_error)?;
+        print_json(out, &doc)?;
         return Ok(Outcome::Success);
     }
     writeln!(

@@ -30,7 +30,12 @@ impl Demo<'_> {
     }
 
     fn run(&mut self, step: &Step<'_>) -> Result<String, Error> {
-        let shown_env: String = step.env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+        let shown_env: String = step
+            .env
+            .iter()
+            .map(|(k, v)| format!("{k}={} ", shell_word(v)))
+            .collect();
+        let shown_args: Vec<String> = step.args.iter().map(|a| shell_word(a)).collect();
         let stdin_shown = step
             .stdin
             .map(|s| format!("printf '{s}' | "))
@@ -39,7 +44,7 @@ impl Demo<'_> {
             self.out,
             "[{}] $ {stdin_shown}{shown_env}vault {}",
             step.who,
-            step.args.join(" ")
+            shown_args.join(" ")
         )
         .map_err(stdout_error)?;
         let key = self.dir.join(format!("{}.key", step.who));
@@ -91,6 +96,19 @@ impl Demo<'_> {
     }
 }
 
+/// Quotes a word for display the way a user would type it.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
         action: "write",
@@ -132,11 +150,11 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
     };
 
     demo.say("Two people each create an identity (a private key that never leaves their machine)")?;
-    let alice_pub = demo.run(&Step {
+    demo.run(&Step {
         args: &["identity", "new", "--output", "../alice.key"],
         ..ok("alice", &[])
     })?;
-    let bob_pub = demo.run(&Step {
+    demo.run(&Step {
         args: &["identity", "new", "--output", "../bob.key"],
         ..ok("bob", &[])
     })?;
@@ -147,14 +165,15 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
         &["init", "--env", "dev,prod", "--name", "alice"],
     ))?;
 
-    demo.say("Alice grants Bob dev only (in .vault.toml; the next write re-encrypts dev to him)")?;
-    let roster = format!(
-        "[members.alice]\nkeys = [\"{}\"]\n\n[members.bob]\nkeys = [\"{}\"]\n\n[envs.dev]\nmembers = [\"alice\", \"bob\"]\n\n[envs.prod]\nmembers = [\"alice\"]\n",
-        alice_pub.trim(),
-        bob_pub.trim()
-    );
-    std::fs::write(app.join(".vault.toml"), roster).map_err(io(&app))?;
-    writeln!(demo.out, "    .vault.toml: dev = alice, bob; prod = alice").map_err(stdout_error)?;
+    demo.say(
+        "Bob asks for access by adding his public key to .vault.toml (a pull request in real life)",
+    )?;
+    demo.run(&ok("bob", &["member", "request", "bob"]))?;
+    demo.say("Alice, who reads dev, grants Bob dev only: the plan is shown, then dev is re-keyed")?;
+    demo.run(&ok(
+        "alice",
+        &["member", "add", "bob", "--env", "dev", "--yes"],
+    ))?;
 
     demo.say("Secrets are set from stdin (never on the command line)")?;
     demo.run(&Step {

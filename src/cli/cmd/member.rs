@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 
 use crate::cli::args::{AccessArgs, ApplyArgs, MemberCommand, MemberKeyCommand, RekeyArgs};
-use crate::cli::{Context, Outcome, prompt, render, stdout_error};
+use crate::cli::{Context, Outcome, print_json, prompt, render, stdout_error};
 use crate::config::{CONFIG_FILE, Config, RosterEdit};
 use crate::crypto::Recipient;
 use crate::error::Error;
@@ -94,6 +94,20 @@ pub fn run(
             execute(context, &lock, &vault, &target, &plans, &args.apply, out)
         }
         MemberCommand::Remove(args) => {
+            if config.member(&args.name).is_none() {
+                // An interrupted removal already took them off the roster: finish re-keying
+                // the files that are still sealed to them.
+                let pending = vault.envs_sealed_to_member(&args.name);
+                if !pending.is_empty() {
+                    render::note(&format!(
+                        "`{}` is no longer in {CONFIG_FILE}, but {} still sealed to them; finishing the removal",
+                        args.name,
+                        pending.join(", ")
+                    ));
+                    let plans = members::plan(&vault, config, &pending)?;
+                    return execute(context, &lock, &vault, config, &plans, &args.apply, out);
+                }
+            }
             let member = config
                 .member(&args.name)
                 .ok_or_else(|| StoreError::Config {
@@ -261,12 +275,7 @@ fn execute(
     if apply.dry_run {
         if apply.json {
             let doc = serde_json::json!({ "dry_run": true, "roster_changes": roster_changes, "plan": plans });
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&doc).expect("JSON values always serialize")
-            )
-            .map_err(stdout_error)?;
+            print_json(out, &doc)?;
         } else {
             writeln!(out, "Plan (dry run, nothing changed):\n{}", describe(plans))
                 .map_err(stdout_error)?;
@@ -340,12 +349,7 @@ fn report(applied: &[members::Applied], json: bool, out: &mut dyn Write) -> Resu
             "must_rotate": marked.iter().map(|a| serde_json::json!({"env": a.env, "secrets": a.must_rotate})).collect::<Vec<_>>(),
             "warning": (!marked.is_empty()).then_some(HISTORY_WARNING),
         });
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&doc).expect("JSON values always serialize")
-        )
-        .map_err(stdout_error)?;
+        print_json(out, &doc)?;
         return Ok(());
     }
     for a in applied {
@@ -423,13 +427,7 @@ pub fn access(context: &Context, args: &AccessArgs, out: &mut dyn Write) -> Resu
                 .collect();
             doc.insert((*member).clone(), row.into());
         }
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({"members": doc}))
-                .expect("JSON values always serialize")
-        )
-        .map_err(stdout_error)?;
+        print_json(out, &serde_json::json!({"members": doc}))?;
         return Ok(Outcome::Success);
     }
     let width = members.iter().map(|m| m.len()).max().unwrap_or(6).max(6);

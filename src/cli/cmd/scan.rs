@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use zeroize::Zeroizing;
 
 use crate::cli::args::ScanArgs;
-use crate::cli::{Context, Outcome, render, stdout_error};
+use crate::cli::{Context, Outcome, print_json, render, stdout_error};
 use crate::error::Error;
 use crate::git;
 use crate::identity::{Identities, IdentityError, NoPrompt, PassphrasePrompt};
@@ -165,12 +165,7 @@ struct Report<'a> {
 fn report(report: &Report<'_>, json: bool, out: &mut dyn Write) -> Result<Outcome, Error> {
     if json {
         let doc = serde_json::json!({ "scanned": report.scanned, "findings": report.findings });
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&doc).expect("JSON values always serialize")
-        )
-        .map_err(stdout_error)?;
+        print_json(out, &doc)?;
     } else {
         for f in &report.findings {
             let place = if f.line == 0 {
@@ -449,12 +444,7 @@ fn history(
             })
             .collect();
         let doc = serde_json::json!({ "scanned_blobs": sightings.len(), "findings": list });
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&doc).expect("JSON values always serialize")
-        )
-        .map_err(stdout_error)?;
+        print_json(out, &doc)?;
     } else {
         for (i, f) in &found {
             let place = if f.line == 0 {

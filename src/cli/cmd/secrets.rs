@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 
 use crate::cli::args::{ExportArgs, ExportFormat, ImportArgs, KeyArgs, LsArgs, SetArgs};
-use crate::cli::{Context, Outcome, prompt, render, stdout_error};
+use crate::cli::{Context, Outcome, print_json, prompt, render, stdout_error};
 use crate::dotenv;
 use crate::error::Error;
 use crate::payload::{self, Payload};
@@ -154,12 +154,7 @@ pub fn ls(context: &Context, args: &LsArgs, out: &mut dyn Write) -> Result<Outco
             })
             .collect();
         let doc = serde_json::json!({ "environment": args.env, "secrets": list });
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&doc).expect("JSON values always serialize")
-        )
-        .map_err(stdout_error)?;
+        print_json(out, &doc)?;
         return Ok(Outcome::Success);
     }
     if payload.secrets.is_empty() {

@@ -1,0 +1,3 @@
+<?php
+$sendgrid = new \SendGrid('{{SENDGRID}}');
+$sendgrid->send($email);

@@ -1,0 +1,6 @@
+package config
+
+const (
+	defaultAPIToken = "{{HEX_SECRET}}"
+	defaultTimeout  = 30
+)
