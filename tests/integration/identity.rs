@@ -328,7 +328,11 @@ fn ssh_ed25519_identity_is_found_at_the_default_path() {
         &[("alice", &[&alice.public]), ("bob", &[&public])],
         &[("dev", &["alice", "bob"])],
     ));
-    // Any write re-encrypts to the roster.
+    // A roster change takes effect through a re-key, never through a routine write.
+    repo.vault(&alice)
+        .args(["rekey", "--yes"])
+        .assert()
+        .success();
     repo.set(&alice, "dev", "SECRET", "for-alice-and-bob");
     let summary = repo.read_text("secrets/dev.recipients");
     let canonical = public.rsplit_once(' ').unwrap().0;

@@ -1182,3 +1182,40 @@ fn concurrent_member_adds_all_take_effect() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn routine_writes_never_change_who_can_read() {
+    let (repo, alice, bob) = team();
+    let carol = repo.key("carol");
+    // A hand edit grants carol prod and takes bob out of dev, without a re-key.
+    let roster = repo.read_text(".vault.toml");
+    let edited = roster.replace(
+        "[envs.dev]\nmembers = [\"alice\", \"bob\"]",
+        "[envs.dev]\nmembers = [\"alice\"]",
+    );
+    assert_ne!(roster, edited, "roster layout changed: {roster}");
+    repo.write_roster(&format!(
+        "{}\n[members.carol]\nkeys = [\"{}\"]\n",
+        edited.replace(
+            "[envs.prod]\nmembers = [\"alice\"",
+            "[envs.prod]\nmembers = [\"alice\", \"carol\""
+        ),
+        carol.public
+    ));
+    // Routine writes by a reader keep each file sealed to its current readers ...
+    repo.set(&alice, "dev", "NEW_DEV", "dev-value-123");
+    repo.set(&alice, "prod", "NEW_PROD", "prod-value-123");
+    assert_eq!(repo.get(&bob, "dev", "NEW_DEV"), "dev-value-123");
+    let (code, _) = get_fails(&repo, &carol, "prod", "NEW_PROD");
+    assert_eq!(
+        code,
+        Some(2),
+        "carol must not gain prod from a routine write"
+    );
+    // ... so the change stays visible as drift until someone reviews and applies it.
+    let out = repo.bare_vault().arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("not yet readable by carol"), "{report}");
+    assert!(report.contains("still readable by bob"), "{report}");
+}
