@@ -231,6 +231,8 @@ fn drift(vault: &Vault, env: &str, push: &mut Push<'_>) -> Result<(), StoreError
                                 .owner_of(k)
                                 .map_or_else(|| crate::members::short_key(k), str::to_owned)
                         })
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
                         .collect::<Vec<_>>()
                         .join(", ")
                 };

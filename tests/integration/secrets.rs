@@ -58,9 +58,10 @@ fn set_value_on_the_command_line_works_and_warns() {
 }
 
 #[test]
-fn set_from_empty_stdin_without_terminal_stores_empty_without_prompting() {
+fn set_from_empty_stdin_without_terminal_is_refused_without_prompting() {
     let (repo, alice) = TestRepo::with_vault("dev");
-    // No stdin and no terminal: an empty pipe is an empty value, not a hang.
+    let before = repo.snapshot();
+    // No stdin and no terminal: an empty pipe is refused (an unset variable, usually), not a hang.
     let out = repo
         .detached_vault()
         .env("VAULT_IDENTITY_FILE", &alice.file)
@@ -68,8 +69,13 @@ fn set_from_empty_stdin_without_terminal_stores_empty_without_prompting() {
         .write_stdin("")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(repo.get(&alice, "dev", "EMPTY"), "");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no value given for `EMPTY`"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(repo.snapshot(), before);
 }
 
 #[test]
@@ -490,4 +496,39 @@ fn age_crate_decrypts_our_file_independently() {
     let recipients = doc["recipients"].as_array().unwrap();
     assert_eq!(recipients.len(), 1);
     assert_eq!(recipients[0].as_str(), Some(alice.public.as_str()));
+}
+
+#[test]
+fn set_warns_when_a_value_breaks_the_template_but_stores_it() {
+    let (repo, alice) = TestRepo::with_vault("dev,prod");
+    repo.write(
+        ".secrets.example.toml",
+        "[STRIPE_KEY]\npattern = { prod = \"^sk_live_\", \"*\" = \"^sk_test_\" }\n",
+    );
+    let value = format!("{}{}", "sk_test_", "abcdefghijklmnop");
+    let out = repo
+        .vault(&alice)
+        .args(["set", "prod", "STRIPE_KEY"])
+        .write_stdin(value.clone())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning:") && err.contains("^sk_live_"),
+        "{err}"
+    );
+    assert!(!err.contains(&value), "the value must not be echoed: {err}");
+    assert_eq!(repo.get(&alice, "prod", "STRIPE_KEY"), value);
+    let out = repo
+        .vault(&alice)
+        .args(["set", "dev", "UNDOCUMENTED"])
+        .write_stdin("x")
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("not declared in .secrets.example.toml"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -24,12 +24,14 @@ pub fn set(context: &Context, args: SetArgs, out: &mut dyn Write) -> Result<Outc
         &args.env,
     )?;
     payload::check_value(&args.key, value.expose())?;
+    let value_check = value.clone();
     let identities = context.identities()?;
     let changed = vault.update(&args.env, &identities, |payload| -> Result<_, Error> {
         let changed = payload.set(&args.key, value, jiff::Timestamp::now())?;
         Ok((changed, changed))
     })?;
     let _ = out;
+    warn_template(&vault, &args.env, &args.key, &value_check);
     if changed {
         render::note(&format!("set `{}` in `{}`", args.key, args.env));
     } else {
@@ -39,6 +41,31 @@ pub fn set(context: &Context, args: SetArgs, out: &mut dyn Write) -> Result<Outc
         ));
     }
     Ok(Outcome::Success)
+}
+
+/// Warns (without blocking) when a value breaks the template's rules for `env`, so the
+/// mistake shows now rather than at the next deploy, where `exec` refuses it.
+fn warn_template(vault: &crate::store::Vault, env: &str, key: &str, value: &Secret) {
+    let Ok(Some(template)) = vault.template() else {
+        return;
+    };
+    match template.get(key) {
+        Some(spec) => {
+            for kind in spec.check(env, value.expose()) {
+                let violation = crate::schema::Violation {
+                    secret: key.to_owned(),
+                    env: env.to_owned(),
+                    kind,
+                };
+                render::warn(&format!(
+                    "{violation}; `vault exec {env}` and `vault check` will refuse it"
+                ));
+            }
+        }
+        None => render::warn(&format!(
+            "`{key}` is not declared in .secrets.example.toml; document it there"
+        )),
+    }
 }
 
 /// Reads a secret's value: from the argument (with a warning), a file, a hidden prompt on
@@ -78,6 +105,12 @@ pub(crate) fn read_value(
                 path: "stdin".into(),
                 source,
             })?;
+        if buffer.is_empty() {
+            // An empty pipe is almost always a mistake (a variable that was not set).
+            return Err(Error::NoValue {
+                name: key.to_owned(),
+            });
+        }
         // `echo value | vault set` adds a newline nobody meant to store.
         if buffer.ends_with(b"\n") {
             buffer.pop();
