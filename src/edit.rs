@@ -33,9 +33,10 @@ pub enum EditError {
         /// The parser's message (without the source line).
         message: String,
     },
-    /// A key is not a valid secret name.
+    /// A key is not a valid secret name. The text in the name position is not echoed: it
+    /// may be a pasted secret or a stray line of a multi-line value.
     #[error(
-        "line {line}: `{name}` is not a valid secret name (letters, digits and `_`, not starting with a digit)"
+        "line {line}: the name before `=` is not a valid secret name (letters, digits and `_`, not starting with a digit)"
     )]
     InvalidName {
         /// 1-based line.

@@ -512,7 +512,11 @@ impl Vault {
         let pending = self.pending_recipients_path(env);
         atomic::write(&pending, summary.as_bytes(), 0o644).map_err(io(pending.clone()))?;
         let path = self.env_path(env);
-        atomic::write(&path, ciphertext, 0o644).map_err(io(path.clone()))?;
+        if let Err(source) = atomic::write(&path, ciphertext, 0o644) {
+            // Nothing was replaced; do not leave the staged summary behind either.
+            let _ = std::fs::remove_file(&pending);
+            return Err(io(path)(source));
+        }
         faults::point("between-files", &path);
         let summary_path = self.recipients_path(env);
         atomic::rename(&pending, &summary_path).map_err(io(summary_path.clone()))?;

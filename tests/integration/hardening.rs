@@ -270,3 +270,42 @@ fn a_writer_killed_while_holding_the_lock_does_not_block_the_next() {
         "at most the dead writer's own temp file: {leftovers:?}"
     );
 }
+
+#[test]
+fn a_full_disk_during_a_write_changes_nothing_and_leaves_no_temp_file() {
+    let (repo, alice) = TestRepo::with_vault("dev");
+    repo.set(&alice, "dev", "KEEP", "kept-value-123");
+    let before = repo.snapshot();
+    let big = "x".repeat(100 * 1024);
+    repo.write("../big-value", &big);
+    // RLIMIT_FSIZE makes every write past 16 KiB fail (EFBIG), like a disk that fills up
+    // half-way through writing the new file.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 32; exec \"$VAULT\" set dev BIG --from-file ../big-value")
+        .current_dir(&repo.root)
+        .env("VAULT", vault_bin())
+        .env("HOME", &repo.home)
+        .env("XDG_CONFIG_HOME", repo.home.join(".config"))
+        .env("VAULT_IDENTITY_FILE", &alice.file)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot write") && err.contains("hint:"),
+        "{err}"
+    );
+    assert_eq!(
+        repo.snapshot(),
+        before,
+        "a failed write leaves every file as it was, and no temp file"
+    );
+    assert_eq!(repo.get(&alice, "dev", "KEEP"), "kept-value-123");
+}

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod canary;
 mod check;
 mod core;
 mod edit;
