@@ -6,6 +6,7 @@
 
 mod support;
 
+mod audit;
 mod canary;
 mod check;
 mod core;
