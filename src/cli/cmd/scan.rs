@@ -155,6 +155,35 @@ fn write_baseline(path: &Path, findings: &[Finding]) -> Result<(), Error> {
     })
 }
 
+/// Writes every finding's fingerprint as the baseline at `path` and says so.
+fn save_baseline(path: &Path, findings: &[Finding]) -> Result<Outcome, Error> {
+    write_baseline(path, findings)?;
+    render::note(&format!(
+        "wrote {} fingerprint(s) to {}; review and commit it",
+        findings.len(),
+        path.display()
+    ));
+    Ok(Outcome::Success)
+}
+
+/// The fingerprints to ignore: `--baseline FILE`, else `.vault-baseline.json` at the
+/// repository root (or the vault's root outside git) when it exists.
+fn allowed_fingerprints(
+    context: &Context,
+    vaults: &[Vault],
+    explicit: Option<&Path>,
+) -> Result<BTreeSet<String>, Error> {
+    if let Some(path) = explicit {
+        return load_baseline(path, true);
+    }
+    let root =
+        git::work_tree(context.cwd()).or_else(|| vaults.first().map(|v| v.root().to_owned()));
+    match root {
+        Some(root) => load_baseline(&root.join(DEFAULT_BASELINE), false),
+        None => Ok(BTreeSet::new()),
+    }
+}
+
 struct Report<'a> {
     findings: Vec<Finding>,
     scanned: usize,
@@ -233,24 +262,10 @@ fn finish(
     let scanner = Scanner::new().with_known_values(known_values(context, vaults));
     let mut findings = scan_parallel(&scanner, items);
     if let Some(path) = run.write_baseline {
-        write_baseline(path, &findings)?;
-        render::note(&format!(
-            "wrote {} fingerprint(s) to {}; review and commit it",
-            findings.len(),
-            path.display()
-        ));
-        return Ok(Outcome::Success);
+        return save_baseline(path, &findings);
     }
-    let root =
-        git::work_tree(context.cwd()).or_else(|| vaults.first().map(|v| v.root().to_owned()));
-    let (baseline_path, explicit) = match run.baseline {
-        Some(path) => (Some(path.to_owned()), true),
-        None => (root.map(|r| r.join(DEFAULT_BASELINE)), false),
-    };
-    if let Some(path) = baseline_path {
-        let allowed = load_baseline(&path, explicit)?;
-        findings.retain(|f| !allowed.contains(&f.fingerprint));
-    }
+    let allowed = allowed_fingerprints(context, vaults, run.baseline)?;
+    findings.retain(|f| !allowed.contains(&f.fingerprint));
     report(
         &Report {
             findings,
@@ -417,23 +432,12 @@ fn history(
             &sightings[b.0].commit,
         ))
     });
-    let root = git::work_tree(context.cwd());
-    let allowed = match (&args.baseline, &root) {
-        (Some(path), _) => load_baseline(path, true)?,
-        (None, Some(root)) => load_baseline(&root.join(DEFAULT_BASELINE), false)?,
-        (None, None) => BTreeSet::new(),
-    };
-    found.retain(|(_, f)| !allowed.contains(&f.fingerprint));
     if let Some(path) = &args.write_baseline {
         let findings: Vec<Finding> = found.into_iter().map(|(_, f)| f).collect();
-        write_baseline(path, &findings)?;
-        render::note(&format!(
-            "wrote {} fingerprint(s) to {}; review and commit it",
-            findings.len(),
-            path.display()
-        ));
-        return Ok(Outcome::Success);
+        return save_baseline(path, &findings);
     }
+    let allowed = allowed_fingerprints(context, &vaults, args.baseline.as_deref())?;
+    found.retain(|(_, f)| !allowed.contains(&f.fingerprint));
     if args.json {
         let list: Vec<serde_json::Value> = found
             .iter()
