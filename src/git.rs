@@ -282,10 +282,10 @@ pub fn read_blobs_parallel<T: Send>(
                         let Some(id) = ids.get(i) else { break };
                         // Reading the size from the header would resolve each delta chain a
                         // second time; large blobs are rare enough to decode and then skip.
-                        if let Ok(object) = repo.find_object(*id) {
-                            if object.data.len() as u64 <= max_size {
-                                out.extend(visit(i, &object.data));
-                            }
+                        if let Ok(object) = repo.find_object(*id)
+                            && object.data.len() as u64 <= max_size
+                        {
+                            out.extend(visit(i, &object.data));
                         }
                     }
                     out
