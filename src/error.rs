@@ -34,6 +34,12 @@ pub enum Error {
     /// git.
     #[error(transparent)]
     Git(#[from] GitError),
+    /// `push` / `pull` with a central store.
+    #[error(transparent)]
+    Sync(#[from] crate::sync::SyncError),
+    /// `export --format k8s` with a name Kubernetes refuses.
+    #[error(transparent)]
+    K8sName(#[from] crate::export::InvalidK8sName),
     /// A dotenv file for `vault import` is invalid.
     #[error("cannot import {}", path.display())]
     Dotenv {
@@ -129,6 +135,9 @@ pub enum Error {
         /// The conflicting secrets.
         names: Vec<String>,
     },
+    /// `export --format github-env` outside GitHub Actions.
+    #[error("$GITHUB_ENV is not set, so this is not a GitHub Actions step")]
+    NotInGithubActions,
     /// A git command run outside a git repository.
     #[error("not inside a git repository")]
     NotInGit,

@@ -28,6 +28,7 @@ pub mod dotenv;
 pub mod edit;
 pub mod error;
 pub mod exec;
+pub mod export;
 pub mod faults;
 pub mod git;
 pub mod harden;
@@ -40,5 +41,6 @@ pub mod scan;
 pub mod schema;
 pub mod secret;
 pub mod store;
+pub mod sync;
 
 pub use error::Error;

@@ -51,10 +51,14 @@ pub enum Command {
     Ls(LsArgs),
     /// Run a command with an environment's secrets in its environment.
     Exec(ExecArgs),
-    /// Print an environment's secrets as dotenv, shell or JSON (plaintext!).
+    /// Print an environment's secrets as dotenv, shell, JSON or a Kubernetes Secret, or hand them to GitHub Actions (plaintext!).
     Export(ExportArgs),
     /// Import secrets from a dotenv file (strict parser: no expansion, no command substitution).
     Import(ImportArgs),
+    /// Push an environment to AWS SSM Parameter Store or Vault/OpenBao KV v2.
+    Push(SyncArgs),
+    /// Pull an environment from AWS SSM Parameter Store or Vault/OpenBao KV v2 into the vault.
+    Pull(SyncArgs),
     /// Onboard and offboard members (people and machines).
     #[command(subcommand)]
     Member(MemberCommand),
@@ -83,6 +87,10 @@ pub enum Command {
     Log(LogArgs),
     /// Key-level diff between a revision (default HEAD) and the working tree.
     Diff(DiffArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    Man,
     /// A guided end-to-end run in a throwaway repository.
     Demo(DemoArgs),
 }
@@ -439,6 +447,10 @@ pub enum ExportFormat {
     Shell,
     /// A JSON object.
     Json,
+    /// A Kubernetes `v1/Secret` manifest (needs --name).
+    K8s,
+    /// GitHub Actions: `::add-mask::` lines on stdout, values appended to $GITHUB_ENV.
+    GithubEnv,
 }
 
 /// `vault export`.
@@ -449,6 +461,72 @@ pub struct ExportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ExportFormat::Dotenv)]
     pub format: ExportFormat,
+    /// The Secret's name (`--format k8s`).
+    #[arg(long, required_if_eq("format", "k8s"))]
+    pub name: Option<String>,
+    /// The Secret's namespace (`--format k8s`).
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// Base64 `data` instead of `stringData` (`--format k8s`).
+    #[arg(long)]
+    pub base64: bool,
+}
+
+/// `vault push` and `vault pull`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The environment.
+    pub env: String,
+    /// The store.
+    #[command(subcommand)]
+    pub store: StoreArgs,
+    /// Show the plan and change nothing.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Push: delete what vault manages in the store but the environment no longer has.
+    /// Pull: remove secrets the store does not have.
+    #[arg(long, global = true)]
+    pub prune: bool,
+    /// Print the plan as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// Where `push`/`pull` go.
+#[derive(Debug, Subcommand)]
+pub enum StoreArgs {
+    /// AWS SSM Parameter Store: one SecureString per secret at /{app}/{env}/{NAME}.
+    Ssm {
+        /// The application: the first segment of every parameter name.
+        #[arg(long)]
+        app: String,
+        /// The AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's region).
+        #[arg(long)]
+        region: Option<String>,
+        /// The KMS key for SecureStrings (default: the account's aws/ssm key).
+        #[arg(long)]
+        kms_key_id: Option<String>,
+    },
+    /// HashiCorp Vault / OpenBao KV version 2: the environment is one KV secret.
+    Kv {
+        /// The server (default: $VAULT_ADDR, then $BAO_ADDR). The token comes from
+        /// $VAULT_TOKEN, $BAO_TOKEN or ~/.vault-token.
+        #[arg(long)]
+        addr: Option<String>,
+        /// The KV v2 mount.
+        #[arg(long, default_value = "secret")]
+        mount: String,
+        /// The secret's path under the mount, e.g. `myapp/prod`.
+        #[arg(long)]
+        path: String,
+    },
+}
+
+/// `vault completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
 }
 
 /// `vault import`.

@@ -138,6 +138,20 @@ fn dispatch(context: &Context, command: Command, out: &mut dyn Write) -> Result<
         Command::MergeDriver(args) => cmd::git::merge_driver(context, &args),
         Command::Log(args) => cmd::audit::log(context, &args, out),
         Command::Diff(args) => cmd::audit::diff(context, &args, out),
+        Command::Push(args) => cmd::sync::run(context, &args, cmd::sync::Direction::Push, out),
+        Command::Pull(args) => cmd::sync::run(context, &args, cmd::sync::Direction::Pull, out),
+        Command::Completions(args) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut command, "vault", out);
+            Ok(Outcome::Success)
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(command)
+                .render(out)
+                .map_err(stdout_error)?;
+            Ok(Outcome::Success)
+        }
         Command::Demo(args) => cmd::demo::run(&args, out),
     }
 }

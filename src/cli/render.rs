@@ -9,6 +9,7 @@ use crate::error::Error;
 use crate::exec::ExecError;
 use crate::identity::IdentityError;
 use crate::store::StoreError;
+use crate::sync::SyncError;
 
 /// Whether stderr gets colour: only on a terminal, never with `NO_COLOR`.
 #[must_use]
@@ -105,9 +106,31 @@ fn hint(err: &Error) -> Option<String> {
         Error::Edit(_) => "check that $XDG_RUNTIME_DIR or /dev/shm is writable, then retry".to_owned(),
         Error::Passphrase { .. } => "run `vault identity new --passphrase` in a terminal, or omit --passphrase (for CI keys)".to_owned(),
         Error::ConfirmationRequired => "review the plan with `--dry-run`, then re-run with `--yes`".to_owned(),
+        Error::Sync(sync) => sync_hint(sync),
+        Error::K8sName(_) => "Kubernetes names are lowercase DNS names, e.g. `--name myapp-secrets --namespace prod`".to_owned(),
+        Error::NotInGithubActions => "run it in a GitHub Actions step (the runner sets $GITHUB_ENV), or use `--format dotenv`".to_owned(),
         Error::UnknownPublicKey => "pass the key explicitly with `--key \"$(cat ~/.ssh/id_ed25519.pub)\"`".to_owned(),
         _ => return None,
     })
+}
+
+fn sync_hint(err: &SyncError) -> String {
+    let aws = |store: &str| store.starts_with("AWS");
+    match err {
+        SyncError::NotBuilt { feature, .. } => format!("install a build with the feature: `cargo install --path . --features {feature}` (or `--features ssm,kv`)"),
+        SyncError::InvalidArgument { .. } | SyncError::Missing { .. } => "fix the flag shown; `vault push --help` describes each".to_owned(),
+        SyncError::Unreachable { store, .. } if aws(store) => "check the network, the region and $AWS_ENDPOINT_URL; nothing was written".to_owned(),
+        SyncError::Unreachable { .. } => "check --addr / $VAULT_ADDR and that the server is running; nothing was written".to_owned(),
+        SyncError::NoCredentials { store, .. } if aws(store) => "set $AWS_PROFILE or $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY (in GitHub Actions, aws-actions/configure-aws-credentials does this)".to_owned(),
+        SyncError::NoCredentials { .. } => "export VAULT_TOKEN (HashiCorp/OpenBao's token; vault's own key variables are VAULT_IDENTITY*), or run `bao login`".to_owned(),
+        SyncError::BadCredentials { store, .. } if aws(store) => "refresh the credentials (an expired session?) or choose another $AWS_PROFILE".to_owned(),
+        SyncError::BadCredentials { .. } => "get a fresh token (`bao login`) and export it as VAULT_TOKEN".to_owned(),
+        SyncError::PermissionDenied { store, .. } if aws(store) => "allow ssm:GetParametersByPath, ssm:PutParameter, ssm:AddTagsToResource, ssm:ListTagsForResource and ssm:DeleteParameters on the app's parameters (and kms:Encrypt/Decrypt on the key); see docs/central-stores.md".to_owned(),
+        SyncError::PermissionDenied { .. } => "the token needs `read`, `create` and `update` on <mount>/data/<path>; see docs/central-stores.md".to_owned(),
+        SyncError::Throttled { .. } | SyncError::Conflict { .. } | SyncError::Partial { .. } => "run the same command again: it re-reads the store, plans again and finishes what is left".to_owned(),
+        SyncError::Unsupported { .. } => "fix the value in the store (or in the vault), then run the command again".to_owned(),
+        SyncError::Service { .. } | SyncError::Protocol { .. } => "nothing after the failing request was written; `--dry-run` shows the plan without writing".to_owned(),
+    }
 }
 
 /// The exit status for an error: 125-127 for `exec`, 2 otherwise.

@@ -20,33 +20,7 @@ pub fn run(context: &Context, args: &ExecArgs) -> Result<Outcome, Error> {
     let identities = context.identities()?;
     let payload = vault.decrypt(&args.env, &identities)?;
     drop(identities);
-    if !payload.conflicts.is_empty() {
-        return Err(Error::UnresolvedConflicts {
-            env: args.env.clone(),
-            names: payload.conflicts.keys().cloned().collect(),
-        });
-    }
-
-    if let Some(template) = &template {
-        let values = payload
-            .secrets
-            .iter()
-            .map(|(n, e)| (n.as_str(), e.value.expose()));
-        let problems: Vec<String> = template
-            .validate(&args.env, values)
-            .into_iter()
-            .filter(|v| !v.is_warning())
-            // With --only the child declared what it needs; rules for other secrets are not its concern.
-            .filter(|v| args.only.is_empty() || args.only.contains(&v.secret))
-            .map(|v| v.to_string())
-            .collect();
-        if !problems.is_empty() {
-            return Err(Error::TemplateViolations {
-                env: args.env.clone(),
-                problems,
-            });
-        }
-    }
+    ready_for_runtime(template.as_ref(), &args.env, &payload, &args.only)?;
 
     let mut variables = payload.variables(jiff::Timestamp::now());
     if !args.only.is_empty() {
@@ -70,4 +44,43 @@ pub fn run(context: &Context, args: &ExecArgs) -> Result<Outcome, Error> {
         });
     }
     Err(exec::replace_process(&args.command, &variables, &guard).into())
+}
+
+/// What must hold before an environment's secrets reach a running program (`exec`, or a
+/// store it reads from via `push`): no unresolved merge conflicts, and the template's rules
+/// met. With `only`, rules for other secrets are not the program's concern.
+pub(crate) fn ready_for_runtime(
+    template: Option<&crate::schema::Template>,
+    env: &str,
+    payload: &crate::payload::Payload,
+    only: &[String],
+) -> Result<(), Error> {
+    if !payload.conflicts.is_empty() {
+        return Err(Error::UnresolvedConflicts {
+            env: env.to_owned(),
+            names: payload.conflicts.keys().cloned().collect(),
+        });
+    }
+    let Some(template) = template else {
+        return Ok(());
+    };
+    let values = payload
+        .secrets
+        .iter()
+        .map(|(n, e)| (n.as_str(), e.value.expose()));
+    let problems: Vec<String> = template
+        .validate(env, values)
+        .into_iter()
+        .filter(|v| !v.is_warning())
+        .filter(|v| only.is_empty() || only.contains(&v.secret))
+        .map(|v| v.to_string())
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::TemplateViolations {
+            env: env.to_owned(),
+            problems,
+        })
+    }
 }

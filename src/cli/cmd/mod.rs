@@ -12,3 +12,4 @@ pub mod init;
 pub mod member;
 pub mod scan;
 pub mod secrets;
+pub mod sync;

@@ -238,8 +238,54 @@ pub fn export(context: &Context, args: &ExportArgs, out: &mut dyn Write) -> Resu
             json.push('\n');
             json
         }
+        ExportFormat::K8s => {
+            let name = args.name.as_deref().unwrap_or_default();
+            crate::export::check_k8s_names(name, args.namespace.as_deref())?;
+            crate::export::k8s_secret(
+                &args.env,
+                name,
+                args.namespace.as_deref(),
+                &pairs,
+                args.base64,
+            )
+        }
+        ExportFormat::GithubEnv => return github_env(&args.env, &pairs, out),
     });
     out.write_all(text.as_bytes()).map_err(stdout_error)?;
+    Ok(Outcome::Success)
+}
+
+/// `--format github-env`: masks on stdout, values appended to `$GITHUB_ENV`.
+fn github_env(env: &str, pairs: &[(&str, &str)], out: &mut dyn Write) -> Result<Outcome, Error> {
+    let path = std::env::var_os("GITHUB_ENV")
+        .filter(|p| !p.is_empty())
+        .map(std::path::PathBuf::from)
+        .ok_or(Error::NotInGithubActions)?;
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+        ^ u64::from(std::process::id()).rotate_left(32);
+    let rendered = crate::export::github_env(pairs, nonce);
+    // The masks must reach the runner before any value can appear in a later step's log.
+    out.write_all(rendered.masks.as_bytes())
+        .map_err(stdout_error)?;
+    out.flush().map_err(stdout_error)?;
+    let io_error = |source| Error::Io {
+        action: "append to",
+        path: path.clone(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .map_err(io_error)?;
+    file.write_all(rendered.env_file.as_bytes())
+        .map_err(io_error)?;
+    render::note(&format!(
+        "{} secret(s) of `{env}` added to $GITHUB_ENV for the following steps, masked in logs",
+        pairs.len()
+    ));
     Ok(Outcome::Success)
 }
 

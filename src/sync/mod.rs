@@ -1,0 +1,373 @@
+//! Push an environment to a central secret store, or pull one from it.
+//!
+//! The git repository stays the reviewed source of truth; stores are delivery targets. Every
+//! sync is first computed as a [`Plan`] (names and what happens to each, never values) and
+//! only then applied, so `--dry-run` shows exactly what a real run would do.
+//!
+//! Store clients live in their own modules behind cargo features (`ssm`, `kv`). They speak
+//! plain synchronous HTTP, so even a build with both features has no async runtime.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::secret::Secret;
+
+#[cfg(feature = "ssm")]
+mod aws;
+#[cfg(any(feature = "ssm", feature = "kv"))]
+mod http;
+#[cfg(feature = "kv")]
+pub mod kv;
+#[cfg(feature = "ssm")]
+pub mod ssm;
+
+/// What a sync does to one name in the store it writes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// New in the target.
+    Create,
+    /// In both, with a different value (or, in SSM, not yet a SecureString).
+    Update,
+    /// Only in the target, and `--prune` was given.
+    Delete,
+    /// In both with the same value.
+    Unchanged,
+    /// Only in the target; kept because `--prune` was not given.
+    Keep,
+    /// Only in the store and not created by vault: never deleted, even with `--prune`.
+    Unmanaged,
+}
+
+impl Action {
+    /// Whether applying the plan writes anything for this name.
+    #[must_use]
+    pub fn writes(self) -> bool {
+        matches!(self, Self::Create | Self::Update | Self::Delete)
+    }
+
+    /// The word shown in plans.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Delete => "delete",
+            Self::Unchanged => "unchanged",
+            Self::Keep => "keep",
+            Self::Unmanaged => "unmanaged",
+        }
+    }
+}
+
+/// One name and what happens to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The secret's name (not the full store path).
+    pub name: String,
+    /// What happens.
+    pub action: Action,
+}
+
+/// Everything a sync would do, sorted by name. Holds no values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// One entry per name present on either side.
+    pub changes: Vec<Change>,
+}
+
+impl Plan {
+    /// Compares what the target should hold (`source`) with what it holds (`target`).
+    /// Names only in the target are deleted with `prune`, kept otherwise.
+    #[must_use]
+    pub fn compute(
+        source: &BTreeMap<String, Secret>,
+        target: &BTreeMap<String, Secret>,
+        prune: bool,
+    ) -> Self {
+        let mut changes: Vec<Change> = source
+            .iter()
+            .map(|(name, value)| Change {
+                name: name.clone(),
+                action: match target.get(name) {
+                    None => Action::Create,
+                    Some(current) if current == value => Action::Unchanged,
+                    Some(_) => Action::Update,
+                },
+            })
+            .collect();
+        changes.extend(
+            target
+                .keys()
+                .filter(|name| !source.contains_key(*name))
+                .map(|name| Change {
+                    name: name.clone(),
+                    action: if prune { Action::Delete } else { Action::Keep },
+                }),
+        );
+        changes.sort_by(|a, b| a.name.cmp(&b.name));
+        Self { changes }
+    }
+
+    /// The names with `action`, in order.
+    pub fn names(&self, action: Action) -> impl Iterator<Item = &str> {
+        self.changes
+            .iter()
+            .filter(move |c| c.action == action)
+            .map(|c| c.name.as_str())
+    }
+
+    /// How many names have `action`.
+    #[must_use]
+    pub fn count(&self, action: Action) -> usize {
+        self.names(action).count()
+    }
+
+    /// Whether applying the plan writes nothing.
+    #[must_use]
+    pub fn is_noop(&self) -> bool {
+        !self.changes.iter().any(|c| c.action.writes())
+    }
+
+    /// Changes the action for `name`, if present.
+    pub fn set(&mut self, name: &str, action: Action) {
+        if let Some(change) = self.changes.iter_mut().find(|c| c.name == name) {
+            change.action = action;
+        }
+    }
+}
+
+/// Why a sync failed. No variant holds a secret value; text that comes back from a store
+/// is passed through [`redact`] first, because some services quote rejected values.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The binary was built without the store's cargo feature.
+    #[error("this vault was built without {store} support (cargo feature `{feature}`)")]
+    NotBuilt {
+        /// "AWS SSM Parameter Store", …
+        store: &'static str,
+        /// The cargo feature.
+        feature: &'static str,
+    },
+    /// A command-line value the store cannot use.
+    #[error("invalid {what} `{value}`: {reason}")]
+    InvalidArgument {
+        /// "--app", …
+        what: &'static str,
+        /// The value given (never a secret).
+        value: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// A required setting was given neither as a flag nor in the environment.
+    #[error("no {what}: {fix}")]
+    Missing {
+        /// "AWS region", …
+        what: &'static str,
+        /// Where to give it.
+        fix: &'static str,
+    },
+    /// The connection failed: DNS, refused, TLS, timeout.
+    #[error("cannot reach {store} at {endpoint}: {detail}")]
+    Unreachable {
+        /// The store.
+        store: &'static str,
+        /// Scheme, host and port.
+        endpoint: String,
+        /// The transport error.
+        detail: String,
+    },
+    /// No credentials anywhere the store's lookup chain looks.
+    #[error("no {store} credentials found (looked at {searched})")]
+    NoCredentials {
+        /// The store.
+        store: &'static str,
+        /// Where we looked.
+        searched: String,
+    },
+    /// Credentials were found but the store rejected them.
+    #[error("{store} rejected the credentials: {detail}")]
+    BadCredentials {
+        /// The store.
+        store: &'static str,
+        /// The store's reason.
+        detail: String,
+    },
+    /// The credentials work but may not do this.
+    #[error("{store} denied permission: {detail}")]
+    PermissionDenied {
+        /// The store.
+        store: &'static str,
+        /// The store's reason.
+        detail: String,
+    },
+    /// Still throttled (or unavailable) after every retry.
+    #[error("{store} kept throttling or failing after {attempts} attempts: {detail}")]
+    Throttled {
+        /// The store.
+        store: &'static str,
+        /// Attempts made.
+        attempts: u32,
+        /// The last answer.
+        detail: String,
+    },
+    /// Another writer changed the store between reading and writing.
+    #[error("{store} changed while this sync was running: {detail}")]
+    Conflict {
+        /// The store.
+        store: &'static str,
+        /// What changed.
+        detail: String,
+    },
+    /// Any other refusal.
+    #[error("{store} refused the request ({code}): {detail}")]
+    Service {
+        /// The store.
+        store: &'static str,
+        /// HTTP status or the service's error code.
+        code: String,
+        /// The store's message, redacted.
+        detail: String,
+    },
+    /// A reply we could not understand.
+    #[error("unexpected reply from {store}: {detail}")]
+    Protocol {
+        /// The store.
+        store: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+    /// A value in the store that vault cannot hold.
+    #[error("`{name}` in {store} cannot be pulled: {reason}")]
+    Unsupported {
+        /// The store.
+        store: &'static str,
+        /// The key or parameter name.
+        name: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// Some writes landed before a failure; says exactly which.
+    #[error("{} written before the failure: {}; the rest of the plan was not applied", done.len(), done.join(", "))]
+    Partial {
+        /// Names written (created, updated or deleted) before the failure.
+        done: Vec<String>,
+        /// The failure.
+        #[source]
+        source: Box<SyncError>,
+    },
+}
+
+impl SyncError {
+    /// Wraps `self` in [`SyncError::Partial`] when some names were already written.
+    #[must_use]
+    pub fn after(self, done: &[String]) -> Self {
+        if done.is_empty() {
+            self
+        } else {
+            Self::Partial {
+                done: done.to_vec(),
+                source: Box::new(self),
+            }
+        }
+    }
+}
+
+/// Replaces every occurrence of a secret value (four characters or longer, so short values
+/// do not shred ordinary words) in text that came back from a store, then caps its length.
+#[must_use]
+pub fn redact<'a>(text: &str, values: impl IntoIterator<Item = &'a Secret>) -> String {
+    let mut out = text.to_owned();
+    for value in values {
+        if value.len() >= 4 && out.contains(value.expose()) {
+            out = out.replace(value.expose(), "[redacted]");
+        }
+    }
+    const MAX: usize = 300;
+    if out.len() > MAX {
+        let mut end = MAX;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(end);
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, Secret> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Secret::from(*v)))
+            .collect()
+    }
+
+    #[test]
+    fn plans_every_case_in_name_order() {
+        let source = map(&[("A", "1"), ("B", "2"), ("C", "3")]);
+        let target = map(&[("B", "2"), ("C", "x"), ("D", "4")]);
+        let plan = Plan::compute(&source, &target, false);
+        let got: Vec<_> = plan
+            .changes
+            .iter()
+            .map(|c| (c.name.as_str(), c.action))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("A", Action::Create),
+                ("B", Action::Unchanged),
+                ("C", Action::Update),
+                ("D", Action::Keep)
+            ]
+        );
+        assert!(!plan.is_noop());
+        let pruned = Plan::compute(&source, &target, true);
+        assert_eq!(pruned.names(Action::Delete).collect::<Vec<_>>(), ["D"]);
+    }
+
+    #[test]
+    fn identical_sides_are_a_noop() {
+        let both = map(&[("A", "1")]);
+        let plan = Plan::compute(&both, &both, true);
+        assert!(plan.is_noop());
+        assert_eq!(plan.count(Action::Unchanged), 1);
+        assert!(Plan::compute(&BTreeMap::new(), &BTreeMap::new(), true).is_noop());
+    }
+
+    #[test]
+    fn plans_serialize_without_values() {
+        let plan = Plan::compute(&map(&[("A", "hunter2-secret")]), &BTreeMap::new(), false);
+        let json = serde_json::to_string(&plan).unwrap();
+        assert!(!json.contains("hunter2"), "{json}");
+        assert!(json.contains("\"create\""), "{json}");
+    }
+
+    #[test]
+    fn redacts_values_and_caps_length() {
+        let values = [Secret::from("s3cr3t-value"), Secret::from("ab")];
+        let text = redact("Value 's3cr3t-value' at 'value' failed; ab", &values);
+        assert_eq!(text, "Value '[redacted]' at 'value' failed; ab");
+        assert!(redact(&"x".repeat(1000), &values).chars().count() <= 301);
+    }
+
+    #[test]
+    fn partial_names_what_was_written() {
+        let inner = SyncError::Protocol {
+            store: "KV",
+            detail: "boom".into(),
+        };
+        assert!(matches!(inner.after(&[]), SyncError::Protocol { .. }));
+        let inner = SyncError::Protocol {
+            store: "KV",
+            detail: "boom".into(),
+        };
+        let partial = inner.after(&["A".into(), "B".into()]);
+        assert!(partial.to_string().contains("A, B"), "{partial}");
+    }
+}
