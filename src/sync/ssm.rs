@@ -131,7 +131,7 @@ impl Ssm {
             |reply| {
                 reply.status == 400
                     && matches!(
-                        error_code(reply).as_str(),
+                        error_of(reply).0.as_str(),
                         "ThrottlingException" | "TooManyUpdates" | "RequestLimitExceeded"
                     )
             },
@@ -146,11 +146,8 @@ impl Ssm {
     }
 
     fn failure(&self, reply: &Reply, redact: &[&Secret]) -> SyncError {
-        let code = error_code(reply);
-        let message = serde_json::from_slice::<ErrorReply>(&reply.body)
-            .ok()
-            .and_then(|e| e.message.or(e.message_upper))
-            .unwrap_or_else(|| format!("HTTP {}", reply.status));
+        let (code, message) = error_of(reply);
+        let message = message.unwrap_or_else(|| format!("HTTP {}", reply.status));
         let detail = super::redact(&message, redact.iter().copied());
         match code.as_str() {
             "UnrecognizedClientException"
@@ -374,13 +371,23 @@ pub fn fetch(ssm: &Ssm, app: &str, env: &str) -> Result<BTreeMap<String, Secret>
     Ok(out)
 }
 
-fn error_code(reply: &Reply) -> String {
-    let raw = serde_json::from_slice::<ErrorReply>(&reply.body)
-        .ok()
-        .and_then(|e| e.kind)
-        .unwrap_or_default();
-    // `com.amazonaws.ssm#ThrottlingException` → `ThrottlingException`.
-    raw.rsplit('#').next().unwrap_or_default().to_owned()
+/// The error code and message of a failed call. SSM answers JSON; the signature and IAM
+/// layers in front of it (and moto's emulation of them) answer XML.
+fn error_of(reply: &Reply) -> (String, Option<String>) {
+    if let Ok(json) = serde_json::from_slice::<ErrorReply>(&reply.body) {
+        let raw = json.kind.unwrap_or_default();
+        // `com.amazonaws.ssm#ThrottlingException` → `ThrottlingException`.
+        let code = raw.rsplit('#').next().unwrap_or_default().to_owned();
+        return (code, json.message.or(json.message_upper));
+    }
+    let text = reply.text();
+    let element = |tag: &str| {
+        let open = format!("<{tag}>");
+        let start = text.find(&open)? + open.len();
+        let end = start + text[start..].find(&format!("</{tag}>"))?;
+        Some(text[start..end].to_owned())
+    };
+    (element("Code").unwrap_or_default(), element("Message"))
 }
 
 #[derive(Deserialize)]

@@ -13,8 +13,11 @@ mod core;
 mod edit;
 mod errors;
 mod exec;
+mod export;
 mod git;
 mod hardening;
 mod identity;
 mod members;
 mod secrets;
+#[cfg(any(feature = "ssm", feature = "kv"))]
+mod sync;
