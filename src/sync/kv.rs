@@ -197,6 +197,7 @@ impl Kv {
     /// # Errors
     /// The server is unreachable or refuses.
     pub fn read(&self) -> Result<Remote, SyncError> {
+        self.require_v2()?;
         let reply = self.request("GET", &self.data_url(), &[])?;
         match reply.status {
             200 => {}
@@ -272,7 +273,6 @@ impl Kv {
         secrets: &BTreeMap<String, Secret>,
         expected: u64,
     ) -> Result<u64, SyncError> {
-        self.require_v2()?;
         let data: BTreeMap<&str, &str> = secrets
             .iter()
             .map(|(k, v)| (k.as_str(), v.expose()))
