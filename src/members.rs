@@ -184,6 +184,7 @@ pub fn apply(
     // command (or `vault rekey`) finishes the job in the same direction.
     apply_roster(vault, target)?;
     let mut applied = Vec::with_capacity(pending.len());
+    let mut sealed = Vec::with_capacity(pending.len());
     for (index, (plan, mut payload)) in pending.iter().zip(payloads).enumerate() {
         progress(&plan.env, index + 1, pending.len());
         // The recipients sealed inside the payload are authoritative: they name who could
@@ -214,12 +215,28 @@ pub fn apply(
                 marked.push(name.clone());
             }
         }
-        next.write(&plan.env, &mut payload)?;
-        faults::point("rekey-env", &vault.env_path(&plan.env));
+        // Fresh file keys for every file: age draws one per encryption.
+        sealed.push(next.seal(&plan.env, &mut payload)?);
         applied.push(Applied {
             env: plan.env.clone(),
             must_rotate: marked,
         });
+    }
+    // Encrypting is done; the writes are batched so their flushes overlap.
+    let batch: Vec<(&str, &[u8], &[crate::crypto::Recipient])> = pending
+        .iter()
+        .zip(&sealed)
+        .map(|(plan, (ciphertext, recipients))| {
+            (
+                plan.env.as_str(),
+                ciphertext.as_slice(),
+                recipients.as_slice(),
+            )
+        })
+        .collect();
+    next.store_many(&batch)?;
+    for plan in &pending {
+        faults::point("rekey-env", &vault.env_path(&plan.env));
     }
     Ok(applied)
 }

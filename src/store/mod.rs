@@ -498,6 +498,29 @@ impl Vault {
         ciphertext: &[u8],
         recipients: &[crate::crypto::Recipient],
     ) -> Result<(), StoreError> {
+        self.store_many(&[(env, ciphertext, recipients)])
+    }
+
+    /// Writes several sealed environments (from [`Vault::seal`]) and their recipients
+    /// summaries, each file atomically and the flushes batched by phase.
+    ///
+    /// Each environment goes through the same three steps as a single write, and every
+    /// environment finishes a step before any starts the next: the new summary is staged as
+    /// a pending file; the ciphertext replaces the old; the pending summary replaces the
+    /// old summary. A crash between the last two leaves a record of what the new ciphertext
+    /// was sealed to; decrypt accepts it instead of reporting tampering, and the next write
+    /// completes the rename.
+    ///
+    /// # Errors
+    /// An I/O failure. When it happens before any ciphertext is replaced, every file is
+    /// unchanged; later, the state is one a crash could leave, and rewriting finishes it.
+    pub fn store_many(
+        &self,
+        sealed: &[(&str, &[u8], &[crate::crypto::Recipient])],
+    ) -> Result<(), StoreError> {
+        if sealed.is_empty() {
+            return Ok(());
+        }
         let io = |path: PathBuf| {
             move |source| StoreError::Io {
                 action: "write",
@@ -505,21 +528,53 @@ impl Vault {
                 source,
             }
         };
-        // The new summary is staged as a pending file first, so that a crash between the two
-        // renames leaves a record of what the new ciphertext was sealed to; decrypt accepts
-        // it instead of reporting tampering, and the next write completes the rename.
-        let summary = recipients::render(env, recipients, &self.config);
-        let pending = self.pending_recipients_path(env);
-        atomic::write(&pending, summary.as_bytes(), 0o644).map_err(io(pending.clone()))?;
-        let path = self.env_path(env);
-        if let Err(source) = atomic::write(&path, ciphertext, 0o644) {
-            // Nothing was replaced; do not leave the staged summary behind either.
-            let _ = std::fs::remove_file(&pending);
-            return Err(io(path)(source));
+        let summaries: Vec<String> = sealed
+            .iter()
+            .map(|(env, _, recipients)| recipients::render(env, recipients, &self.config))
+            .collect();
+        let pending: Vec<PathBuf> = sealed
+            .iter()
+            .map(|(env, _, _)| self.pending_recipients_path(env))
+            .collect();
+        let targets: Vec<PathBuf> = sealed
+            .iter()
+            .map(|(env, _, _)| self.env_path(env))
+            .collect();
+        let batch: Vec<(&Path, &[u8], u32)> = pending
+            .iter()
+            .zip(&summaries)
+            .map(|(p, s)| (p.as_path(), s.as_bytes(), 0o644))
+            .collect();
+        atomic::write_many(&batch).map_err(io(pending[0].clone()))?;
+        let batch: Vec<(&Path, &[u8], u32)> = targets
+            .iter()
+            .zip(sealed)
+            .map(|(p, (_, ciphertext, _))| (p.as_path(), *ciphertext, 0o644))
+            .collect();
+        if let Err(source) = atomic::write_many(&batch) {
+            // Staged summaries whose ciphertext was not replaced must not linger: they would
+            // vouch for recipients the file was never sealed to.
+            for ((pending, target), (_, ciphertext, _)) in pending.iter().zip(&targets).zip(sealed)
+            {
+                if std::fs::read(target).ok().as_deref() != Some(*ciphertext) {
+                    let _ = std::fs::remove_file(pending);
+                }
+            }
+            return Err(io(targets[0].clone())(source));
         }
-        faults::point("between-files", &path);
-        let summary_path = self.recipients_path(env);
-        atomic::rename(&pending, &summary_path).map_err(io(summary_path.clone()))?;
+        for path in &targets {
+            faults::point("between-files", path);
+        }
+        let summaries: Vec<PathBuf> = sealed
+            .iter()
+            .map(|(env, _, _)| self.recipients_path(env))
+            .collect();
+        let renames: Vec<(&Path, &Path)> = pending
+            .iter()
+            .zip(&summaries)
+            .map(|(from, to)| (from.as_path(), to.as_path()))
+            .collect();
+        atomic::rename_many(&renames).map_err(io(summaries[0].clone()))?;
         Ok(())
     }
 
