@@ -154,13 +154,33 @@ pub struct BlobSighting {
     pub path: String,
 }
 
+/// The distinct blobs of a history, ready to scan.
+pub struct HistoryBlobs {
+    /// Each blob once, with the first commit and path it was seen at.
+    pub sightings: Vec<BlobSighting>,
+    packed: Packed,
+}
+
+impl std::fmt::Debug for HistoryBlobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HistoryBlobs")
+            .field("sightings", &self.sightings.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Every distinct blob reachable from all refs (or from `range`: `REV` or `A..B`), each
 /// listed once with the first commit and path it was seen at. Subtrees already visited
 /// are skipped, so a long history costs little more than its number of distinct trees.
+/// Blobs up to `max_size` bytes come back already decoded where memory allows.
 ///
 /// # Errors
 /// The repository cannot be read, or the range does not resolve.
-pub fn history_blobs(dir: &Path, range: Option<&str>) -> Result<Vec<BlobSighting>, GitError> {
+pub fn history_blobs(
+    dir: &Path,
+    range: Option<&str>,
+    max_size: u64,
+) -> Result<HistoryBlobs, GitError> {
     let repo = gix::discover(dir).map_err(|e| read_err("the repository")(boxed(e)))?;
     let resolve = |rev: &str| -> Result<gix::ObjectId, GitError> {
         repo.rev_parse_single(rev)
@@ -201,8 +221,12 @@ pub fn history_blobs(dir: &Path, range: Option<&str>) -> Result<Vec<BlobSighting
         }
     };
     if tips.is_empty() {
-        return Ok(Vec::new());
+        return Ok(HistoryBlobs {
+            sightings: Vec::new(),
+            packed: Packed::default(),
+        });
     }
+    let packed = packed_objects(&repo, max_size);
     let mut seen_trees = std::collections::HashSet::new();
     let mut seen_blobs = std::collections::HashSet::new();
     let mut sightings = Vec::new();
@@ -226,78 +250,167 @@ pub fn history_blobs(dir: &Path, range: Option<&str>) -> Result<Vec<BlobSighting
             if !seen_trees.insert(id) {
                 continue;
             }
-            let tree = repo
-                .find_tree(id)
-                .map_err(|e| read_err("a tree")(boxed(e)))?;
-            for entry in tree.iter() {
+            let found;
+            let data: &[u8] = match packed.trees.get(&id) {
+                Some(data) => data,
+                None => {
+                    found = repo
+                        .find_tree(id)
+                        .map_err(|e| read_err("a tree")(boxed(e)))?;
+                    &found.data
+                }
+            };
+            for entry in gix::objs::TreeRefIter::from_bytes(data, repo.object_hash()) {
                 let entry = entry.map_err(|e| read_err("a tree")(boxed(e)))?;
-                let name = entry.filename().to_string();
-                let path = if prefix.is_empty() {
-                    name
-                } else {
-                    format!("{prefix}/{name}")
+                let id = entry.oid.to_owned();
+                let path = || {
+                    if prefix.is_empty() {
+                        entry.filename.to_string()
+                    } else {
+                        format!("{prefix}/{}", entry.filename)
+                    }
                 };
-                let mode = entry.mode();
-                if mode.is_tree() {
-                    stack.push((entry.object_id(), path));
-                } else if mode.is_blob() && seen_blobs.insert(entry.object_id()) {
+                if entry.mode.is_tree() {
+                    if !seen_trees.contains(&id) {
+                        stack.push((id, path()));
+                    }
+                } else if entry.mode.is_blob() && seen_blobs.insert(id) {
                     sightings.push(BlobSighting {
-                        blob: entry.object_id(),
+                        blob: id,
                         commit: commit_hex.clone(),
-                        path,
+                        path: path(),
                     });
                 }
             }
         }
     }
-    Ok(sightings)
+    Ok(HistoryBlobs { sightings, packed })
 }
 
-/// Reads blobs by id on `threads` threads, each with its own repository handle, calling
-/// `visit` with each blob's index in `ids` and its data (blobs over `max_size` skipped).
-///
-/// # Errors
-/// The repository cannot be opened.
-pub fn read_blobs_parallel<T: Send>(
-    dir: &Path,
-    ids: &[gix::ObjectId],
-    max_size: u64,
-    visit: &(dyn Fn(usize, &[u8]) -> Vec<T> + Sync),
-) -> Result<Vec<T>, GitError> {
-    let repo = gix::discover(dir)
-        .map_err(|e| read_err("the repository")(boxed(e)))?
-        .into_sync();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism()
-        .map_or(2, std::num::NonZero::get)
-        .min(ids.len().max(1));
-    let results = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let repo = repo.to_thread_local();
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(id) = ids.get(i) else { break };
-                        // Reading the size from the header would resolve each delta chain a
-                        // second time; large blobs are rare enough to decode and then skip.
-                        if let Ok(object) = repo.find_object(*id)
-                            && object.data.len() as u64 <= max_size
-                        {
-                            out.extend(visit(i, &object.data));
+/// Objects decoded from the packs in one pass: every tree, and the blobs a scan will read.
+#[derive(Default)]
+struct Packed {
+    trees: std::collections::HashMap<gix::ObjectId, Vec<u8>>,
+    blobs: std::collections::HashMap<gix::ObjectId, Vec<u8>>,
+}
+
+/// How much decoded data a history scan keeps in memory; objects beyond it are read one by
+/// one later, which is slower but bounded.
+const RETAIN_BYTES: usize = 512 * 1024 * 1024;
+
+/// Decodes the repository's packs along their delta trees. Reading objects one by one
+/// re-inflates the delta bases of each (most trees are deltas against an older version of
+/// themselves, in chains up to 50 long); a delta-tree traversal inflates every object
+/// exactly once, on all cores. Objects outside packs (loose, or in alternates), and any
+/// beyond the memory budget, are simply not in the maps: callers read those directly.
+fn packed_objects(repo: &gix::Repository, max_size: u64) -> Packed {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let packed = std::sync::Mutex::new(Packed::default());
+    let retained = AtomicUsize::new(0);
+    let Ok(entries) = std::fs::read_dir(repo.objects.store_ref().path().join("pack")) else {
+        return Packed::default();
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "idx") {
+            continue;
+        }
+        let Ok(bundle) = gix::odb::pack::Bundle::at(&path, repo.object_hash()) else {
+            continue;
+        };
+        let collect = |kind: gix::object::Kind,
+                       data: &[u8],
+                       entry: &gix::odb::pack::index::Entry,
+                       _: &dyn gix::progress::Progress| {
+            let keep = match kind {
+                gix::object::Kind::Tree => true,
+                gix::object::Kind::Blob => data.len() as u64 <= max_size,
+                _ => false,
+            };
+            if keep
+                && retained.fetch_add(data.len(), Ordering::Relaxed) + data.len() <= RETAIN_BYTES
+                && let Ok(mut packed) = packed.lock()
+            {
+                let map = if kind == gix::object::Kind::Tree {
+                    &mut packed.trees
+                } else {
+                    &mut packed.blobs
+                };
+                map.insert(entry.oid, data.to_vec());
+            }
+            Ok(())
+        };
+        // A pack that fails to traverse (damaged, or cut short) only loses the shortcut:
+        // its objects are then read one by one, which reports any real error itself.
+        let _ = bundle.index.traverse(
+            &bundle.pack,
+            &mut gix::progress::Discard,
+            &std::sync::atomic::AtomicBool::new(false),
+            collect,
+            gix::odb::pack::index::traverse::Options {
+                traversal: gix::odb::pack::index::traverse::Algorithm::DeltaTreeLookup,
+                thread_limit: None,
+                check: gix::odb::pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
+                alloc_limit_bytes: None,
+                make_pack_lookup_cache: || gix::odb::pack::cache::Never,
+            },
+        );
+    }
+    packed.into_inner().unwrap_or_default()
+}
+
+impl HistoryBlobs {
+    /// Calls `visit` with each sighting's index and its blob's data, on all cores, and
+    /// collects what it returns. Blobs over `max_size` are skipped.
+    ///
+    /// # Errors
+    /// The repository cannot be opened.
+    pub fn scan<T: Send>(
+        &self,
+        dir: &Path,
+        max_size: u64,
+        visit: &(dyn Fn(usize, &[u8]) -> Vec<T> + Sync),
+    ) -> Result<Vec<T>, GitError> {
+        let repo = gix::discover(dir)
+            .map_err(|e| read_err("the repository")(boxed(e)))?
+            .into_sync();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let threads = std::thread::available_parallelism()
+            .map_or(2, std::num::NonZero::get)
+            .min(self.sightings.len().max(1));
+        let results = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let repo = repo.to_thread_local();
+                        let mut out = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(sighting) = self.sightings.get(i) else {
+                                break;
+                            };
+                            if let Some(data) = self.packed.blobs.get(&sighting.blob) {
+                                out.extend(visit(i, data));
+                            // Reading the size from the header would resolve each delta
+                            // chain a second time; large blobs are rare enough to decode
+                            // and then skip.
+                            } else if let Ok(object) = repo.find_object(sighting.blob)
+                                && object.data.len() as u64 <= max_size
+                            {
+                                out.extend(visit(i, &object.data));
+                            }
                         }
-                    }
-                    out
+                        out
+                    })
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    Ok(results)
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        Ok(results)
+    }
 }
 
 /// Absolute paths of tracked files whose name is `file_name` (from the index), e.g. every
@@ -566,4 +679,54 @@ pub fn init(dir: &Path) -> Result<(), GitError> {
         path: dir.to_owned(),
         source: Box::new(e),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+
+    #[test]
+    fn packed_history_is_decoded_in_one_pass_and_matches_object_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q"]);
+        for round in 0..12 {
+            std::fs::write(dir.path().join("a.txt"), "line\n".repeat(round + 1)).unwrap();
+            std::fs::create_dir_all(dir.path().join("sub")).unwrap();
+            std::fs::write(
+                dir.path().join(format!("sub/{}.txt", round % 3)),
+                round.to_string(),
+            )
+            .unwrap();
+            git(dir.path(), &["add", "-A"]);
+            git(dir.path(), &["commit", "-q", "-m", &round.to_string()]);
+        }
+        git(dir.path(), &["gc", "-q", "--aggressive"]);
+        let repo = gix::discover(dir.path()).unwrap();
+        let packed = packed_objects(&repo, u64::MAX);
+        assert!(packed.trees.len() >= 12, "every tree comes from the pack");
+        for (id, data) in packed.trees.iter().chain(&packed.blobs) {
+            assert_eq!(&repo.find_object(*id).unwrap().data, data);
+        }
+        let history = history_blobs(dir.path(), None, u64::MAX).unwrap();
+        assert_eq!(history.packed.blobs.len(), history.sightings.len());
+        let small = packed_objects(&repo, 3);
+        assert!(
+            small.blobs.values().all(|b| b.len() <= 3),
+            "max_size bounds what is kept"
+        );
+    }
 }

@@ -1508,3 +1508,88 @@ fn scan_history_finds_a_secret_removed_in_a_later_commit() {
     assert!(text.contains("[aws-access-key-id]"), "{text}");
     assert!(!text.contains(&aws), "{text}");
 }
+
+#[test]
+fn scan_history_reads_packed_and_loose_objects_alike() {
+    let (repo, alice) = TestRepo::with_vault("dev");
+    let aws = aws_key_id();
+    // Many versions of the same files, so the pack holds trees and blobs as delta chains.
+    for round in 0..30 {
+        repo.write(
+            "src/config.py",
+            format!(
+                "ROUND = {round}\nNAME = 'service'\n{}",
+                "x = 1\n".repeat(round)
+            ),
+        );
+        repo.write(
+            &format!("src/mod_{}.py", round % 5),
+            format!("V = {round}\n"),
+        );
+        if round == 7 {
+            repo.write("src/leak.py", format!("K = '{aws}'\n"));
+        }
+        if round == 12 {
+            repo.write("src/leak.py", "K = None\n");
+        }
+        ok_git(&repo, None, &["add", "-A"]);
+        ok_git(
+            &repo,
+            Some(&alice),
+            &[
+                "commit",
+                "-q",
+                "--no-verify",
+                "-m",
+                &format!("round {round}"),
+            ],
+        );
+    }
+    ok_git(&repo, None, &["gc", "-q", "--aggressive"]);
+    assert!(
+        std::fs::read_dir(repo.path(".git/objects/pack"))
+            .unwrap()
+            .any(|e| e.unwrap().path().extension().is_some_and(|x| x == "pack")),
+        "the history is packed"
+    );
+    // One more commit after packing: its objects are loose.
+    repo.write("late/settings.py", format!("LATE_KEY = '{aws}'\n"));
+    ok_git(&repo, None, &["add", "-A"]);
+    ok_git(
+        &repo,
+        Some(&alice),
+        &["commit", "-q", "--no-verify", "-m", "late"],
+    );
+
+    let out = repo
+        .vault(&alice)
+        .args(["scan", "--history", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", all_text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(paths.contains(&"src/leak.py"), "packed finding: {paths:?}");
+    assert!(
+        paths.contains(&"late/settings.py"),
+        "loose finding: {paths:?}"
+    );
+    // Every distinct blob of history is scanned exactly once.
+    let listed = repo.git(["rev-list", "--all", "--objects"]);
+    let blobs = String::from_utf8(listed.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(id, _)| {
+            let kind = repo.git(["cat-file", "-t", id]);
+            String::from_utf8_lossy(&kind.stdout).trim() == "blob"
+        })
+        .count();
+    assert_eq!(report["scanned_blobs"], blobs);
+    assert!(!all_text(&out).contains(&aws));
+}

@@ -413,12 +413,12 @@ fn history(
     range: Option<&str>,
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
-    let sightings = git::history_blobs(context.cwd(), range)?;
+    let history = git::history_blobs(context.cwd(), range, args.max_size)?;
+    let sightings = &history.sightings;
     let vaults = vaults_for(context.cwd());
     let scanner = Scanner::new().with_known_values(known_values(context, &vaults));
-    let ids: Vec<crate::git::ObjectId> = sightings.iter().map(|s| s.blob).collect();
     let mut found: Vec<(usize, Finding)> =
-        git::read_blobs_parallel(context.cwd(), &ids, args.max_size, &|i, data| {
+        history.scan(context.cwd(), args.max_size, &|i, data| {
             scanner
                 .scan(&sightings[i].path, data)
                 .into_iter()
