@@ -47,13 +47,52 @@ pub enum CryptoError {
     /// age refused to encrypt (for example incompatible recipient types).
     #[error("encryption failed")]
     Encrypt(#[source] age::EncryptError),
+    /// A recipient or identity needs an age plugin that is not on `$PATH`.
+    #[error("`{binary}` is not installed (not found on $PATH)")]
+    MissingPlugin {
+        /// The plugin's binary, e.g. `age-plugin-yubikey`.
+        binary: String,
+    },
+    /// An age plugin ran and reported a failure.
+    #[error("the age plugin failed: {message}")]
+    Plugin {
+        /// The plugin's own messages (they describe devices and keys, never plaintext).
+        message: String,
+    },
 }
 
-/// A public key a file can be encrypted to: age X25519 (`age1…`) or SSH
-/// (`ssh-ed25519 …`, `ssh-rsa …`).
+/// Callbacks for plugins run while encrypting. Encrypting to a hardware key needs no
+/// interaction (only its public key is used), and this module may not prompt, so every
+/// request is declined; a plugin that insists fails with its own message.
+#[derive(Clone, Copy)]
+struct NoInteraction;
+
+impl age::Callbacks for NoInteraction {
+    fn display_message(&self, _: &str) {}
+    fn confirm(&self, _: &str, _: &str, _: Option<&str>) -> Option<bool> {
+        None
+    }
+    fn request_public_string(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn request_passphrase(&self, _: &str) -> Option<age::secrecy::SecretString> {
+        None
+    }
+}
+
+/// A public key a file can be encrypted to: age X25519 (`age1…`), SSH (`ssh-ed25519 …`,
+/// `ssh-rsa …`), or an age plugin's (`age1yubikey1…`, `age1tpm1…`).
 pub struct Recipient {
     canonical: String,
-    inner: Box<dyn age::Recipient + Send + Sync>,
+    inner: Kind,
+}
+
+enum Kind {
+    Native(Box<dyn age::Recipient + Send + Sync>),
+    /// Encrypted to by running `age-plugin-<name>`. The binary is looked up only when
+    /// encrypting, so a roster naming someone's YubiKey works on machines without the
+    /// plugin until they re-encrypt.
+    Plugin(age::plugin::Recipient),
 }
 
 /// Why a recipient string was rejected. The string itself is public, so it may be shown.
@@ -74,8 +113,13 @@ impl Recipient {
         &self.canonical
     }
 
-    fn as_age(&self) -> &dyn age::Recipient {
-        self.inner.as_ref()
+    /// The age plugin this recipient needs, if any (`yubikey` for `age1yubikey1…`).
+    #[must_use]
+    pub fn plugin(&self) -> Option<&str> {
+        match &self.inner {
+            Kind::Native(_) => None,
+            Kind::Plugin(r) => Some(r.plugin()),
+        }
     }
 }
 
@@ -101,18 +145,29 @@ impl FromStr for Recipient {
             reason,
         };
         if trimmed.starts_with("age1") {
-            let key = age::x25519::Recipient::from_str(trimmed)
-                .map_err(|_| invalid("not a valid age X25519 public key (`age1…`)"))?;
-            return Ok(Self {
-                canonical: key.to_string(),
-                inner: Box::new(key),
-            });
+            if let Ok(key) = age::x25519::Recipient::from_str(trimmed) {
+                return Ok(Self {
+                    canonical: key.to_string(),
+                    inner: Kind::Native(Box::new(key)),
+                });
+            }
+            // `age1<plugin>1…`: Bech32 with the plugin's name in the prefix.
+            let lower = trimmed.to_ascii_lowercase();
+            return match age::plugin::Recipient::from_str(&lower) {
+                Ok(key) => Ok(Self {
+                    canonical: lower,
+                    inner: Kind::Plugin(key),
+                }),
+                _ => Err(invalid(
+                    "not a valid age public key (`age1…`) or plugin recipient (`age1yubikey1…`)",
+                )),
+            };
         }
         if trimmed.starts_with("ssh-") {
             return match age::ssh::Recipient::from_str(trimmed) {
                 Ok(key) => Ok(Self {
                     canonical: key.to_string(),
-                    inner: Box::new(key),
+                    inner: Kind::Native(Box::new(key)),
                 }),
                 Err(age::ssh::ParseRecipientKeyError::RsaModulusTooLarge) => {
                     Err(invalid("the ssh-rsa key is larger than 4096 bits"))
@@ -168,8 +223,39 @@ pub fn encrypt(plaintext: &[u8], recipients: &[Recipient]) -> Result<Vec<u8>, Cr
     if recipients.is_empty() {
         return Err(CryptoError::NoRecipients);
     }
-    let encryptor = age::Encryptor::with_recipients(recipients.iter().map(Recipient::as_age))
-        .map_err(CryptoError::Encrypt)?;
+    let mut plugins: Vec<Box<dyn age::Recipient>> = Vec::new();
+    let mut names: Vec<&str> = recipients.iter().filter_map(Recipient::plugin).collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        let keys: Vec<age::plugin::Recipient> = recipients
+            .iter()
+            .filter_map(|r| match &r.inner {
+                Kind::Plugin(key) if key.plugin() == name => Some(key.clone()),
+                _ => None,
+            })
+            .collect();
+        let plugin =
+            age::plugin::RecipientPluginV1::new(name, &keys, &[], NoInteraction).map_err(|_| {
+                CryptoError::MissingPlugin {
+                    binary: format!("age-plugin-{name}"),
+                }
+            })?;
+        plugins.push(Box::new(plugin));
+    }
+    let native = recipients.iter().filter_map(|r| match &r.inner {
+        Kind::Native(key) => Some(key.as_ref() as &dyn age::Recipient),
+        Kind::Plugin(_) => None,
+    });
+    let encryptor = age::Encryptor::with_recipients(
+        native.chain(plugins.iter().map(AsRef::as_ref)),
+    )
+    .map_err(|e| match e {
+        age::EncryptError::Plugin(errors) => CryptoError::Plugin {
+            message: plugin_messages(&errors),
+        },
+        e => CryptoError::Encrypt(e),
+    })?;
     let io = |e: std::io::Error| CryptoError::Encrypt(age::EncryptError::Io(e));
     let armor = ArmoredWriter::wrap_output(
         Vec::with_capacity(plaintext.len() * 2 + 512),
@@ -179,6 +265,14 @@ pub fn encrypt(plaintext: &[u8], recipients: &[Recipient]) -> Result<Vec<u8>, Cr
     let mut writer = encryptor.wrap_output(armor).map_err(io)?;
     writer.write_all(plaintext).map_err(io)?;
     writer.finish().and_then(ArmoredWriter::finish).map_err(io)
+}
+
+fn plugin_messages(errors: &[impl fmt::Display]) -> String {
+    errors
+        .iter()
+        .map(|e| e.to_string().trim().to_owned())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Decrypts ASCII-armored age with the first identity that can open it.
@@ -273,6 +367,14 @@ fn map_decrypt(error: age::DecryptError) -> CryptoError {
             reason: "invalid header".to_owned(),
         },
         age::DecryptError::Io(e) => map_io(&e),
+        age::DecryptError::PluginResolve(age::plugin::ResolveError::MissingPlugin {
+            binary_name,
+        }) => CryptoError::MissingPlugin {
+            binary: binary_name,
+        },
+        age::DecryptError::Plugin(errors) => CryptoError::Plugin {
+            message: plugin_messages(&errors),
+        },
         other => CryptoError::Malformed {
             reason: other.to_string(),
         },

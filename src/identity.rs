@@ -21,6 +21,9 @@ use crate::crypto::{self, CryptoError};
 pub trait PassphrasePrompt: Send + Sync {
     /// Prompts with `description` and returns the passphrase, or `None`.
     fn passphrase(&self, description: &str) -> Option<SecretString>;
+
+    /// Shows a message from an age plugin ("touch your YubiKey"). Silent by default.
+    fn message(&self, _text: &str) {}
 }
 
 /// A prompt that never asks: for hooks and scripts.
@@ -84,6 +87,14 @@ pub enum IdentityError {
         source_: Source,
         /// Why.
         reason: String,
+    },
+    /// The identity file holds a plugin identity whose plugin is not installed.
+    #[error("the identity {source_} needs `{binary}`, which is not installed (not found on $PATH)")]
+    MissingPlugin {
+        /// Which identity.
+        source_: Source,
+        /// The plugin binary.
+        binary: String,
     },
     /// The identity needs a passphrase and there is no terminal to ask on.
     #[error(
@@ -329,7 +340,9 @@ struct PromptCallbacks {
 }
 
 impl age::Callbacks for PromptCallbacks {
-    fn display_message(&self, _: &str) {}
+    fn display_message(&self, message: &str) {
+        self.prompt.message(message);
+    }
 
     fn confirm(&self, _: &str, _: &str, _: Option<&str>) -> Option<bool> {
         None
@@ -339,10 +352,13 @@ impl age::Callbacks for PromptCallbacks {
         None
     }
 
-    fn request_passphrase(&self, _: &str) -> Option<SecretString> {
-        let answer = self
-            .prompt
-            .passphrase(&format!("Passphrase for {}", self.source));
+    fn request_passphrase(&self, description: &str) -> Option<SecretString> {
+        // age describes SSH keys by file name; plugins ask for a PIN in their own words.
+        let answer = self.prompt.passphrase(&format!(
+            "{} ({})",
+            description.trim_end_matches(':'),
+            self.source
+        ));
         if answer.is_none()
             && let Ok(mut sources) = self.locked_out.lock()
         {
@@ -407,14 +423,60 @@ fn parse_identity(
     }
     let mut identities: Vec<Box<dyn age::Identity + Send + Sync>> = Vec::new();
     let mut public_keys = Vec::new();
+    let mut plugin_keys: Vec<age::plugin::Identity> = Vec::new();
     for line in text.lines().map(str::trim) {
-        if line.is_empty() || line.starts_with('#') {
+        if line.is_empty() {
             continue;
         }
-        let key = age::x25519::Identity::from_str(line)
-            .map_err(|_| invalid("expected `AGE-SECRET-KEY-1…` lines or an OpenSSH private key"))?;
+        if let Some(comment) = line.strip_prefix('#') {
+            // Plugin identities cannot derive their public key; their generators write it
+            // in a comment (`# recipient: age1yubikey1…`, `#    Recipient: …`).
+            if let Some((label, value)) = comment.split_once(':')
+                && matches!(
+                    label.trim().to_ascii_lowercase().as_str(),
+                    "recipient" | "public key"
+                )
+                && let Ok(recipient) = value.trim().parse::<crypto::Recipient>()
+                && recipient.plugin().is_some()
+            {
+                public_keys.push(recipient.canonical().to_owned());
+            }
+            continue;
+        }
+        if line.starts_with("AGE-PLUGIN-") {
+            let key = age::plugin::Identity::from_str(line)
+                .map_err(|_| invalid("not a valid age plugin identity (`AGE-PLUGIN-…`)"))?;
+            plugin_keys.push(key);
+            continue;
+        }
+        let key = age::x25519::Identity::from_str(line).map_err(|_| {
+            invalid(
+                "expected `AGE-SECRET-KEY-1…` or `AGE-PLUGIN-…` lines, or an OpenSSH private key",
+            )
+        })?;
         public_keys.push(key.to_public().to_string());
         identities.push(Box::new(key));
+    }
+    let mut plugins: Vec<&str> = plugin_keys
+        .iter()
+        .map(age::plugin::Identity::plugin)
+        .collect();
+    plugins.sort_unstable();
+    plugins.dedup();
+    for name in plugins {
+        let callbacks = PromptCallbacks {
+            prompt: Arc::clone(prompt),
+            source: source.clone(),
+            locked_out: Arc::clone(locked_out),
+        };
+        let plugin =
+            age::plugin::IdentityPluginV1::new(name, &plugin_keys, callbacks).map_err(|_| {
+                IdentityError::MissingPlugin {
+                    source_: source.clone(),
+                    binary: format!("age-plugin-{name}"),
+                }
+            })?;
+        identities.push(Box::new(plugin));
     }
     if identities.is_empty() {
         return Err(invalid("it contains no keys"));

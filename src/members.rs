@@ -179,10 +179,6 @@ pub fn apply(
         }
         payloads.push(vault.decrypt(&plan.env, identities)?);
     }
-    // The roster goes first: it is the intent. If the process dies before every file is
-    // re-encrypted, `vault check` reports the lagging files as drift and re-running the
-    // command (or `vault rekey`) finishes the job in the same direction.
-    apply_roster(vault, target)?;
     let mut applied = Vec::with_capacity(pending.len());
     let mut sealed = Vec::with_capacity(pending.len());
     for (index, (plan, mut payload)) in pending.iter().zip(payloads).enumerate() {
@@ -222,7 +218,11 @@ pub fn apply(
             must_rotate: marked,
         });
     }
-    // Encrypting is done; the writes are batched so their flushes overlap.
+    // Encrypting can fail too (a plugin key whose plugin is missing), so it happens before
+    // anything is written. Then the roster goes first: it is the intent. If the process
+    // dies before every file is replaced, `vault check` reports the lagging files as drift
+    // and re-running the command (or `vault rekey`) finishes the job in the same direction.
+    apply_roster(vault, target)?;
     let batch: Vec<(&str, &[u8], &[crate::crypto::Recipient])> = pending
         .iter()
         .zip(&sealed)

@@ -28,6 +28,10 @@ impl PassphrasePrompt for TerminalPrompt {
             .ok()
             .map(SecretString::from)
     }
+
+    fn message(&self, text: &str) {
+        crate::cli::render::note(text);
+    }
 }
 
 /// Reads a hidden line from the terminal.

@@ -67,6 +67,11 @@ fn hint(err: &Error) -> Option<String> {
             StoreError::MissingFile { env, .. } => format!("restore it from git (`git checkout -- secrets/{env}.age`), or ask a member of `{env}` to run `vault rekey {env}`"),
             StoreError::NoAccess { env, .. } => format!("ask a member who reads `{env}` to run `vault member add <your-name> --env {env}` (share your key with `vault identity show`), or point $VAULT_IDENTITY_FILE at the right key"),
             StoreError::PassphraseUnavailable { .. } => "run it in a terminal, or set $VAULT_IDENTITY to an unprotected key (the usual way for CI)".to_owned(),
+            StoreError::Crypto { source: crate::crypto::CryptoError::MissingPlugin { binary }, .. }
+            | StoreError::Seal { source: crate::crypto::CryptoError::MissingPlugin { binary }, .. } => format!("install {binary} and put it on $PATH: a key in this environment (or your identity) is an age plugin key (YubiKey, TPM, …); nothing was changed"),
+            StoreError::Crypto { source: crate::crypto::CryptoError::Plugin { .. }, .. }
+            | StoreError::Seal { source: crate::crypto::CryptoError::Plugin { .. }, .. } => "check the device the plugin talks to (is the YubiKey inserted? the PIN right?) and retry; nothing was changed".to_owned(),
+            StoreError::Seal { .. } => "check the recipients in .vault.toml (`vault access`); nothing was changed".to_owned(),
             StoreError::Crypto { env, .. } => format!("restore the file from git (`git checkout -- secrets/{env}.age`) or from a backup; vault changed nothing"),
             StoreError::Payload { .. } => "the file may come from a newer vault (upgrade vault) or was altered; restore it from git".to_owned(),
             StoreError::WrongEnvironment { env, .. } => format!("someone copied another environment's file; restore secrets/{env}.age from git (`git log -- secrets/{env}.age`)"),
@@ -78,6 +83,7 @@ fn hint(err: &Error) -> Option<String> {
         },
         Error::Identity(identity) => match identity {
             IdentityError::NotFound { .. } => "create one with `vault identity new`, or set $VAULT_IDENTITY (CI) or $VAULT_IDENTITY_FILE".to_owned(),
+            IdentityError::MissingPlugin { binary, .. } => format!("install {binary} (e.g. `cargo install {binary}` or your package manager) and make sure it is on $PATH"),
             IdentityError::PassphraseUnavailable { .. } => "run it in a terminal, or set $VAULT_IDENTITY to an unprotected key (the usual way for CI)".to_owned(),
             IdentityError::WrongPassphrase { .. } => "try again; if it is lost, create a new identity and ask a member to re-add your new key".to_owned(),
             IdentityError::AlreadyExists { .. } => "use `vault identity show` to see its public key, or `--output FILE` for another identity".to_owned(),

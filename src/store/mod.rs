@@ -116,6 +116,15 @@ pub enum StoreError {
         #[source]
         source: CryptoError,
     },
+    /// Encrypting an environment failed; nothing was written.
+    #[error("cannot encrypt `{env}` to its recipients; nothing was written")]
+    Seal {
+        /// The environment.
+        env: String,
+        /// Why.
+        #[source]
+        source: CryptoError,
+    },
     /// The decrypted payload is invalid.
     #[error("the secrets of `{env}` in {} are unreadable", path.display())]
     Payload {
@@ -450,9 +459,8 @@ impl Vault {
             .collect();
         let plaintext = payload.to_toml();
         let ciphertext = crypto::encrypt(plaintext.as_bytes(), &recipients).map_err(|source| {
-            StoreError::Crypto {
+            StoreError::Seal {
                 env: env.to_owned(),
-                path: self.env_path(env),
                 source,
             }
         })?;

@@ -18,6 +18,7 @@ mod git;
 mod hardening;
 mod identity;
 mod members;
+mod plugins;
 mod secrets;
 #[cfg(any(feature = "ssm", feature = "kv"))]
 mod sync;
