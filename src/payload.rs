@@ -168,7 +168,14 @@ impl Payload {
         let malformed = |e: &toml::de::Error| PayloadError::Malformed {
             line: e.span().map_or(0, |span| line_of(text, span.start)),
         };
-        let probe: VersionProbe = toml::from_str(text).map_err(|e| malformed(&e))?;
+        // The version must be checked before the full parse (a newer format may not fit this
+        // struct), but parsing the whole document twice doubled the cost of every decrypt.
+        // `format` is a top-level key, and TOML puts those before the first table, so the
+        // text up to the first table header is enough; anything unusual falls back to all.
+        let head = text.find("\n[").map_or(text, |end| &text[..end]);
+        let probe: VersionProbe = toml::from_str(head)
+            .or_else(|_| toml::from_str(text))
+            .map_err(|e| malformed(&e))?;
         match probe.format {
             Some(FORMAT_VERSION) => {}
             Some(found) => return Err(PayloadError::UnsupportedVersion { found }),
