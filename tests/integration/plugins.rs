@@ -28,6 +28,14 @@ fn path_with_plugin() -> std::ffi::OsString {
     std::env::join_paths(paths).unwrap()
 }
 
+/// `vault` run with a plugin identity file, the plugin on `PATH`.
+fn with_plugin_identity(repo: &TestRepo, file: &std::path::Path) -> assert_cmd::Command {
+    let mut cmd = repo.bare_vault();
+    cmd.env("PATH", path_with_plugin())
+        .env("VAULT_IDENTITY_FILE", file);
+    cmd
+}
+
 /// A plugin identity file for `name` in the repo's HOME, and its recipient.
 fn plugin_key(repo: &TestRepo, name: &str) -> (PathBuf, String) {
     let out = std::process::Command::new(plugin_dir().join("age-plugin-vaulttest"))
@@ -86,19 +94,13 @@ fn a_plugin_key_member_is_onboarded_and_decrypts_through_the_plugin() {
     );
 
     // bob decrypts with his plugin identity, through the plugin.
-    let get = repo
-        .bare_vault()
-        .env("PATH", path_with_plugin())
-        .env("VAULT_IDENTITY_FILE", &bob_file)
+    let get = with_plugin_identity(&repo, &bob_file)
         .args(["get", "prod", "DB_PASSWORD"])
         .output()
         .unwrap();
     assert!(get.status.success(), "{}", stderr(&get));
     assert_eq!(stdout(&get), "prod-password-1234");
-    let show = repo
-        .bare_vault()
-        .env("PATH", path_with_plugin())
-        .env("VAULT_IDENTITY_FILE", &bob_file)
+    let show = with_plugin_identity(&repo, &bob_file)
         .args(["identity", "show"])
         .output()
         .unwrap();
@@ -128,10 +130,7 @@ fn a_plugin_key_member_is_onboarded_and_decrypts_through_the_plugin() {
     );
     repo.bare_vault().arg("check").assert().success();
     // bob cannot read dev.
-    let dev = repo
-        .bare_vault()
-        .env("PATH", path_with_plugin())
-        .env("VAULT_IDENTITY_FILE", &bob_file)
+    let dev = with_plugin_identity(&repo, &bob_file)
         .args(["get", "dev", "X"])
         .output()
         .unwrap();
@@ -153,10 +152,7 @@ fn a_hardware_key_as_a_second_key_rekeys_the_members_environments() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     for env in ["dev", "prod"] {
-        let get = repo
-            .bare_vault()
-            .env("PATH", path_with_plugin())
-            .env("VAULT_IDENTITY_FILE", &yubikey)
+        let get = with_plugin_identity(&repo, &yubikey)
             .args(["get", env, "API"])
             .output()
             .unwrap();

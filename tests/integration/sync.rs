@@ -483,14 +483,31 @@ mod kv {
         Some(server)
     }
 
-    fn bao(server: &Server, args: &[&str]) -> std::process::Output {
-        Command::new("bao")
+    fn bao_command(server: &Server, args: &[&str]) -> Command {
+        let mut command = Command::new("bao");
+        command
             .args(args)
             .env("BAO_ADDR", server.url())
             .env("BAO_TOKEN", TOKEN)
-            .env("HOME", std::env::temp_dir())
-            .output()
-            .unwrap()
+            .env("HOME", std::env::temp_dir());
+        command
+    }
+
+    fn bao(server: &Server, args: &[&str]) -> std::process::Output {
+        bao_command(server, args).output().unwrap()
+    }
+
+    /// Runs `bao ARGS… -` with `input` on stdin.
+    fn bao_with_input(server: &Server, args: &[&str], input: &[u8]) -> bool {
+        use std::io::Write;
+        let mut child = bao_command(server, args)
+            .arg("-")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait().unwrap().success()
     }
 
     /// `bao kv get -format=json`: the data and the version.
@@ -614,25 +631,11 @@ mod kv {
 
         // A value that is not a string cannot be pulled, and nothing is half-applied.
         let before = repo.snapshot_all();
-        let nested = Command::new("bao")
-            .args(["kv", "put", "-mount=secret", "shop/prod", "-"])
-            .env("BAO_ADDR", server.url())
-            .env("BAO_TOKEN", TOKEN)
-            .env("HOME", std::env::temp_dir())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .and_then(|mut child| {
-                use std::io::Write;
-                child
-                    .stdin
-                    .take()
-                    .unwrap()
-                    .write_all(br#"{"API_KEY": "x", "PORT": 8080}"#)?;
-                child.wait()
-            })
-            .unwrap();
-        assert!(nested.success());
+        assert!(bao_with_input(
+            &server,
+            &["kv", "put", "-mount=secret", "shop/prod"],
+            br#"{"API_KEY": "x", "PORT": 8080}"#,
+        ));
         let refused = vault(&repo, &owner, &server)
             .args(["pull", "prod", "kv", "--path", "shop/prod"])
             .output()
@@ -646,25 +649,11 @@ mod kv {
     fn bad_token_missing_policy_missing_mount_and_dead_server_are_told_apart() {
         let Some(server) = openbao() else { return };
         let (repo, owner) = repo_with_secrets();
-        let write_policy = Command::new("bao")
-            .args(["policy", "write", "read-only", "-"])
-            .env("BAO_ADDR", server.url())
-            .env("BAO_TOKEN", TOKEN)
-            .env("HOME", std::env::temp_dir())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .and_then(|mut child| {
-                use std::io::Write;
-                child
-                    .stdin
-                    .take()
-                    .unwrap()
-                    .write_all(b"path \"secret/data/*\" { capabilities = [\"read\"] }\n")?;
-                child.wait()
-            })
-            .unwrap();
-        assert!(write_policy.success());
+        assert!(bao_with_input(
+            &server,
+            &["policy", "write", "read-only"],
+            b"path \"secret/data/*\" { capabilities = [\"read\"] }\n",
+        ));
         let token = bao(
             &server,
             &["token", "create", "-policy=read-only", "-field=token"],
