@@ -102,6 +102,47 @@ fn assert_no_canary(out: &std::process::Output) {
     }
 }
 
+/// A fake HTTP server on loopback: `respond(n, request_line)` gives the status line and
+/// JSON body of the `n`th request (from 0). Returns its URL and the request count.
+fn fake_server(
+    respond: impl Fn(usize, &str) -> (&'static str, &'static str) + Send + 'static,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::atomic::Ordering;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line == "\r\n" || line.is_empty() {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let (status, reply) = respond(seen.fetch_add(1, Ordering::SeqCst), &request_line);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+    });
+    (url, count)
+}
+
 #[cfg(feature = "ssm")]
 mod ssm {
     use super::*;
@@ -427,6 +468,70 @@ mod ssm {
     }
 
     #[test]
+    fn throttling_exceptions_are_retried() {
+        let (repo, owner) = repo_with_secrets();
+        let (url, count) = fake_server(|n, _| {
+            if n < 2 {
+                (
+                    "400 Bad Request",
+                    r#"{"__type":"com.amazonaws.ssm#ThrottlingException","message":"Rate exceeded"}"#,
+                )
+            } else {
+                ("200 OK", r#"{"Parameters":[]}"#)
+            }
+        });
+        let out = repo
+            .vault(&owner)
+            .env("AWS_ENDPOINT_URL", &url)
+            .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+            .env("AWS_SECRET_ACCESS_KEY", "x")
+            .env("AWS_REGION", "eu-west-1")
+            .args(["push", "prod", "ssm", "--app", "shop"])
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        // Two throttled reads, one read, then one PutParameter per secret.
+        assert_eq!(
+            count.load(std::sync::atomic::Ordering::SeqCst),
+            3 + CANARIES.len()
+        );
+        assert_no_canary(&out);
+    }
+
+    #[test]
+    fn a_failure_midway_names_what_was_already_written() {
+        let (repo, owner) = repo_with_secrets();
+        let (url, _) = fake_server(|n, _| match n {
+            0 => ("200 OK", r#"{"Parameters":[]}"#),
+            1 => ("200 OK", "{}"),
+            _ => (
+                "400 Bad Request",
+                r#"{"__type":"AccessDeniedException","message":"not allowed to write DATABASE_URL"}"#,
+            ),
+        });
+        let out = repo
+            .vault(&owner)
+            .env("AWS_ENDPOINT_URL", &url)
+            .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+            .env("AWS_SECRET_ACCESS_KEY", "x")
+            .env("AWS_REGION", "eu-west-1")
+            .args(["push", "prod", "ssm", "--app", "shop"])
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr(&out);
+        assert!(
+            err.contains("1 written before the failure: API_KEY"),
+            "{err}"
+        );
+        assert!(err.contains("denied permission"), "{err}");
+        assert!(err.contains("run the same command again"), "{err}");
+        assert_no_canary(&out);
+    }
+
+    #[test]
     fn credentials_come_from_a_profile_in_the_shared_files() {
         let Some(server) = moto() else { return };
         let (repo, owner) = repo_with_secrets();
@@ -737,58 +842,21 @@ mod kv {
         assert!(!missing.status.success(), "a failed push wrote");
     }
 
-    /// A fake KV server answering 429 to the first `throttle` requests (or all of them),
-    /// then like an empty KV v2 mount. Returns its URL and a request counter.
-    fn throttling_server(
-        throttle: usize,
-    ) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-        use std::io::{BufRead, BufReader, Read, Write};
-        use std::sync::atomic::Ordering;
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let seen = count.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { return };
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request_line = String::new();
-                reader.read_line(&mut request_line).unwrap();
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    reader.read_line(&mut line).unwrap();
-                    if line == "\r\n" || line.is_empty() {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap();
-                    }
-                }
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).unwrap();
-                let n = seen.fetch_add(1, Ordering::SeqCst);
-                let (status, reply) = if n < throttle {
+    #[test]
+    fn throttling_is_retried_with_backoff_and_gives_up_bounded() {
+        let (repo, owner) = repo_with_secrets();
+        let kv = |throttle: usize| {
+            move |n: usize, request_line: &str| {
+                if n < throttle {
                     ("429 Too Many Requests", r#"{"errors":["rate limited"]}"#)
                 } else if request_line.starts_with("POST") {
                     ("200 OK", r#"{"data":{"version":1}}"#)
                 } else {
                     ("404 Not Found", r#"{"errors":[]}"#)
-                };
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-                    reply.len()
-                );
+                }
             }
-        });
-        (url, count)
-    }
-
-    #[test]
-    fn throttling_is_retried_with_backoff_and_gives_up_bounded() {
-        let (repo, owner) = repo_with_secrets();
-        let (url, count) = throttling_server(2);
+        };
+        let (url, count) = fake_server(kv(2));
         let out = repo
             .vault(&owner)
             .env("VAULT_TOKEN", "t")
@@ -802,7 +870,7 @@ mod kv {
             "two 429s, then read and write"
         );
 
-        let (url, count) = throttling_server(usize::MAX);
+        let (url, count) = fake_server(kv(usize::MAX));
         let started = Instant::now();
         let out = repo
             .vault(&owner)
