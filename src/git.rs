@@ -148,7 +148,8 @@ pub fn staged_changes(dir: &Path) -> Result<Vec<StagedFile>, GitError> {
 pub struct BlobSighting {
     /// The blob id.
     pub blob: gix::ObjectId,
-    /// A commit containing it (hex).
+    /// The oldest commit found containing it (hex): for a secret, usually the one that
+    /// introduced it.
     pub commit: String,
     /// Its path in that commit.
     pub path: String,
@@ -170,7 +171,7 @@ impl std::fmt::Debug for HistoryBlobs {
 }
 
 /// Every distinct blob reachable from all refs (or from `range`: `REV` or `A..B`), each
-/// listed once with the first commit and path it was seen at. Subtrees already visited
+/// listed once with the oldest commit and path it was seen at. Subtrees already visited
 /// are skipped, so a long history costs little more than its number of distinct trees.
 /// Blobs up to `max_size` bytes come back already decoded where memory allows.
 ///
@@ -230,21 +231,26 @@ pub fn history_blobs(
     let mut seen_trees = std::collections::HashSet::new();
     let mut seen_blobs = std::collections::HashSet::new();
     let mut sightings = Vec::new();
-    let walk = repo
+    // Oldest first, so each blob is attributed to the commit that introduced it rather than
+    // the newest one that still carries it: that is the commit a reader needs to look at.
+    let mut commits = Vec::new();
+    for info in repo
         .rev_walk(tips)
         .with_hidden(hidden)
         .all()
-        .map_err(|e| read_err("history")(boxed(e)))?;
-    for info in walk {
-        let info = info.map_err(|e| read_err("history")(boxed(e)))?;
+        .map_err(|e| read_err("history")(boxed(e)))?
+    {
+        commits.push(info.map_err(|e| read_err("history")(boxed(e)))?.id);
+    }
+    for id in commits.into_iter().rev() {
         let commit = repo
-            .find_commit(info.id)
+            .find_commit(id)
             .map_err(|e| read_err("a commit")(boxed(e)))?;
         let tree_id = commit
             .tree_id()
             .map_err(|e| read_err("a commit")(boxed(e)))?
             .detach();
-        let commit_hex = info.id.to_string();
+        let commit_hex = id.to_string();
         let mut stack = vec![(tree_id, String::new())];
         while let Some((id, prefix)) = stack.pop() {
             if !seen_trees.insert(id) {

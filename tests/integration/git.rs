@@ -1575,6 +1575,16 @@ fn scan_history_reads_packed_and_loose_objects_alike() {
         .map(|f| f["path"].as_str().unwrap())
         .collect();
     assert!(paths.contains(&"src/leak.py"), "packed finding: {paths:?}");
+    // Attributed to the commit that introduced it, not a later one that still carried it.
+    let introduced = repo.git(["log", "--format=%H", "--grep=^round 7$"]);
+    let introduced = String::from_utf8(introduced.stdout).unwrap();
+    let leak = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "src/leak.py")
+        .unwrap();
+    assert_eq!(leak["commit"].as_str(), Some(introduced.trim()));
     assert!(
         paths.contains(&"late/settings.py"),
         "loose finding: {paths:?}"
