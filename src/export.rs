@@ -191,6 +191,47 @@ pub fn github_env(pairs: &[(&str, &str)], nonce: u64) -> GithubEnv {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Parses `$GITHUB_ENV` text the way the runner does (heredoc entries only).
+    fn parse_github_env(text: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut lines = text.split('\n');
+        while let Some(line) = lines.next() {
+            let Some((name, delimiter)) = line.split_once("<<") else {
+                continue;
+            };
+            let body: Vec<&str> = lines.by_ref().take_while(|l| *l != delimiter).collect();
+            out.push((name.to_owned(), body.join("\n")));
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn yaml_quoted_values_parse_back_exactly(value in any::<String>()) {
+            let doc = format!("k: {}\n", yaml_quote(&value));
+            let parsed = yaml_rust2::YamlLoader::load_from_str(&doc).unwrap();
+            prop_assert_eq!(parsed[0]["k"].as_str(), Some(value.as_str()));
+        }
+
+        #[test]
+        fn github_env_values_round_trip_and_cannot_inject(
+            values in proptest::collection::vec(any::<String>(), 1..4),
+            nonce in any::<u64>(),
+        ) {
+            let names: Vec<String> = (0..values.len()).map(|i| format!("V{i}")).collect();
+            let pairs: Vec<(&str, &str)> =
+                names.iter().map(String::as_str).zip(values.iter().map(String::as_str)).collect();
+            let rendered = github_env(&pairs, nonce);
+            let parsed = parse_github_env(&rendered.env_file);
+            let expected: Vec<(String, String)> =
+                pairs.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect();
+            prop_assert_eq!(parsed, expected);
+        }
+    }
 
     #[test]
     fn k8s_names_follow_dns_rules() {
