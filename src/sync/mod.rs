@@ -331,6 +331,41 @@ mod tests {
         assert_eq!(pruned.names(Action::Delete).collect::<Vec<_>>(), ["D"]);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn applying_a_plan_makes_the_target_equal_the_source(
+            source in proptest::collection::btree_map("[A-E]", "[xy]{0,2}", 0..5),
+            target in proptest::collection::btree_map("[A-E]", "[xy]{0,2}", 0..5),
+            prune in proptest::bool::ANY,
+        ) {
+            let secrets = |m: &BTreeMap<String, String>| -> BTreeMap<String, Secret> {
+                m.iter().map(|(k, v)| (k.clone(), Secret::from(v.as_str()))).collect()
+            };
+            let plan = Plan::compute(&secrets(&source), &secrets(&target), prune);
+            let mut applied = target.clone();
+            for change in &plan.changes {
+                match change.action {
+                    Action::Create | Action::Update => {
+                        applied.insert(change.name.clone(), source[&change.name].clone());
+                    }
+                    Action::Delete => {
+                        applied.remove(&change.name);
+                    }
+                    Action::Unchanged => proptest::prop_assert_eq!(&source[&change.name], &target[&change.name]),
+                    Action::Keep | Action::Unmanaged => proptest::prop_assert!(!source.contains_key(&change.name)),
+                }
+            }
+            let mut expected = source.clone();
+            if !prune {
+                for (k, v) in &target {
+                    expected.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+            proptest::prop_assert_eq!(applied, expected);
+            proptest::prop_assert_eq!(plan.is_noop(), secrets(&source) == secrets(&target) || (!prune && source.iter().all(|(k, v)| target.get(k) == Some(v))));
+        }
+    }
+
     #[test]
     fn identical_sides_are_a_noop() {
         let both = map(&[("A", "1")]);
