@@ -342,6 +342,19 @@ mod tests {
         assert_eq!(default.len(), 1);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn ini_parsing_never_panics_and_finds_what_was_written(
+            noise in "[\\[\\]=#; a-z\n\t]{0,200}",
+            value in "[A-Za-z0-9/+]{1,40}",
+        ) {
+            let _ = ini_section(&noise, "default");
+            let text = format!("{noise}\n[profile ci]\naws_secret_access_key = {value}\n");
+            let found: BTreeMap<_, _> = ini_section(&text, "profile ci").into_iter().collect();
+            proptest::prop_assert_eq!(found["aws_secret_access_key"].expose(), value.as_str());
+        }
+    }
+
     #[test]
     fn signs_with_the_standard_headers() {
         let credentials = Credentials {
