@@ -751,6 +751,38 @@ mod kv {
     }
 
     #[test]
+    fn a_rotation_overlap_is_pushed_and_not_pulled_back_as_a_secret() {
+        let Some(server) = openbao() else { return };
+        let (repo, owner) = repo_with_secrets();
+        repo.vault(&owner)
+            .args(["rotate", "start", "prod", "API_KEY", "--grace", "1d"])
+            .write_stdin("canary-api-key-next-9e8d")
+            .assert()
+            .success();
+        let push = vault(&repo, &owner, &server)
+            .args(["push", "prod", "kv", "--path", "shop/prod"])
+            .output()
+            .unwrap();
+        assert!(push.status.success(), "{}", stderr(&push));
+        let (data, _) = kv_get(&server, "shop/prod");
+        assert_eq!(data["API_KEY"], "canary-api-key-next-9e8d");
+        assert_eq!(data["API_KEY_PREVIOUS"], "canary-api-key-51d0e2b8");
+
+        let before = repo.snapshot_all();
+        let pull = vault(&repo, &owner, &server)
+            .args(["pull", "prod", "kv", "--path", "shop/prod"])
+            .output()
+            .unwrap();
+        assert!(pull.status.success(), "{}", stderr(&pull));
+        assert!(
+            stderr(&pull).contains("already in sync"),
+            "{}",
+            stderr(&pull)
+        );
+        assert_same_files(&before, &repo.snapshot_all());
+    }
+
+    #[test]
     fn bad_token_missing_policy_missing_mount_and_dead_server_are_told_apart() {
         let Some(server) = openbao() else { return };
         let (repo, owner) = repo_with_secrets();

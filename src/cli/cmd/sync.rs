@@ -69,6 +69,14 @@ pub fn run(
                     .iter()
                     .map(|(name, entry)| (name.clone(), entry.value.clone()))
                     .collect();
+                // `NAME_PREVIOUS` in the store is what a push derived from a rotation in
+                // progress here, not a secret of its own: pulling it back would invent one.
+                let mut remote = remote.clone();
+                remote.retain(|name, _| {
+                    name.strip_suffix("_PREVIOUS")
+                        .and_then(|base| payload.secrets.get(base))
+                        .is_none_or(|entry| entry.previous.is_none())
+                });
                 let plan = Plan::compute(&remote, &local, args.prune);
                 if args.dry_run || plan.is_noop() {
                     return Ok((plan, false));
