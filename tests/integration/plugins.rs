@@ -6,19 +6,21 @@ use std::path::PathBuf;
 
 use crate::support::{TestRepo, assert_same_files, stderr, stdout, vault_bin};
 
-/// The directory holding `age-plugin-vaulttest`, built on first use.
+/// The directory holding `age-plugin-vaulttest`, built once per test run: `cargo test
+/// --all-targets` compiles examples only as test harnesses, not as the plain binary.
 fn plugin_dir() -> PathBuf {
-    let dir = vault_bin().parent().unwrap().join("examples");
-    let binary = dir.join("age-plugin-vaulttest");
-    if !binary.exists() {
-        let status = std::process::Command::new(option_env!("CARGO").unwrap_or("cargo"))
-            .args(["build", "--example", "age-plugin-vaulttest"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap();
-        assert!(status.success(), "building the test plugin failed");
-    }
-    dir
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let status = std::process::Command::new(option_env!("CARGO").unwrap_or("cargo"))
+                .args(["build", "--quiet", "--example", "age-plugin-vaulttest"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .unwrap();
+            assert!(status.success(), "building the test plugin failed");
+            vault_bin().parent().unwrap().join("examples")
+        })
+        .clone()
 }
 
 /// `PATH` with the plugin first.
