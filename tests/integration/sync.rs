@@ -159,8 +159,13 @@ mod ssm {
 
     /// `vault` with AWS settings pointing at `server`.
     fn vault(repo: &TestRepo, key: &Key, server: &Server) -> assert_cmd::Command {
+        vault_at(repo, key, &server.url())
+    }
+
+    /// `vault` with AWS settings pointing at `endpoint`.
+    fn vault_at(repo: &TestRepo, key: &Key, endpoint: &str) -> assert_cmd::Command {
         let mut cmd = repo.vault(key);
-        cmd.env("AWS_ENDPOINT_URL", server.url())
+        cmd.env("AWS_ENDPOINT_URL", endpoint)
             .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
             .env("AWS_SECRET_ACCESS_KEY", "test-secret")
             .env("AWS_REGION", "eu-west-1")
@@ -480,14 +485,8 @@ mod ssm {
                 ("200 OK", r#"{"Parameters":[]}"#)
             }
         });
-        let out = repo
-            .vault(&owner)
-            .env("AWS_ENDPOINT_URL", &url)
-            .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-            .env("AWS_SECRET_ACCESS_KEY", "x")
-            .env("AWS_REGION", "eu-west-1")
+        let out = vault_at(&repo, &owner, &url)
             .args(["push", "prod", "ssm", "--app", "shop"])
-            .timeout(Duration::from_secs(60))
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
@@ -510,14 +509,8 @@ mod ssm {
                 r#"{"__type":"AccessDeniedException","message":"not allowed to write DATABASE_URL"}"#,
             ),
         });
-        let out = repo
-            .vault(&owner)
-            .env("AWS_ENDPOINT_URL", &url)
-            .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-            .env("AWS_SECRET_ACCESS_KEY", "x")
-            .env("AWS_REGION", "eu-west-1")
+        let out = vault_at(&repo, &owner, &url)
             .args(["push", "prod", "ssm", "--app", "shop"])
-            .timeout(Duration::from_secs(60))
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2));
