@@ -27,6 +27,9 @@ const SIZES: &[usize] = &[10, 100, 1000];
 /// A payload with `n` secrets of typical sizes (URLs, tokens, keys).
 fn payload(n: usize) -> Payload {
     let mut payload = Payload::new("prod");
+    payload.write_key = Some(Secret::new(
+        vault::auth::WriteKey::generate().to_text().to_string(),
+    ));
     let now = jiff::Timestamp::UNIX_EPOCH;
     for i in 0..n {
         let value = match i % 3 {
@@ -61,6 +64,34 @@ fn parse_payload(bencher: Bencher, n: usize) {
 fn serialize_payload(bencher: Bencher, n: usize) {
     let payload = payload(n);
     bencher.bench(|| black_box(&payload).to_toml());
+}
+
+/// The key-free half of reading an environment: the signature over the file and its
+/// write-key chain (what `exec` adds to a plain decrypt).
+#[divan::bench(args = SIZES)]
+fn verify_signature(bencher: Bencher, n: usize) {
+    let key = vault::auth::WriteKey::generate();
+    let identity = age::x25519::Identity::generate();
+    let public = identity.to_public().to_string();
+    let recipient = Recipient::from_str(&public).expect("a fresh key");
+    let plaintext = payload(n).to_toml();
+    let unsigned = vault::auth::Unsigned {
+        env: "prod".into(),
+        seq: 1,
+        chain: vault::auth::Chain::genesis(key.public()),
+        recipients: vec![public],
+    };
+    let ciphertext = crypto::encrypt_with_stanza(plaintext.as_bytes(), &[recipient], |s, p| {
+        unsigned.sign(
+            &key,
+            vault::auth::Covered {
+                stanzas: s,
+                payload: p,
+            },
+        )
+    })
+    .expect("encrypts");
+    bencher.bench(|| vault::auth::inspect("prod", black_box(&ciphertext)).expect("verifies"));
 }
 
 #[divan::bench]

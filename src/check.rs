@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::auth::{Seal, Stanza};
 use crate::crypto;
 use crate::identity::Identities;
 use crate::payload::Payload;
@@ -155,7 +156,9 @@ pub fn run(
                 format!("secrets/{env}.age is not valid age armor: {e}"),
             );
         }
-        drift(vault, env, &mut push)?;
+        let pins = identities.map(Identities::pins).unwrap_or_default();
+        let seal = authenticity(vault, env, &ciphertext, &pins, &mut push)?;
+        drift(vault, env, seal.as_ref(), &mut push)?;
         let Some(identities) = identities else {
             statuses.push(EnvStatus {
                 env: env.clone(),
@@ -175,6 +178,14 @@ pub fn run(
                 });
                 secrets(env, &payload, template.as_ref(), options.as_of, &mut push);
                 payloads.push((env.clone(), payload));
+            }
+            Err(StoreError::Unauthenticated { .. }) => {
+                statuses.push(EnvStatus {
+                    env: env.clone(),
+                    decrypted: false,
+                    not_decrypted_reason: Some("not authenticated".into()),
+                    secrets: None,
+                });
             }
             Err(StoreError::NoAccess { .. } | StoreError::PassphraseUnavailable { .. }) => {
                 statuses.push(EnvStatus {
@@ -203,7 +214,104 @@ pub fn run(
     })
 }
 
-fn drift(vault: &Vault, env: &str, push: &mut Push<'_>) -> Result<(), StoreError> {
+/// Who wrote the current version and every committed one (no key needed). Returns the
+/// current version's verified stanza, if it has one.
+fn authenticity(
+    vault: &Vault,
+    env: &str,
+    ciphertext: &[u8],
+    pins: &[crate::auth::Pin],
+    push: &mut Push<'_>,
+) -> Result<Option<Stanza>, StoreError> {
+    let verdict = vault.verify_current(env, ciphertext, pins);
+    let anchor = match &verdict {
+        Ok(Seal::Signed(stanza)) => Some(stanza.chain.genesis_key()),
+        _ => vault.history_anchor(env)?.map(|a| a.key),
+    };
+    let history = vault.provenance(env, anchor)?;
+    let current_commit = history
+        .introduced(ciphertext)
+        .map(|(c, a)| (c.to_owned(), a.to_owned()));
+    let stanza = match verdict {
+        Ok(Seal::Signed(stanza)) => Some(stanza),
+        Ok(Seal::Legacy) => {
+            push(
+                Severity::Warning,
+                "legacy-format",
+                None,
+                format!(
+                    "secrets/{env}.age is in the old unauthenticated format: anyone who can push could replace it; a reader should run `vault upgrade`"
+                ),
+            );
+            None
+        }
+        Ok(Seal::Unreadable) => None,
+        Err(StoreError::Unauthenticated { reason, .. }) => {
+            let origin = current_commit.as_ref().map_or_else(
+                || "not committed yet".to_owned(),
+                |(c, a)| format!("introduced by commit {} by \"{a}\"", short(c)),
+            );
+            push(
+                Severity::Error,
+                "unauthenticated",
+                None,
+                format!("the current secrets/{env}.age ({origin}) is not authenticated: {reason}"),
+            );
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    for problem in &history.problems {
+        if stanza.is_none()
+            && current_commit
+                .as_ref()
+                .is_some_and(|(c, _)| *c == problem.commit)
+        {
+            continue;
+        }
+        let (severity, code) = if problem.warning {
+            (Severity::Warning, "restored")
+        } else {
+            (Severity::Error, "unauthenticated")
+        };
+        push(
+            severity,
+            code,
+            None,
+            format!(
+                "secrets/{env}.age at commit {} (by \"{}\") is not authenticated: {}",
+                short(&problem.commit),
+                problem.author,
+                problem.reason
+            ),
+        );
+    }
+    let pending = vault.pending_recipients_path(env);
+    if let Some(path) = crate::git::repo_path(&pending)
+        && crate::git::is_tracked(vault.root(), &path)
+    {
+        push(
+            Severity::Error,
+            "stray-file",
+            None,
+            format!(
+                "{path} is committed; vault never trusts it (it is a leftover of older releases): `git rm --cached {path}`"
+            ),
+        );
+    }
+    Ok(stanza)
+}
+
+fn short(commit: &str) -> &str {
+    crate::store::verify::short(commit)
+}
+
+fn drift(
+    vault: &Vault,
+    env: &str,
+    seal: Option<&Stanza>,
+    push: &mut Push<'_>,
+) -> Result<(), StoreError> {
     let wanted: BTreeSet<String> = vault
         .config()
         .recipients_for(env)
@@ -211,6 +319,74 @@ fn drift(vault: &Vault, env: &str, push: &mut Push<'_>) -> Result<(), StoreError
         .iter()
         .map(|r| r.canonical().to_owned())
         .collect();
+    if let Some(stanza) = seal {
+        // The signed list is the truth; the plaintext summary is only its readable view.
+        let config = vault.config();
+        let mut gains: BTreeSet<String> = BTreeSet::new();
+        for key in &wanted {
+            if !stanza.lists(key) {
+                gains.insert(
+                    config
+                        .owner_of(key)
+                        .map_or_else(|| crate::members::short_key(key), str::to_owned),
+                );
+            }
+        }
+        let known = stanza
+            .recipients
+            .iter()
+            .filter(|fp| wanted.iter().any(|k| crate::auth::fingerprint(k) == **fp))
+            .count();
+        let mut parts = Vec::new();
+        if !gains.is_empty() {
+            parts.push(format!(
+                "not yet readable by {}",
+                gains.into_iter().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if known < stanza.recipients.len() {
+            let who = vault
+                .read_summary(env)?
+                .unwrap_or_default()
+                .iter()
+                .filter(|k| stanza.lists(k) && !wanted.contains(*k))
+                .map(|k| {
+                    config
+                        .owner_of(k)
+                        .map_or_else(|| crate::members::short_key(k), str::to_owned)
+                })
+                .collect::<BTreeSet<_>>();
+            let extra = stanza.recipients.len() - known;
+            let names = if who.len() == extra {
+                who.into_iter().collect::<Vec<_>>().join(", ")
+            } else {
+                format!("{extra} key(s) not in .vault.toml")
+            };
+            parts.push(format!("still readable by {names}"));
+        }
+        if !parts.is_empty() {
+            push(
+                Severity::Error,
+                "drift",
+                None,
+                format!(
+                    "secrets/{env}.age is out of date with .vault.toml ({}); a reader should run `vault rekey {env}`",
+                    parts.join("; ")
+                ),
+            );
+        }
+        if vault.read_recipients(env)?.is_none() {
+            push(
+                Severity::Error,
+                "drift",
+                None,
+                format!(
+                    "secrets/{env}.recipients is missing or does not match the recipients signed into secrets/{env}.age; a reader should run `vault rekey {env}` (or restore it from git)"
+                ),
+            );
+        }
+        return Ok(());
+    }
     match vault.read_recipients(env)? {
         None => push(
             Severity::Error,
@@ -289,6 +465,18 @@ fn secrets(
                 violation.to_string(),
             );
         }
+    }
+    for name in
+        crate::exec::blocked_loader_variables(template, payload.secrets.keys().map(String::as_str))
+    {
+        push(
+            Severity::Error,
+            "loader-variable",
+            Some(&name),
+            format!(
+                "`{name}` in `{env}` changes how programs load code, so `vault exec` refuses to pass it; declare it with `allow_loader = true` in .secrets.example.toml if that is intended"
+            ),
+        );
     }
     for name in payload.conflicts.keys() {
         push(

@@ -9,6 +9,7 @@ use std::io::{Read, Write};
 use std::str::FromStr;
 
 use age::armor::{ArmoredReader, ArmoredWriter, Format};
+use base64::Engine;
 use zeroize::Zeroizing;
 
 /// The first line of every armored age file.
@@ -220,6 +221,14 @@ pub fn is_armored(bytes: &[u8]) -> bool {
 /// # Errors
 /// [`CryptoError::NoRecipients`] for an empty list, [`CryptoError::Encrypt`] if age refuses.
 pub fn encrypt(plaintext: &[u8], recipients: &[Recipient]) -> Result<Vec<u8>, CryptoError> {
+    armor(&encrypt_binary(plaintext, recipients, None)?)
+}
+
+fn encrypt_binary(
+    plaintext: &[u8],
+    recipients: &[Recipient],
+    capture: Option<&CaptureFileKey>,
+) -> Result<Vec<u8>, CryptoError> {
     if recipients.is_empty() {
         return Err(CryptoError::NoRecipients);
     }
@@ -248,7 +257,9 @@ pub fn encrypt(plaintext: &[u8], recipients: &[Recipient]) -> Result<Vec<u8>, Cr
         Kind::Plugin(_) => None,
     });
     let encryptor = age::Encryptor::with_recipients(
-        native.chain(plugins.iter().map(AsRef::as_ref)),
+        native
+            .chain(plugins.iter().map(AsRef::as_ref))
+            .chain(capture.map(|c| c as &dyn age::Recipient)),
     )
     .map_err(|e| match e {
         age::EncryptError::Plugin(errors) => CryptoError::Plugin {
@@ -257,14 +268,238 @@ pub fn encrypt(plaintext: &[u8], recipients: &[Recipient]) -> Result<Vec<u8>, Cr
         e => CryptoError::Encrypt(e),
     })?;
     let io = |e: std::io::Error| CryptoError::Encrypt(age::EncryptError::Io(e));
-    let armor = ArmoredWriter::wrap_output(
-        Vec::with_capacity(plaintext.len() * 2 + 512),
+    let mut writer = encryptor
+        .wrap_output(Vec::with_capacity(plaintext.len() + 512))
+        .map_err(io)?;
+    writer.write_all(plaintext).map_err(io)?;
+    writer.finish().map_err(io)
+}
+
+/// Encrypts like [`encrypt`], then adds one stanza of the caller's to the header: `make`
+/// sees the other stanzas and the encrypted payload exactly as written (so it can sign
+/// them) and returns the stanza's tag, arguments and body. The header MAC is recomputed
+/// with the file key, so stock `age` still opens the file and skips the extra stanza.
+///
+/// # Errors
+/// As [`encrypt`].
+pub fn encrypt_with_stanza(
+    plaintext: &[u8],
+    recipients: &[Recipient],
+    make: impl FnOnce(&[u8], &[u8]) -> (String, Vec<String>, Vec<u8>),
+) -> Result<Vec<u8>, CryptoError> {
+    let capture = CaptureFileKey::default();
+    let binary = encrypt_binary(plaintext, recipients, Some(&capture))?;
+    let file_key = capture.0.into_inner().ok_or(CryptoError::Malformed {
+        reason: "the file key was not captured".to_owned(),
+    })?;
+    let parts = split_binary(&binary)?;
+    let (tag, args, body) = make(parts.stanzas, parts.payload);
+    let mut header = Vec::with_capacity(binary.len() + body.len() * 2 + 128);
+    header.extend_from_slice(V1_LINE);
+    header.extend_from_slice(parts.stanzas);
+    write_stanza(&mut header, &tag, &args, &body);
+    header.extend_from_slice(b"---");
+    let mac_key = hkdf_sha256(&[], b"header", file_key.as_ref());
+    let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(mac_key.as_ref())
+        .expect("HMAC takes any key length");
+    hmac::Mac::update(&mut mac, &header);
+    let tag_bytes = hmac::Mac::finalize(mac).into_bytes();
+    header.push(b' ');
+    header.extend_from_slice(
+        base64::engine::general_purpose::STANDARD_NO_PAD
+            .encode(tag_bytes)
+            .as_bytes(),
+    );
+    header.push(b'\n');
+    header.extend_from_slice(parts.payload);
+    armor(&header)
+}
+
+const V1_LINE: &[u8] = b"age-encryption.org/v1\n";
+
+/// An age recipient that wraps nothing and remembers the file key, so the header can be
+/// re-authenticated after vault's stanza is added. Never leaves this module.
+#[derive(Default)]
+struct CaptureFileKey(std::cell::RefCell<Option<Zeroizing<[u8; 16]>>>);
+
+impl age::Recipient for CaptureFileKey {
+    fn wrap_file_key(
+        &self,
+        file_key: &age_core::format::FileKey,
+    ) -> Result<
+        (
+            Vec<age_core::format::Stanza>,
+            std::collections::HashSet<String>,
+        ),
+        age::EncryptError,
+    > {
+        use age::secrecy::ExposeSecret;
+        *self.0.borrow_mut() = Some(Zeroizing::new(*file_key.expose_secret()));
+        Ok((Vec::new(), std::collections::HashSet::new()))
+    }
+}
+
+fn hkdf_sha256(salt: &[u8], label: &[u8], ikm: &[u8]) -> Zeroizing<[u8; 32]> {
+    let mut okm = Zeroizing::new([0u8; 32]);
+    hkdf::Hkdf::<sha2::Sha256>::new(Some(salt), ikm)
+        .expand(label, okm.as_mut())
+        .expect("32 bytes is a valid HKDF-SHA256 length");
+    okm
+}
+
+fn write_stanza(out: &mut Vec<u8>, tag: &str, args: &[String], body: &[u8]) {
+    out.extend_from_slice(b"-> ");
+    out.extend_from_slice(tag.as_bytes());
+    for arg in args {
+        out.push(b' ');
+        out.extend_from_slice(arg.as_bytes());
+    }
+    out.push(b'\n');
+    let encoded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(body);
+    let mut rest = encoded.as_str();
+    while rest.len() >= 64 {
+        let (line, tail) = rest.split_at(64);
+        out.extend_from_slice(line.as_bytes());
+        out.push(b'\n');
+        rest = tail;
+    }
+    // age requires the last body line to be short, empty if need be.
+    out.extend_from_slice(rest.as_bytes());
+    out.push(b'\n');
+}
+
+fn armor(binary: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let io = |e: std::io::Error| CryptoError::Encrypt(age::EncryptError::Io(e));
+    let mut writer = ArmoredWriter::wrap_output(
+        Vec::with_capacity(binary.len() * 4 / 3 + 128),
         Format::AsciiArmor,
     )
     .map_err(io)?;
-    let mut writer = encryptor.wrap_output(armor).map_err(io)?;
-    writer.write_all(plaintext).map_err(io)?;
-    writer.finish().and_then(ArmoredWriter::finish).map_err(io)
+    writer.write_all(binary).map_err(io)?;
+    writer.finish().map_err(io)
+}
+
+/// One stanza of an age header, as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawStanza<'a> {
+    /// The stanza's tag (`X25519`, `ssh-ed25519`, `vault-auth`, …).
+    pub tag: &'a str,
+    /// Its arguments, joined by single spaces.
+    pub args: &'a str,
+    /// Its base64 body lines, joined.
+    pub body: &'a [u8],
+    /// The stanza's bytes in the header.
+    pub range: (usize, usize),
+}
+
+/// The parts of a binary age file, found without any key.
+#[derive(Debug)]
+pub struct Parts<'a> {
+    /// The header's stanzas, exactly as written.
+    pub stanzas: &'a [u8],
+    /// The encrypted payload: nonce and STREAM chunks.
+    pub payload: &'a [u8],
+}
+
+/// Splits a binary (de-armored) age v1 file into its stanza block and payload.
+///
+/// # Errors
+/// [`CryptoError::Malformed`] when the header is not age v1.
+pub fn split_binary(binary: &[u8]) -> Result<Parts<'_>, CryptoError> {
+    let malformed = |reason: &str| CryptoError::Malformed {
+        reason: reason.to_owned(),
+    };
+    let rest = binary
+        .strip_prefix(V1_LINE)
+        .ok_or_else(|| malformed("not an age v1 header"))?;
+    // Stanza lines start with "-> " or are base64; the MAC line is the first starting "---".
+    let mut offset = 0;
+    loop {
+        let line_end = rest[offset..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .ok_or_else(|| malformed("the header has no MAC line"))?;
+        let line = &rest[offset..offset + line_end];
+        if line.starts_with(b"---") {
+            let payload = &rest[offset + line_end + 1..];
+            return Ok(Parts {
+                stanzas: &rest[..offset],
+                payload,
+            });
+        }
+        offset += line_end + 1;
+    }
+}
+
+/// The stanzas of a stanza block from [`split_binary`].
+///
+/// # Errors
+/// [`CryptoError::Malformed`] for a line that is neither a stanza start nor body.
+pub fn stanzas(block: &[u8]) -> Result<Vec<RawStanza<'_>>, CryptoError> {
+    let malformed = |reason: &str| CryptoError::Malformed {
+        reason: reason.to_owned(),
+    };
+    let text = std::str::from_utf8(block).map_err(|_| malformed("the header is not text"))?;
+    let mut out: Vec<RawStanza<'_>> = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let line = &text[start..line_end];
+        let Some(head) = line.strip_prefix("-> ") else {
+            return Err(malformed("a stanza does not start with `->`"));
+        };
+        let (tag, args) = head.split_once(' ').unwrap_or((head, ""));
+        // The body: lines until (and including) the first shorter than 64 characters.
+        let body_start = (line_end + 1).min(text.len());
+        let mut end = body_start;
+        loop {
+            if end >= text.len() {
+                return Err(malformed("a stanza body is cut short"));
+            }
+            let next = text[end..].find('\n').map_or(text.len(), |i| end + i);
+            let len = next - end;
+            end = (next + 1).min(text.len());
+            if len < 64 {
+                break;
+            }
+        }
+        out.push(RawStanza {
+            tag,
+            args,
+            body: &block[body_start..end],
+            range: (start, end),
+        });
+        start = end;
+    }
+    Ok(out)
+}
+
+/// Decodes a stanza body (base64 lines without padding).
+///
+/// # Errors
+/// [`CryptoError::Malformed`] for invalid base64.
+pub fn stanza_body(raw: &RawStanza<'_>) -> Result<Vec<u8>, CryptoError> {
+    let joined: Vec<u8> = raw.body.iter().copied().filter(|b| *b != b'\n').collect();
+    base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(joined)
+        .map_err(|_| CryptoError::Malformed {
+            reason: "a stanza body is not base64".to_owned(),
+        })
+}
+
+/// Removes the armor of an age file (no key needed).
+///
+/// # Errors
+/// [`CryptoError::NotArmored`] or a damaged armor.
+pub fn dearmor(armored: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    if !is_armored(armored) {
+        return Err(CryptoError::NotArmored);
+    }
+    let mut out = Vec::with_capacity(armored.len() * 3 / 4);
+    ArmoredReader::new(armored)
+        .read_to_end(&mut out)
+        .map_err(|e| map_io(&e))?;
+    Ok(out)
 }
 
 fn plugin_messages(errors: &[impl fmt::Display]) -> String {

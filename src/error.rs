@@ -158,6 +158,17 @@ pub enum Error {
         "the public key of your identity is unknown (an SSH key needs its `.pub` file beside it)"
     )]
     UnknownPublicKey,
+    /// Secrets that would change how the child loads code.
+    #[error("`{env}` sets {}, which change how programs load code; refusing to pass them", names.join(", "))]
+    LoaderVariables {
+        /// The environment.
+        env: String,
+        /// The variables.
+        names: Vec<String>,
+    },
+    /// `VAULT_PIN` holds something that is not a pin.
+    #[error("VAULT_PIN is invalid")]
+    InvalidPin(#[source] crate::auth::InvalidPin),
     /// `--as-of` is not a date.
     #[error("`{text}` is not a date (use YYYY-MM-DD or an RFC 3339 timestamp)")]
     InvalidDate {

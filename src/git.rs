@@ -577,6 +577,99 @@ pub fn file_history(dir: &Path, paths: &[String]) -> Result<History, GitError> {
     Ok(history)
 }
 
+/// One version of a file: the commit (hex) that introduced it and its content.
+pub type Version = (String, Vec<u8>);
+
+/// The versions of `path` along the first-parent line from `HEAD` (the mainline, which a
+/// merged side branch cannot rewrite), oldest first: each distinct blob once, with the
+/// oldest commit at which it appears. `path` is relative to the work tree. `None` outside
+/// a repository, before the first commit, and in a shallow clone (whose oldest commit is
+/// not the beginning).
+///
+/// # Errors
+/// Objects that exist but cannot be read.
+pub fn mainline_versions(
+    dir: &Path,
+    path: &str,
+) -> Result<Option<Vec<Version>>, GitError> {
+    let Ok(repo) = gix::discover(dir) else {
+        return Ok(None);
+    };
+    // A shallow clone's oldest commit is wherever the clone was cut, not the beginning.
+    if repo.is_shallow().unwrap_or(true) {
+        return Ok(None);
+    }
+    let Ok(head) = repo.head_id() else {
+        return Ok(None);
+    };
+    let mut ids: Vec<(gix::ObjectId, gix::ObjectId)> = Vec::new();
+    let mut next = Some(head.detach());
+    while let Some(id) = next {
+        let Ok(object) = repo.find_object(id) else {
+            // A shallow clone's boundary: its parents are not here.
+            break;
+        };
+        let commit = object.into_commit();
+        let tree = commit.tree().map_err(|e| read_err("a tree")(boxed(e)))?;
+        if let Some(entry) = tree
+            .lookup_entry_by_path(path)
+            .map_err(|e| read_err("a tree")(boxed(e)))?
+            .filter(|e| e.mode().is_blob())
+        {
+            ids.push((id, entry.object_id()));
+        }
+        next = commit.parent_ids().next().map(gix::Id::detach);
+    }
+    let mut versions: Vec<Version> = Vec::new();
+    let mut last = None;
+    for (commit, blob) in ids.into_iter().rev() {
+        if last == Some(blob) {
+            continue;
+        }
+        last = Some(blob);
+        let data = repo
+            .find_object(blob)
+            .map_err(|e| read_err("a blob")(boxed(e)))?
+            .detach()
+            .data;
+        versions.push((commit.to_string(), data));
+    }
+    Ok(Some(versions))
+}
+
+/// `path` (absolute) relative to the work tree of the repository containing it, with `/`
+/// separators; `None` outside a repository.
+#[must_use]
+pub fn repo_path(path: &Path) -> Option<String> {
+    let dir = path.parent()?;
+    let top = work_tree(dir)?;
+    let top = top.canonicalize().unwrap_or(top);
+    let dir = dir.canonicalize().ok()?;
+    let relative = dir.strip_prefix(&top).ok()?.join(path.file_name()?);
+    Some(
+        relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
+}
+
+/// Whether `path` (relative to the work tree of `dir`'s repository) is tracked in the index.
+#[must_use]
+pub fn is_tracked(dir: &Path, path: &str) -> bool {
+    let Ok(repo) = gix::discover(dir) else {
+        return false;
+    };
+    let Ok(index) = repo.index_or_empty() else {
+        return false;
+    };
+    index
+        .entries()
+        .iter()
+        .any(|e| e.path(&index) == path.as_bytes())
+}
+
 /// The content of `path` at revision `rev` (`None` when the file does not exist there).
 ///
 /// # Errors

@@ -189,6 +189,9 @@ struct Loaded {
     source: Source,
     identities: Vec<Box<dyn age::Identity + Send + Sync>>,
     public_keys: Vec<String>,
+    /// `# vault-pin` comments of the identity text: a machine key carries the write keys
+    /// it trusts (see [`crate::auth::Pin`]).
+    pins: Vec<crate::auth::Pin>,
 }
 
 /// The identities available to this process, ready for decryption.
@@ -312,6 +315,15 @@ impl Identities {
             .collect()
     }
 
+    /// The pins carried by the identities' `# vault-pin` comments.
+    #[must_use]
+    pub fn pins(&self) -> Vec<crate::auth::Pin> {
+        self.loaded
+            .iter()
+            .flat_map(|l| l.pins.iter().cloned())
+            .collect()
+    }
+
     /// An identity that would have been tried but could not be unlocked for lack of a
     /// terminal; used to explain a failed decryption.
     #[must_use]
@@ -393,6 +405,10 @@ fn parse_identity(
         return parse_identity(source, &inner, &(Arc::new(NoPrompt) as _), locked_out);
     }
     let text = std::str::from_utf8(bytes).map_err(|_| invalid("the file is not text"))?;
+    let (pins, bad_pins) = crate::auth::pins_in_identity(text);
+    if let Some(bad) = bad_pins.first() {
+        return Err(invalid(&format!("a `# vault-pin` line is invalid: {bad}")));
+    }
     if text.contains("-----BEGIN OPENSSH PRIVATE KEY-----")
         || text.contains("-----BEGIN RSA PRIVATE KEY-----")
     {
@@ -419,6 +435,7 @@ fn parse_identity(
             source,
             identities: vec![Box::new(identity.with_callbacks(callbacks))],
             public_keys,
+            pins,
         });
     }
     let mut identities: Vec<Box<dyn age::Identity + Send + Sync>> = Vec::new();
@@ -485,6 +502,7 @@ fn parse_identity(
         source,
         identities,
         public_keys,
+        pins,
     })
 }
 

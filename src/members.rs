@@ -212,7 +212,8 @@ pub fn apply(
             }
         }
         // Fresh file keys for every file: age draws one per encryption.
-        sealed.push(next.seal(&plan.env, &mut payload)?);
+        // Whoever lost access knew the write key: the next epoch's is theirs no more.
+        sealed.push(next.seal(&plan.env, &mut payload, !lost.is_empty())?);
         applied.push(Applied {
             env: plan.env.clone(),
             must_rotate: marked,

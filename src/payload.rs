@@ -16,8 +16,13 @@ use zeroize::Zeroizing;
 use crate::names;
 use crate::secret::Secret;
 
-/// The payload format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The payload format this build writes: 2 carries the environment's write key (see
+/// [`crate::auth`]). Format 1, the unauthenticated format of earlier releases, is still
+/// read so that `vault upgrade` can convert it.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The unauthenticated format of earlier releases.
+pub const LEGACY_FORMAT: u32 = 1;
 
 /// Linux refuses a single environment string over 128 KiB (`MAX_ARG_STRLEN`), so a
 /// longer value could be stored but never passed to `vault exec`.
@@ -37,7 +42,7 @@ pub enum PayloadError {
     },
     /// Written by a newer (or unknown) vault.
     #[error(
-        "the payload has format version {found}, but this vault reads version {FORMAT_VERSION}"
+        "the payload has format version {found}, but this vault reads versions {LEGACY_FORMAT} and {FORMAT_VERSION}"
     )]
     UnsupportedVersion {
         /// The version found in the file.
@@ -80,6 +85,10 @@ pub struct Payload {
     /// Canonical recipients the file was encrypted to, sorted.
     #[serde(default)]
     pub recipients: Vec<String>,
+    /// The environment's current write key (format 2): whoever can read this payload can
+    /// sign the next version. Never shown, like a value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_key: Option<Secret>,
     /// Secrets by name.
     #[serde(default)]
     pub secrets: BTreeMap<String, Entry>,
@@ -87,6 +96,11 @@ pub struct Payload {
     /// clears them. While any remain, `exec` refuses to run.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub conflicts: BTreeMap<String, Conflict>,
+    /// The verified header stanza of the version this payload was read from (not part of
+    /// the document): the next write continues its chain. `None` for a payload that was
+    /// not read from an authenticated file.
+    #[serde(skip)]
+    pub sealed_by: Option<crate::auth::Stanza>,
 }
 
 /// Both sides of a secret that two branches changed differently.
@@ -153,9 +167,17 @@ impl Payload {
             format: FORMAT_VERSION,
             environment: env.to_owned(),
             recipients: Vec::new(),
+            write_key: None,
             secrets: BTreeMap::new(),
             conflicts: BTreeMap::new(),
+            sealed_by: None,
         }
+    }
+
+    /// Whether this is the unauthenticated format of earlier releases.
+    #[must_use]
+    pub fn is_legacy(&self) -> bool {
+        self.format == LEGACY_FORMAT
     }
 
     /// Parses decrypted bytes, checking the format version first so a newer file is
@@ -177,11 +199,16 @@ impl Payload {
             .or_else(|_| toml::from_str(text))
             .map_err(|e| malformed(&e))?;
         match probe.format {
-            Some(FORMAT_VERSION) => {}
+            Some(FORMAT_VERSION | LEGACY_FORMAT) => {}
             Some(found) => return Err(PayloadError::UnsupportedVersion { found }),
             None => return Err(PayloadError::Malformed { line: 0 }),
         }
         let payload: Self = toml::from_str(text).map_err(|e| malformed(&e))?;
+        // Each format has exactly its own fields: a format 1 file with a write key, or a
+        // format 2 file without one, was not written by vault.
+        if (payload.format == FORMAT_VERSION) != payload.write_key.is_some() {
+            return Err(PayloadError::Malformed { line: 0 });
+        }
         for (name, entry) in &payload.secrets {
             check_value(name, entry.value.expose())?;
         }
@@ -324,11 +351,15 @@ mod tests {
 
     #[test]
     fn version_and_malformed() {
-        let newer = b"format = 2\nenvironment = \"dev\"\n";
+        let newer = b"format = 3\nenvironment = \"dev\"\n";
         assert!(matches!(
             Payload::parse(newer),
-            Err(PayloadError::UnsupportedVersion { found: 2 })
+            Err(PayloadError::UnsupportedVersion { found: 3 })
         ));
+        // Each format has exactly its own fields.
+        assert!(Payload::parse(b"format = 2\nenvironment = \"dev\"\n").is_err());
+        assert!(Payload::parse(b"format = 1\nenvironment = \"dev\"\nwrite_key = \"x\"\n").is_err());
+        assert!(Payload::parse(b"format = 1\nenvironment = \"dev\"\n").is_ok());
         let err =
             Payload::parse(b"format = 1\nenvironment = \"dev\"\n[secrets.A]\nvalue = \"CANARY\"\n")
                 .unwrap_err();
@@ -367,6 +398,7 @@ mod tests {
         ) {
             let mut payload = Payload::new(&env);
             payload.recipients = vec!["age1example".into()];
+            payload.write_key = Some(Secret::from("key"));
             for (name, value) in &secrets {
                 payload.set(name, Secret::new(value.clone()), now()).unwrap();
                 payload.secrets.get_mut(name).unwrap().comment = comment.clone();

@@ -23,7 +23,8 @@ pub const TEMPLATE_FILE: &str = ".secrets.example.toml";
 
 /// The fields a secret's table may hold; anything else is an error so typos cannot
 /// silently switch a check off.
-const FIELDS: &str = "description, required, format, pattern, rotate_days, min_length";
+const FIELDS: &str =
+    "description, required, format, pattern, rotate_days, min_length, allow_loader";
 
 /// The parsed template: every declared secret, in file order.
 #[derive(Debug, Clone, Default)]
@@ -50,6 +51,9 @@ pub struct SecretSpec {
     pub rotate_days: Option<u32>,
     /// Minimum length of a value, in Unicode scalar values (`char`s).
     pub min_length: Option<usize>,
+    /// Whether `vault exec` may pass this name although it changes how programs load code
+    /// (`LD_PRELOAD`, `NODE_OPTIONS`, …; see [`crate::exec::is_loader_variable`]).
+    pub allow_loader: bool,
 }
 
 /// Which environments must set a secret.
@@ -832,6 +836,7 @@ fn parse_secret(
         pattern: None,
         rotate_days: None,
         min_length: None,
+        allow_loader: false,
     };
     for (field_key, value) in in_file_order(table) {
         let field = Field {
@@ -859,6 +864,10 @@ fn parse_secret(
                 let max = i64::MAX.unsigned_abs();
                 spec.min_length = Some(field.integer(value, "min_length", 0, max)?);
             }
+            "allow_loader" => match value.get_ref() {
+                DeValue::Boolean(b) => spec.allow_loader = *b,
+                _ => return Err(field.wrong_type(value, "a boolean")),
+            },
             other => {
                 return Err(TemplateError::UnknownField {
                     secret: name.to_owned(),
@@ -1154,7 +1163,7 @@ min_length = 20
         "rotate_days = -3 => `rotate_days` in `[S]` on line 2 must be between 1 and 4294967295",
         "rotate_days = 4294967296 => `rotate_days` in `[S]` on line 2 must be between 1 and 4294967295",
         "min_length = -1 => `min_length` in `[S]` on line 2 must be between 0 and 9223372036854775807",
-        "rotate_days = 9\nrotate_day = 90 => unknown field `rotate_day` in `[S]` on line 3 (expected one of description, required, format, pattern, rotate_days, min_length)",
+        "rotate_days = 9\nrotate_day = 90 => unknown field `rotate_day` in `[S]` on line 3 (expected one of description, required, format, pattern, rotate_days, min_length, allow_loader)",
     ];
 
     #[test]

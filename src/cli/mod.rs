@@ -40,7 +40,26 @@ impl Context {
     /// # Errors
     /// Not inside a vault, or an invalid roster.
     pub fn vault(&self) -> Result<Vault, Error> {
-        Ok(Vault::discover(&self.cwd)?)
+        Ok(Vault::discover(&self.cwd)?.with_trust(self.trust()?))
+    }
+
+    /// What reads are verified against: `VAULT_PIN` and the user's pin file
+    /// (`$XDG_CONFIG_HOME/vault/pins`).
+    ///
+    /// # Errors
+    /// An invalid `VAULT_PIN`.
+    pub fn trust(&self) -> Result<crate::store::Trust, Error> {
+        let (carried, invalid) = std::env::var("VAULT_PIN")
+            .map(|text| crate::auth::pins_in_list(&text))
+            .unwrap_or_default();
+        if let Some(bad) = invalid.into_iter().next() {
+            return Err(Error::InvalidPin(bad));
+        }
+        let store = self
+            .lookup()
+            .config_dir
+            .map(|dir| crate::store::PinStore::at(dir.join("vault").join("pins")));
+        Ok(crate::store::Trust { carried, store })
     }
 
     /// The identity lookup inputs.

@@ -77,6 +77,9 @@ fn hint(err: &Error) -> Option<String> {
             StoreError::WrongEnvironment { env, .. } => format!("someone copied another environment's file; restore secrets/{env}.age from git (`git log -- secrets/{env}.age`)"),
             StoreError::RecipientsTampered { .. } => "check `git log -p secrets/` for who changed these files; restore both from a trusted commit".to_owned(),
             StoreError::NoRecipients { env } => format!("add a member to `[envs.{env}]` in `.vault.toml`"),
+            StoreError::Unauthenticated { env, reason, .. } => auth_hint(env, reason),
+            StoreError::NeedsUpgrade { .. } => "a reader runs `vault upgrade` once (it shows the plan first) and commits the result; after that every version is signed".to_owned(),
+            StoreError::RemovalPending { env, .. } => format!("run `vault rekey {env}`: it shows the plan, re-encrypts without them and marks what they could read must-rotate; then retry"),
             StoreError::Template { .. } => "fix .secrets.example.toml; each secret is a [NAME] table (see docs/file-format.md)".to_owned(),
             StoreError::Lock(_) => "wait for the other vault command to finish, then retry".to_owned(),
             StoreError::Io { .. } => "check that the path exists and is writable".to_owned(),
@@ -115,9 +118,26 @@ fn hint(err: &Error) -> Option<String> {
         Error::Sync(sync) => sync_hint(sync),
         Error::K8sName(_) => "Kubernetes names are lowercase DNS names, e.g. `--name myapp-secrets --namespace prod`".to_owned(),
         Error::NotInGithubActions => "run it in a GitHub Actions step (the runner sets $GITHUB_ENV), or use `--format dotenv`".to_owned(),
+        Error::LoaderVariables { env, names } => format!("a value there runs code in every program `vault exec` starts; if that is intended, declare it in .secrets.example.toml with `allow_loader = true` (e.g. `[{}]` then `allow_loader = true`), else remove it (`vault unset {env} {}`)", names[0], names[0]),
+        Error::InvalidPin(_) => "set VAULT_PIN to the lines `vault pin <env>` prints (ENV@EPOCH:KEY, separated by spaces or commas)".to_owned(),
         Error::UnknownPublicKey => "pass the key explicitly with `--key \"$(cat ~/.ssh/id_ed25519.pub)\"`".to_owned(),
         _ => return None,
     })
+}
+
+fn auth_hint(env: &str, reason: &crate::auth::AuthError) -> String {
+    use crate::auth::AuthError;
+    match reason {
+        AuthError::NoAnchor => format!(
+            "give this machine a pin: run `vault pin {env}` where the history is (a member's clone) and put the line it prints into VAULT_PIN or the identity (see docs/exec-and-deploys.md), or fetch full history (`fetch-depth: 0`)"
+        ),
+        AuthError::Rollback { .. } => format!(
+            "this is an older version than one already verified here; use the current one (`git pull`, or merge the main branch into this one so the merge driver brings `{env}` forward)"
+        ),
+        _ => format!(
+            "do not use it: see who committed it (`vault check` names the commit, `git log -p secrets/{env}.age`) and restore the last authenticated version (`git checkout <commit> -- secrets/{env}.age`); a reader who has reviewed it (`vault diff`) can keep its values with `vault accept {env}`"
+        ),
+    }
 }
 
 fn sync_hint(err: &SyncError) -> String {

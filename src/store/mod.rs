@@ -7,7 +7,11 @@
 
 pub mod atomic;
 pub mod lock;
+mod merged;
+pub mod pins;
+pub mod provenance;
 pub mod recipients;
+pub mod verify;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -21,6 +25,9 @@ use crate::names;
 use crate::payload::{Payload, PayloadError};
 
 pub use lock::{Lock, LockError};
+pub use merged::Merged;
+pub use pins::PinStore;
+pub use verify::Trust;
 
 /// The directory holding the encrypted environment files.
 pub const SECRETS_DIR: &str = "secrets";
@@ -154,6 +161,34 @@ pub enum StoreError {
         /// The summary file.
         summary: PathBuf,
     },
+    /// The version is not one a reader of the environment wrote (see [`crate::auth`]).
+    #[error("{} (environment `{env}`) is not authenticated: {reason}", path.display())]
+    Unauthenticated {
+        /// The environment.
+        env: String,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: crate::auth::AuthError,
+    },
+    /// The file is in the unauthenticated format of earlier releases and must be upgraded
+    /// before it is written.
+    #[error("{} (environment `{env}`) is in the unauthenticated format of earlier vault releases", path.display())]
+    NeedsUpgrade {
+        /// The environment.
+        env: String,
+        /// The file.
+        path: PathBuf,
+    },
+    /// `.vault.toml` no longer lists someone who can read the file; a routine write would
+    /// silently drop them without the must-rotate marks an offboarding needs.
+    #[error("`.vault.toml` no longer gives {} access to `{env}`, but they can still read secrets/{env}.age", who.join(", "))]
+    RemovalPending {
+        /// The environment.
+        env: String,
+        /// Who would lose access.
+        who: Vec<String>,
+    },
     /// The environment has no members, so nobody could decrypt it.
     #[error("environment `{env}` has no members, so its file could not be decrypted by anyone")]
     NoRecipients {
@@ -174,11 +209,13 @@ pub enum StoreError {
     Lock(#[source] LockError),
 }
 
-/// An opened vault: its root and its validated roster.
+/// An opened vault: its root, its validated roster, and what its reads are verified
+/// against.
 #[derive(Debug, Clone)]
 pub struct Vault {
     root: PathBuf,
     config: Config,
+    trust: Trust,
 }
 
 impl Vault {
@@ -212,6 +249,7 @@ impl Vault {
         Ok(Self {
             root: root.to_owned(),
             config,
+            trust: Trust::default(),
         })
     }
 
@@ -222,7 +260,22 @@ impl Vault {
         Self {
             root: self.root.clone(),
             config,
+            trust: self.trust.clone(),
         }
+    }
+
+    /// The same vault, verifying against `trust` (pins this process carries, the user's
+    /// pin file).
+    #[must_use]
+    pub fn with_trust(mut self, trust: Trust) -> Self {
+        self.trust = trust;
+        self
+    }
+
+    /// What reads are verified against.
+    #[must_use]
+    pub fn trust(&self) -> &Trust {
+        &self.trust
     }
 
     /// The directory holding `.vault.toml`.
@@ -313,7 +366,10 @@ impl Vault {
         self.decrypt_bytes(env, &ciphertext, identities)
     }
 
-    /// Decrypts ciphertext that claims to be `env` (from disk or from a git blob).
+    /// Decrypts the current version of `env` (from disk, or the blob a command was given
+    /// for it) after verifying who wrote it: the signature, the write-key chain against
+    /// the pins and history (see [`Trust`]), then, inside, that the sealed write key and
+    /// recipients are the ones that signed. A verified version advances the user's pin.
     ///
     /// # Errors
     /// As [`Vault::decrypt`].
@@ -323,16 +379,18 @@ impl Vault {
         ciphertext: &[u8],
         identities: &Identities,
     ) -> Result<Payload, StoreError> {
-        let payload = self.open_sealed(env, ciphertext, identities)?;
-        if let Some(summary) = self.read_recipients(env)? {
+        let extra = identities.pins();
+        let seal = self.verify_current(env, ciphertext, &extra)?;
+        let mut payload = self.open_sealed(env, ciphertext, identities)?;
+        self.check_inside(env, &seal, &mut payload)?;
+        if let Some(stanza) = &payload.sealed_by {
+            self.trust.remember(&self.root, stanza);
+        } else if let Some(summary) = self.read_summary(env)? {
+            // The old format's only defence: the plaintext summary must match the list
+            // sealed inside.
             let sealed: BTreeSet<&str> = payload.recipients.iter().map(String::as_str).collect();
             let listed: BTreeSet<&str> = summary.iter().map(String::as_str).collect();
-            let interrupted = std::fs::read_to_string(self.pending_recipients_path(env))
-                .map(|text| recipients::parse(&text))
-                .is_ok_and(|pending| {
-                    pending.iter().map(String::as_str).collect::<BTreeSet<_>>() == sealed
-                });
-            if sealed != listed && !interrupted {
+            if sealed != listed {
                 return Err(StoreError::RecipientsTampered {
                     path: self.relative(&self.env_path(env)).to_owned(),
                     summary: self.relative(&self.recipients_path(env)).to_owned(),
@@ -342,12 +400,13 @@ impl Vault {
         Ok(payload)
     }
 
-    /// Decrypts ciphertext of `env` and checks the environment binding, but not the
-    /// current recipients summary: for versions from git history and merge inputs, which
-    /// were sealed to the recipients of their own time.
+    /// Decrypts ciphertext of `env` and checks the environment binding only: no signature,
+    /// no anchor. Only for showing what a version holds (`vault diff`, `vault log`, where a
+    /// reader reviews a version before accepting it); anything that uses or rewrites values
+    /// verifies first ([`Vault::decrypt_bytes`], [`Vault::open_version`]).
     ///
     /// # Errors
-    /// As [`Vault::decrypt`], except for tampering.
+    /// As [`Vault::decrypt`], except for authentication.
     pub fn open_sealed(
         &self,
         env: &str,
@@ -395,11 +454,34 @@ impl Vault {
         Ok(payload)
     }
 
-    /// The canonical recipients recorded in `secrets/<env>.recipients`, if the file exists.
+    /// The canonical recipients recorded in `secrets/<env>.recipients`, if the file exists
+    /// and agrees with the recipients signed into `secrets/<env>.age` (a summary that does
+    /// not is treated as missing: nobody can tell who reads the file until it is re-keyed;
+    /// `vault check` reports it).
     ///
     /// # Errors
     /// An unreadable file.
     pub fn read_recipients(&self, env: &str) -> Result<Option<Vec<String>>, StoreError> {
+        let Some(summary) = self.read_summary(env)? else {
+            return Ok(None);
+        };
+        match std::fs::read(self.env_path(env)) {
+            Ok(bytes) => match crate::auth::inspect(env, &bytes) {
+                Ok(crate::auth::Seal::Signed(stanza)) if !stanza.lists_recipients(&summary) => {
+                    Ok(None)
+                }
+                Err(_) => Ok(None),
+                Ok(_) => Ok(Some(summary)),
+            },
+            Err(_) => Ok(Some(summary)),
+        }
+    }
+
+    /// `secrets/<env>.recipients` as written, unverified.
+    ///
+    /// # Errors
+    /// An unreadable file.
+    pub fn read_summary(&self, env: &str) -> Result<Option<Vec<String>>, StoreError> {
         let path = self.recipients_path(env);
         match std::fs::read_to_string(&path) {
             Ok(text) => Ok(Some(recipients::parse(&text))),
@@ -426,67 +508,145 @@ impl Vault {
     }
 
     /// Encrypts `payload` for `env` to the recipients `.vault.toml` gives it, recording
-    /// those recipients and the environment inside the payload. Returns the armored
-    /// ciphertext and the recipients.
+    /// those recipients and the environment inside the payload, and signs it with the
+    /// environment's write key (a new one when `rotate`: a reader lost access). Returns the
+    /// armored ciphertext and the recipients.
     ///
     /// # Errors
-    /// No members, or encryption fails.
+    /// No members, an unauthenticated payload, or encryption fails.
     pub fn seal(
         &self,
         env: &str,
         payload: &mut Payload,
+        rotate: bool,
     ) -> Result<(Vec<u8>, Vec<crate::crypto::Recipient>), StoreError> {
         self.require_env(env)?;
         let recipients = self.config.recipients_for(env).unwrap_or_default();
-        self.seal_to(env, payload, recipients)
+        self.seal_to(env, payload, recipients, rotate)
     }
 
-    fn seal_to(
+    /// Seals to `recipients` and signs. The write key and chain continue those of the
+    /// version the payload was read from; a payload that was not read from an
+    /// authenticated version (a new environment, an upgrade) starts a new chain.
+    pub(crate) fn seal_to(
         &self,
         env: &str,
         payload: &mut Payload,
         recipients: Vec<crate::crypto::Recipient>,
+        rotate: bool,
     ) -> Result<(Vec<u8>, Vec<crate::crypto::Recipient>), StoreError> {
+        use crate::auth::{Chain, Unsigned, WriteKey};
         if recipients.is_empty() {
             return Err(StoreError::NoRecipients {
                 env: env.to_owned(),
             });
         }
+        let (mut key, mut chain, seq) = match (&payload.sealed_by, &payload.write_key) {
+            (Some(stanza), Some(text)) => {
+                let key = WriteKey::from_text(text.expose()).map_err(|reason| {
+                    StoreError::Unauthenticated {
+                        env: env.to_owned(),
+                        path: self.relative(&self.env_path(env)).to_owned(),
+                        reason,
+                    }
+                })?;
+                (key, stanza.chain.clone(), stanza.seq.saturating_add(1))
+            }
+            // A new environment, or one `vault upgrade` is converting: a new chain.
+            (None, None) if !payload.is_legacy() => {
+                let key = WriteKey::generate();
+                let chain = Chain::genesis(key.public());
+                (key, chain, 1)
+            }
+            (None, None) => {
+                return Err(StoreError::NeedsUpgrade {
+                    env: env.to_owned(),
+                    path: self.relative(&self.env_path(env)).to_owned(),
+                });
+            }
+            // A write key without the version it came from: never continue it.
+            _ => {
+                return Err(StoreError::Unauthenticated {
+                    env: env.to_owned(),
+                    path: self.relative(&self.env_path(env)).to_owned(),
+                    reason: crate::auth::AuthError::KeyMismatch,
+                });
+            }
+        };
+        if rotate && payload.sealed_by.is_some() {
+            let next = WriteKey::generate();
+            chain = chain.rotated(env, &key, &next);
+            key = next;
+        }
+        payload.format = crate::payload::FORMAT_VERSION;
         payload.environment = env.to_owned();
+        payload.write_key = Some(crate::secret::Secret::new(key.to_text().to_string()));
         payload.recipients = recipients
             .iter()
             .map(|r| r.canonical().to_owned())
             .collect();
+        let unsigned = Unsigned {
+            env: env.to_owned(),
+            seq,
+            chain,
+            recipients: payload.recipients.clone(),
+        };
         let plaintext = payload.to_toml();
-        let ciphertext = crypto::encrypt(plaintext.as_bytes(), &recipients).map_err(|source| {
-            StoreError::Seal {
+        let ciphertext =
+            crypto::encrypt_with_stanza(plaintext.as_bytes(), &recipients, |stanzas, body| {
+                unsigned.sign(
+                    &key,
+                    crate::auth::Covered {
+                        stanzas,
+                        payload: body,
+                    },
+                )
+            })
+            .map_err(|source| StoreError::Seal {
                 env: env.to_owned(),
                 source,
-            }
-        })?;
+            })?;
         Ok((ciphertext, recipients))
     }
 
-    /// Writes `payload` re-encrypted to the recipients it is already sealed to, so routine
-    /// edits never change who can read a file: a roster change takes effect only through
-    /// `vault rekey` or `vault member`, which show the plan first. A payload without a
-    /// sealed list (never written by vault) falls back to the roster.
+    /// Writes `payload` for a routine change (`set`, `edit`, `import`, `rotate`, `pull`):
+    /// re-encrypted only to keys that are both in `.vault.toml` and in the authenticated
+    /// version it was read from, so a roster change never takes effect silently: a grant
+    /// waits for `vault rekey` or `vault member add`, which show the plan, and a removal
+    /// is refused until `vault rekey` applies it with must-rotate marks.
     ///
     /// # Errors
-    /// As [`Vault::write`].
+    /// [`StoreError::RemovalPending`], [`StoreError::NeedsUpgrade`], or as [`Vault::write`].
     pub fn write_sealed(&self, env: &str, payload: &mut Payload) -> Result<(), StoreError> {
         self.require_env(env)?;
-        let sealed: Vec<crate::crypto::Recipient> = payload
+        if payload.sealed_by.is_none() {
+            return Err(StoreError::NeedsUpgrade {
+                env: env.to_owned(),
+                path: self.relative(&self.env_path(env)).to_owned(),
+            });
+        }
+        let roster = self.config.recipients_for(env).unwrap_or_default();
+        let dropped: BTreeSet<String> = payload
             .recipients
             .iter()
-            .filter_map(|r| r.parse().ok())
+            .filter(|r| !roster.iter().any(|k| k.canonical() == r.as_str()))
+            .map(|r| {
+                self.config
+                    .owner_of(r)
+                    .map_or_else(|| crate::members::short_key(r), str::to_owned)
+            })
             .collect();
-        let recipients = if sealed.is_empty() || sealed.len() != payload.recipients.len() {
-            self.config.recipients_for(env).unwrap_or_default()
-        } else {
-            sealed
-        };
-        let (ciphertext, recipients) = self.seal_to(env, payload, recipients)?;
+        if !dropped.is_empty() {
+            return Err(StoreError::RemovalPending {
+                env: env.to_owned(),
+                who: dropped.into_iter().collect(),
+            });
+        }
+        let recipients: Vec<crate::crypto::Recipient> = roster
+            .into_iter()
+            .filter(|k| payload.recipients.iter().any(|r| r == k.canonical()))
+            .collect();
+        let (ciphertext, recipients) = self.seal_to(env, payload, recipients, false)?;
         self.store(env, &ciphertext, &recipients)
     }
 
@@ -496,11 +656,11 @@ impl Vault {
     /// # Errors
     /// No members, or an I/O failure (the old files are then unchanged).
     pub fn write(&self, env: &str, payload: &mut Payload) -> Result<(), StoreError> {
-        let (ciphertext, recipients) = self.seal(env, payload)?;
+        let (ciphertext, recipients) = self.seal(env, payload, false)?;
         self.store(env, &ciphertext, &recipients)
     }
 
-    fn store(
+    pub(crate) fn store(
         &self,
         env: &str,
         ciphertext: &[u8],
@@ -510,14 +670,11 @@ impl Vault {
     }
 
     /// Writes several sealed environments (from [`Vault::seal`]) and their recipients
-    /// summaries, each file atomically and the flushes batched by phase.
-    ///
-    /// Each environment goes through the same three steps as a single write, and every
-    /// environment finishes a step before any starts the next: the new summary is staged as
-    /// a pending file; the ciphertext replaces the old; the pending summary replaces the
-    /// old summary. A crash between the last two leaves a record of what the new ciphertext
-    /// was sealed to; decrypt accepts it instead of reporting tampering, and the next write
-    /// completes the rename.
+    /// summaries, each file atomically and the flushes batched by phase: every ciphertext
+    /// first, then every summary. The summary is only a readable view of the recipients
+    /// signed into the ciphertext, so a crash between the two leaves a stale view that
+    /// `vault check` reports and the next write replaces, never a file that verifies
+    /// differently.
     ///
     /// # Errors
     /// An I/O failure. When it happens before any ciphertext is replaced, every file is
@@ -536,53 +693,40 @@ impl Vault {
                 source,
             }
         };
-        let summaries: Vec<String> = sealed
-            .iter()
-            .map(|(env, _, recipients)| recipients::render(env, recipients, &self.config))
-            .collect();
-        let pending: Vec<PathBuf> = sealed
-            .iter()
-            .map(|(env, _, _)| self.pending_recipients_path(env))
-            .collect();
         let targets: Vec<PathBuf> = sealed
             .iter()
             .map(|(env, _, _)| self.env_path(env))
             .collect();
-        let batch: Vec<(&Path, &[u8], u32)> = pending
-            .iter()
-            .zip(&summaries)
-            .map(|(p, s)| (p.as_path(), s.as_bytes(), 0o644))
-            .collect();
-        atomic::write_many(&batch).map_err(io(pending[0].clone()))?;
         let batch: Vec<(&Path, &[u8], u32)> = targets
             .iter()
             .zip(sealed)
             .map(|(p, (_, ciphertext, _))| (p.as_path(), *ciphertext, 0o644))
             .collect();
-        if let Err(source) = atomic::write_many(&batch) {
-            // Staged summaries whose ciphertext was not replaced must not linger: they would
-            // vouch for recipients the file was never sealed to.
-            for ((pending, target), (_, ciphertext, _)) in pending.iter().zip(&targets).zip(sealed)
-            {
-                if std::fs::read(target).ok().as_deref() != Some(*ciphertext) {
-                    let _ = std::fs::remove_file(pending);
-                }
-            }
-            return Err(io(targets[0].clone())(source));
-        }
+        atomic::write_many(&batch).map_err(io(targets[0].clone()))?;
         for path in &targets {
             faults::point("between-files", path);
         }
-        let summaries: Vec<PathBuf> = sealed
+        let summaries: Vec<(PathBuf, String)> = sealed
             .iter()
-            .map(|(env, _, _)| self.recipients_path(env))
+            .map(|(env, _, recipients)| {
+                (
+                    self.recipients_path(env),
+                    recipients::render(env, recipients, &self.config),
+                )
+            })
             .collect();
-        let renames: Vec<(&Path, &Path)> = pending
+        let batch: Vec<(&Path, &[u8], u32)> = summaries
             .iter()
-            .zip(&summaries)
-            .map(|(from, to)| (from.as_path(), to.as_path()))
+            .map(|(p, text)| (p.as_path(), text.as_bytes(), 0o644))
             .collect();
-        atomic::rename_many(&renames).map_err(io(summaries[0].clone()))?;
+        atomic::write_many(&batch).map_err(io(summaries[0].0.clone()))?;
+        // A writer trusts what it just signed: after a hand-over, this machine refuses a
+        // competing one from whoever lost access.
+        for (env, ciphertext, _) in sealed {
+            if let Ok(crate::auth::Seal::Signed(stanza)) = crate::auth::inspect(env, ciphertext) {
+                self.trust.remember(&self.root, &stanza);
+            }
+        }
         Ok(())
     }
 
@@ -648,7 +792,7 @@ impl Vault {
     ///
     /// # Errors
     /// [`StoreError::AlreadyInitialized`] or an I/O failure.
-    pub fn create(root: &Path, config_text: &str) -> Result<Self, StoreError> {
+    pub fn create(root: &Path, config_text: &str, trust: Trust) -> Result<Self, StoreError> {
         let config_path = root.join(CONFIG_FILE);
         let config = Config::parse(config_text).map_err(|source| StoreError::Config {
             path: config_path.clone(),
@@ -657,6 +801,7 @@ impl Vault {
         let vault = Self {
             root: root.to_owned(),
             config,
+            trust,
         };
         if config_path.exists() {
             return Err(StoreError::AlreadyInitialized { path: config_path });

@@ -117,7 +117,18 @@ fn bit_flipped_file_is_refused() {
         let mut lines = original.clone();
         lines[index] = flip_first_char(&lines[index]);
         repo.write("secrets/dev.age", lines.join("\n") + "\n");
-        assert_dev_refused(&repo, &alice, &["secrets/dev.age", "cannot be decrypted"]);
+        // A flip in the header hits vault's signature stanza or age's; one in the payload,
+        // the signature over it or age's authentication. Either way: refused, nothing used.
+        let err = assert_refused(
+            &repo,
+            repo.vault(&alice).args(["get", "dev", "TOKEN"]),
+            2,
+            &["secrets/dev.age"],
+        );
+        assert!(
+            err.contains("cannot be decrypted") || err.contains("not authenticated"),
+            "{err}"
+        );
     }
 }
 
@@ -173,12 +184,19 @@ fn payload_from_a_newer_format_is_refused() {
         "format = 99\nenvironment = \"dev\"\nrecipients = [\"{}\"]\n\n[secrets.TOKEN]\nvalue = \"{CANARY}\"\nrotated_at = \"2026-01-01T00:00:00Z\"\n",
         alice.public
     );
-    repo.write("secrets/dev.age", encrypt_to(&alice.public, &payload));
+    // Signed with the real write key: the parser itself must refuse it.
+    repo.write(
+        "secrets/dev.age",
+        sign_as_reader(&repo, &alice, "dev", &payload, &[&alice.public]),
+    );
     assert_dev_refused(
         &repo,
         &alice,
         &["`dev`", "format version 99", "upgrade vault"],
     );
+    // The same file from someone without the write key is refused before it is parsed.
+    repo.write("secrets/dev.age", encrypt_to(&alice.public, &payload));
+    assert_dev_refused(&repo, &alice, &["`dev`", "not authenticated", "downgrade"]);
 }
 
 #[test]
@@ -186,7 +204,10 @@ fn malformed_payload_is_refused_without_quoting_it() {
     let (repo, alice) = matrix_repo();
     let payload =
         format!("format = 1\nenvironment = \"dev\"\n[secrets.TOKEN]\nvalue = \"{CANARY}\"\n");
-    repo.write("secrets/dev.age", encrypt_to(&alice.public, &payload));
+    repo.write(
+        "secrets/dev.age",
+        sign_as_reader(&repo, &alice, "dev", &payload, &[&alice.public]),
+    );
     assert_dev_refused(&repo, &alice, &["`dev`", "malformed"]);
 }
 
@@ -651,7 +672,26 @@ fn altered_recipients_summary_is_refused() {
         "secrets/dev.recipients",
         format!("{summary}{}  # mallory\n", mallory.public),
     );
-    assert_dev_refused(&repo, &alice, &["secrets/dev.recipients", "altered"]);
+    // The summary is only a readable view of the recipients signed into the file: editing
+    // it changes nobody's access, and `vault check` reports it until a write replaces it.
+    let out = repo.bare_vault().arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains("secrets/dev.recipients is missing or does not match"),
+        "{report}"
+    );
+    repo.set(&alice, "dev", "OTHER", "x");
+    assert!(
+        !repo
+            .read_text("secrets/dev.recipients")
+            .contains(&mallory.public)
+    );
+    let plaintext = stock_age_decrypt(&mallory, &repo.read("secrets/dev.age"));
+    assert!(
+        plaintext.is_none(),
+        "the next write must not be sealed to mallory"
+    );
 }
 
 #[test]

@@ -487,7 +487,7 @@ fn age_crate_decrypts_our_file_independently() {
     let mut plaintext = String::new();
     reader.read_to_string(&mut plaintext).unwrap();
     let doc: toml::Table = plaintext.parse().unwrap();
-    assert_eq!(doc["format"].as_integer(), Some(1));
+    assert_eq!(doc["format"].as_integer(), Some(2));
     assert_eq!(doc["environment"].as_str(), Some("prod"));
     assert_eq!(
         doc["secrets"]["API_TOKEN"]["value"].as_str(),

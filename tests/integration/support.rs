@@ -538,3 +538,97 @@ impl TestRepo {
         cmd
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Authenticated writes: what a reader (who holds the write key) or an outsider can forge.
+
+/// Encrypts `plaintext` to `recipients` with stock `age -a` (what anyone with push access
+/// and the public keys can do). Panics if `age` is not installed: `.ci/run` installs it.
+pub fn stock_age_encrypt(recipients: &[&str], plaintext: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut cmd = std::process::Command::new("age");
+    cmd.arg("-a");
+    for r in recipients {
+        cmd.args(["-r", r]);
+    }
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("stock `age` is not on PATH: .ci/run installs it");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(plaintext.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
+/// Decrypts with stock `age -d -i KEY`.
+pub fn stock_age_decrypt(key: &Key, ciphertext: &[u8]) -> Option<String> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("age")
+        .args(["-d", "-i"])
+        .arg(&key.file)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("stock `age` is not on PATH: .ci/run installs it");
+    child.stdin.take().unwrap().write_all(ciphertext).unwrap();
+    let out = child.wait_with_output().unwrap();
+    out.status
+        .success()
+        .then(|| String::from_utf8(out.stdout).unwrap())
+}
+
+/// Re-signs arbitrary `plaintext` as `env`'s next version with the write key a reader
+/// (`key`) finds inside the current file: what any reader could write. Sealed to
+/// `recipients` (canonical).
+pub fn sign_as_reader(
+    repo: &TestRepo,
+    key: &Key,
+    env: &str,
+    plaintext: &str,
+    recipients: &[&str],
+) -> Vec<u8> {
+    let current = repo.read(&format!("secrets/{env}.age"));
+    let vault::auth::Seal::Signed(stanza) = vault::auth::inspect(env, &current).unwrap() else {
+        panic!("secrets/{env}.age is not signed");
+    };
+    let identities = vault::identity::Identities::from_text(&secret_key_line(key)).unwrap();
+    let inner = vault::crypto::decrypt(&current, identities.as_age()).unwrap();
+    let payload = vault::payload::Payload::parse(&inner).unwrap();
+    let write_key =
+        vault::auth::WriteKey::from_text(payload.write_key.as_ref().unwrap().expose()).unwrap();
+    let parsed: Vec<vault::crypto::Recipient> =
+        recipients.iter().map(|r| r.parse().unwrap()).collect();
+    let unsigned = vault::auth::Unsigned {
+        env: env.to_owned(),
+        seq: stanza.seq + 1,
+        chain: stanza.chain.clone(),
+        recipients: recipients.iter().map(|r| (*r).to_owned()).collect(),
+    };
+    vault::crypto::encrypt_with_stanza(plaintext.as_bytes(), &parsed, |stanzas, body| {
+        unsigned.sign(
+            &write_key,
+            vault::auth::Covered {
+                stanzas,
+                payload: body,
+            },
+        )
+    })
+    .unwrap()
+}
+
+/// The write key sealed in the current version of `env`, as a reader sees it.
+pub fn write_key_of(repo: &TestRepo, key: &Key, env: &str) -> String {
+    let current = repo.read(&format!("secrets/{env}.age"));
+    let identities = vault::identity::Identities::from_text(&secret_key_line(key)).unwrap();
+    let inner = vault::crypto::decrypt(&current, identities.as_age()).unwrap();
+    let payload = vault::payload::Payload::parse(&inner).unwrap();
+    payload.write_key.unwrap().expose().to_owned()
+}

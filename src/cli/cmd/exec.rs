@@ -43,6 +43,16 @@ pub fn run(context: &Context, args: &ExecArgs) -> Result<Outcome, Error> {
                     .is_some_and(|base| wanted.contains(base))
         });
     }
+    let blocked = exec::blocked_loader_variables(
+        template.as_ref(),
+        variables.iter().map(|(n, _)| n.as_str()),
+    );
+    if !blocked.is_empty() {
+        return Err(Error::LoaderVariables {
+            env: args.env.clone(),
+            names: blocked,
+        });
+    }
     Err(exec::replace_process(&args.command, &variables, &guard).into())
 }
 

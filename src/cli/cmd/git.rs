@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::identity::{Identities, IdentityError, NoPrompt, PassphrasePrompt};
 use crate::payload::Payload;
 use crate::store::{StoreError, Vault, atomic};
-use crate::{edit, git, merge, names};
+use crate::{edit, git, names};
 
 /// The shim `vault hooks install` writes; `@VAULT@` becomes the command git should run.
 const HOOK_SHIM: &str = include_str!("../../../hooks/pre-commit");
@@ -153,7 +153,43 @@ pub fn textconv(
         return notice(out, "the decrypted payload is unreadable");
     };
     drop(plaintext);
+    // Values are shown only for versions a reader wrote: this one must verify and agree
+    // with the chain of the current, verified file.
+    let env = payload.environment.clone();
+    drop(payload);
+    let vault = match context.vault() {
+        Ok(vault) => vault,
+        Err(e) => return notice(out, &format!("cannot open the vault to verify it: {e}")),
+    };
+    let reference = match vault
+        .read_ciphertext(&env)
+        .and_then(|current| vault.verify_current(&env, &current, &identities.pins()))
+    {
+        Ok(crate::auth::Seal::Signed(stanza)) => Some(stanza.chain),
+        Ok(_) => None,
+        Err(e) => {
+            return notice(
+                out,
+                &format!(
+                    "NOT SHOWN: the current secrets/{env}.age does not verify ({e}); run `vault check`"
+                ),
+            );
+        }
+    };
+    let payload = match vault.open_version(&env, &bytes, &identities, reference.as_ref(), true) {
+        Ok(payload) => payload,
+        Err(StoreError::Unauthenticated { reason, .. }) => {
+            return notice(
+                out,
+                &format!("NOT AUTHENTICATED: {reason}; run `vault check`"),
+            );
+        }
+        Err(e) => return notice(out, &format!("cannot be read: {e}")),
+    };
     let mut text = zeroize::Zeroizing::new(format!("# environment: {}\n", payload.environment));
+    if payload.is_legacy() {
+        text.push_str("# (old unauthenticated format)\n");
+    }
     for (name, entry) in &payload.secrets {
         text.push_str(name);
         text.push_str(" = ");
@@ -173,22 +209,9 @@ pub fn textconv(
     Ok(Outcome::Success)
 }
 
-fn read_payload(
-    vault: &Vault,
-    path: &Path,
-    env: &str,
-    identities: &Identities,
-    allow_empty: bool,
-) -> Result<Payload, Error> {
-    let bytes = std::fs::read(path).map_err(io_err("read", path))?;
-    if allow_empty && bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Payload::new(env));
-    }
-    Ok(vault.open_sealed(env, &bytes, identities)?)
-}
-
-/// `vault merge-driver %O %A %B %P`: writes the merged, re-encrypted file over %A; exit 1
-/// when conflicts remain (git then reports the path as conflicted).
+/// `vault merge-driver %O %A %B %P`: writes the merged, re-encrypted file over %A and the
+/// recipients view beside the environment's file; exit 1 when conflicts remain (git then
+/// reports the path as conflicted).
 pub fn merge_driver(context: &Context, args: &MergeDriverArgs) -> Result<Outcome, Error> {
     let env = Path::new(&args.path)
         .file_stem()
@@ -211,22 +234,30 @@ pub fn merge_driver(context: &Context, args: &MergeDriverArgs) -> Result<Outcome
         &top.join(&args.path)
             .parent()
             .map_or(top.clone(), Path::to_owned),
+    )?
+    .with_trust(context.trust()?);
+    let read = |path: &Path| std::fs::read(path).map_err(io_err("read", path));
+    let merged = vault.merge_versions(
+        &env,
+        &read(&args.base)?,
+        &read(&args.ours)?,
+        &read(&args.theirs)?,
+        &identities,
+        jiff::Timestamp::now(),
     )?;
-    let base = read_payload(&vault, &args.base, &env, &identities, true)?;
-    let ours = read_payload(&vault, &args.ours, &env, &identities, false)?;
-    let theirs = read_payload(&vault, &args.theirs, &env, &identities, false)?;
-    let (mut merged, conflicted) = merge::merge(&base, &ours, &theirs);
-    let (ciphertext, _) = vault.seal(&env, &mut merged)?;
-    atomic::write(&args.ours, &ciphertext, 0o644).map_err(io_err("write", &args.ours))?;
-    if conflicted {
+    atomic::write(&args.ours, &merged.ciphertext, 0o644).map_err(io_err("write", &args.ours))?;
+    vault.write_summary(&env, &merged.recipients)?;
+    if !merged.marked.is_empty() {
+        eprintln!(
+            "vault: {} in {} came from a version readable by someone who no longer has access; marked must-rotate (`vault check` fails until each is rotated)",
+            merged.marked.join(", "),
+            args.path
+        );
+    }
+    if !merged.conflicts.is_empty() {
         eprintln!(
             "vault: conflicting changes to {} in {}; run `vault edit {env}` to choose, then `git add {}`",
-            merged
-                .conflicts
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
+            merged.conflicts.join(", "),
             args.path,
             args.path
         );

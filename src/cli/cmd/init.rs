@@ -46,7 +46,7 @@ pub fn run(context: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<Ou
         None => own_public_key(context)?,
     };
     let config_text = Config::render_new(&name, &key, &envs);
-    let vault = Vault::create(&root, &config_text)?;
+    let vault = Vault::create(&root, &config_text, context.trust()?)?;
 
     let template = root.join(TEMPLATE_FILE);
     if !template.exists() {

@@ -22,7 +22,7 @@ pub fn run(
     let opened = context.vault()?;
     let lock = opened.lock()?;
     // Read the roster again under the lock, so concurrent membership changes compose.
-    let vault = Vault::open(opened.root())?;
+    let vault = Vault::open(opened.root())?.with_trust(opened.trust().clone());
     let config = vault.config();
     let roster = |edit: RosterEdit<'_>, config: &Config| {
         config.edited(&edit).map_err(|source| StoreError::Config {
@@ -209,7 +209,7 @@ fn own_key(context: &Context) -> Result<String, Error> {
 pub fn rekey(context: &Context, args: &RekeyArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
     let opened = context.vault()?;
     let lock = opened.lock()?;
-    let vault = Vault::open(opened.root())?;
+    let vault = Vault::open(opened.root())?.with_trust(opened.trust().clone());
     for env in &args.envs {
         vault.require_env(env)?;
     }

@@ -1,0 +1,174 @@
+//! Merging two branches' versions of an environment file for git's merge driver, under the
+//! same rules as every other write: each input is verified, the result continues the newest
+//! input's write-key chain, is sealed only to keys that are both in the roster and in that
+//! newest version, and any value that a merged-in version exposed to a key the result drops
+//! is marked must-rotate (a branch opened before an offboarding brings values the removed
+//! member could read).
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+
+use super::{StoreError, Vault};
+use crate::identity::Identities;
+use crate::payload::{MustRotate, Payload};
+
+/// The outcome of [`Vault::merge_versions`].
+#[derive(Debug)]
+pub struct Merged {
+    /// The armored, signed result.
+    pub ciphertext: Vec<u8>,
+    /// The recipients it is sealed to.
+    pub recipients: Vec<crate::crypto::Recipient>,
+    /// Secrets both branches changed differently (kept as conflicts inside the payload).
+    pub conflicts: Vec<String>,
+    /// Secrets newly marked must-rotate because a merged version exposed them.
+    pub marked: Vec<String>,
+}
+
+impl Vault {
+    /// Merges `theirs` into `ours` against `base` (empty: the file is new on both sides).
+    ///
+    /// # Errors
+    /// An input that does not verify (ours against this machine's anchors, the others
+    /// against ours' chain), one the caller cannot decrypt, or sealing fails.
+    pub fn merge_versions(
+        &self,
+        env: &str,
+        base: &[u8],
+        ours: &[u8],
+        theirs: &[u8],
+        identities: &Identities,
+        now: Timestamp,
+    ) -> Result<Merged, StoreError> {
+        let seal = self.verify_current(env, ours, &identities.pins())?;
+        let mut ours = self.open_sealed(env, ours, identities)?;
+        self.check_inside(env, &seal, &mut ours)?;
+        let Some(ours_stanza) = ours.sealed_by.clone() else {
+            return Err(StoreError::NeedsUpgrade {
+                env: env.to_owned(),
+                path: self.relative(&self.env_path(env)).to_owned(),
+            });
+        };
+        let reference = ours_stanza.chain.clone();
+        let theirs = self.open_version(env, theirs, identities, Some(&reference), false)?;
+        let base = if base.iter().all(u8::is_ascii_whitespace) {
+            Payload::new(env)
+        } else {
+            self.open_version(env, base, identities, Some(&reference), true)?
+        };
+        let theirs_stanza = theirs
+            .sealed_by
+            .clone()
+            .expect("open_version refuses unsigned inputs unless legacy_ok");
+        let (mut merged, _) = crate::merge::merge(&base, &ours, &theirs);
+
+        // The newest chain wins; both extend a common one (open_version checked).
+        let newest = if theirs_stanza.chain.epoch() > ours_stanza.chain.epoch() {
+            &theirs
+        } else {
+            &ours
+        };
+        let mut stanza = newest.sealed_by.clone().expect("both inputs are signed");
+        stanza.seq = ours_stanza.seq.max(theirs_stanza.seq);
+        merged.sealed_by = Some(stanza.clone());
+        merged.write_key.clone_from(&newest.write_key);
+
+        let current: BTreeSet<&String> = [&ours, &theirs]
+            .into_iter()
+            .filter(|p| {
+                p.sealed_by
+                    .as_ref()
+                    .is_some_and(|s| s.chain.epoch() == stanza.chain.epoch())
+            })
+            .flat_map(|p| &p.recipients)
+            .collect();
+        let recipients: Vec<crate::crypto::Recipient> = self
+            .config()
+            .recipients_for(env)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| current.iter().any(|c| c.as_str() == r.canonical()))
+            .collect();
+        let kept: BTreeSet<&str> = recipients.iter().map(|r| r.canonical()).collect();
+
+        let mut marked = Vec::new();
+        let mut rotate = false;
+        for side in [&base, &ours, &theirs] {
+            let exposed: Vec<&String> = side
+                .recipients
+                .iter()
+                .filter(|r| !kept.contains(r.as_str()))
+                .collect();
+            if exposed.is_empty() {
+                continue;
+            }
+            if side
+                .sealed_by
+                .as_ref()
+                .is_some_and(|s| s.chain.epoch() == stanza.chain.epoch())
+            {
+                // They knew the write key of the epoch the result continues.
+                rotate = true;
+            }
+            let who = exposed
+                .iter()
+                .map(|r| {
+                    self.config()
+                        .owner_of(r)
+                        .map_or_else(|| crate::members::short_key(r), str::to_owned)
+                })
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join(", ");
+            for (name, entry) in &mut merged.secrets {
+                let seen = side
+                    .secrets
+                    .get(name)
+                    .is_some_and(|e| e.value == entry.value);
+                if seen && entry.must_rotate.is_none() {
+                    entry.must_rotate = Some(MustRotate {
+                        reason: format!(
+                            "{who} could read it in a version merged from another branch"
+                        ),
+                        since: now,
+                    });
+                    marked.push(name.clone());
+                }
+            }
+        }
+        marked.sort();
+        marked.dedup();
+        let conflicts = merged.conflicts.keys().cloned().collect();
+        let (ciphertext, recipients) = self.seal_to(env, &mut merged, recipients, rotate)?;
+        if let Ok(crate::auth::Seal::Signed(stanza)) = crate::auth::inspect(env, &ciphertext) {
+            self.trust().remember(self.root(), &stanza);
+        }
+        Ok(Merged {
+            ciphertext,
+            recipients,
+            conflicts,
+            marked,
+        })
+    }
+
+    /// Rewrites `secrets/<env>.recipients`, the readable view of who a file is sealed to
+    /// (the merge driver writes the ciphertext itself, where git tells it to).
+    ///
+    /// # Errors
+    /// An I/O failure.
+    pub fn write_summary(
+        &self,
+        env: &str,
+        recipients: &[crate::crypto::Recipient],
+    ) -> Result<(), StoreError> {
+        let path = self.recipients_path(env);
+        let text = super::recipients::render(env, recipients, self.config());
+        super::atomic::write(&path, text.as_bytes(), 0o644).map_err(|source| StoreError::Io {
+            action: "write",
+            path,
+            source,
+        })
+    }
+}

@@ -1,0 +1,232 @@
+//! Deciding whether a version of an environment file is one its readers wrote: the
+//! signature and chain (from [`crate::auth`]), checked against the anchors this machine
+//! has. Anchors, strongest first: pins the process carries (`VAULT_PIN`, `# vault-pin`
+//! lines of the identity), the user's pin file (the newest key verified on this machine),
+//! and, when neither exists, the environment's first signed version on the mainline of git
+//! history. With none of them (a shallow checkout on a machine without pins) there is
+//! nothing to decide with, so the read is refused.
+
+use std::path::Path;
+
+use super::{PinStore, StoreError, Vault};
+use crate::auth::{self, AuthError, Chain, Pin, PublicKey, Seal, Stanza};
+use crate::identity::Identities;
+use crate::payload::Payload;
+
+/// What this process verifies against, besides git history.
+#[derive(Debug, Clone, Default)]
+pub struct Trust {
+    /// Pins given to the process (`VAULT_PIN`).
+    pub carried: Vec<Pin>,
+    /// The user's pin file, advanced after each verified read.
+    pub store: Option<PinStore>,
+}
+
+impl Trust {
+    /// The pins that apply to `env` of the vault at `root`.
+    fn pins(&self, root: &Path, env: &str, extra: &[Pin]) -> Vec<(Pin, &'static str)> {
+        let mut pins: Vec<(Pin, &'static str)> = self
+            .carried
+            .iter()
+            .chain(extra)
+            .filter(|p| p.env == env)
+            .map(|p| (p.clone(), "carried"))
+            .collect();
+        if let Some(pin) = self.store.as_ref().and_then(|s| s.get(root, env)) {
+            pins.push((pin, "pinned"));
+        }
+        pins
+    }
+
+    /// Advances the user's pin for a verified version.
+    pub(crate) fn remember(&self, root: &Path, stanza: &Stanza) {
+        if let Some(store) = &self.store {
+            store.advance(root, &stanza.pin());
+        }
+    }
+}
+
+/// The environment's first signed version on the mainline of history.
+#[derive(Debug, Clone)]
+pub struct HistoryAnchor {
+    /// Its genesis write key.
+    pub key: PublicKey,
+    /// The commit that introduced it.
+    pub commit: String,
+}
+
+impl Vault {
+    fn unauthenticated(&self, env: &str, reason: AuthError) -> StoreError {
+        StoreError::Unauthenticated {
+            env: env.to_owned(),
+            path: self.relative(&self.env_path(env)).to_owned(),
+            reason,
+        }
+    }
+
+    /// The first signed version of `env` on the mainline of git history, if this checkout
+    /// has full history and one exists.
+    ///
+    /// # Errors
+    /// History that exists but cannot be read.
+    pub fn history_anchor(&self, env: &str) -> Result<Option<HistoryAnchor>, StoreError> {
+        let Some(path) = crate::git::repo_path(&self.env_path(env)) else {
+            return Ok(None);
+        };
+        let versions =
+            crate::git::mainline_versions(&self.root, &path).map_err(|e| StoreError::Io {
+                action: "read the history of",
+                path: self.env_path(env),
+                source: std::io::Error::other(e),
+            })?;
+        Ok(versions.into_iter().flatten().find_map(|(commit, blob)| {
+            match auth::inspect(env, &blob) {
+                Ok(Seal::Signed(stanza)) => Some(HistoryAnchor {
+                    key: stanza.chain.genesis_key(),
+                    commit,
+                }),
+                _ => None,
+            }
+        }))
+    }
+
+    /// Verifies the current version of `env` (the file, or bytes standing for it) without
+    /// any key: its signature and chain, then the chain against this machine's anchors.
+    /// `extra` are pins from the identity in use.
+    ///
+    /// # Errors
+    /// [`StoreError::Unauthenticated`] saying which check failed.
+    pub fn verify_current(
+        &self,
+        env: &str,
+        ciphertext: &[u8],
+        extra: &[Pin],
+    ) -> Result<Seal, StoreError> {
+        let seal = auth::inspect(env, ciphertext).map_err(|r| self.unauthenticated(env, r))?;
+        let pins = self.trust.pins(&self.root, env, extra);
+        match &seal {
+            // Decryption reports what is wrong with a damaged file.
+            Seal::Unreadable => {}
+            Seal::Signed(stanza) if pins.is_empty() => match self.history_anchor(env)? {
+                Some(anchor) if anchor.key == stanza.chain.genesis_key() => {}
+                Some(anchor) => {
+                    return Err(self.unauthenticated(
+                        env,
+                        AuthError::ForeignChain {
+                            anchor: format!(
+                                "the first signed version, from commit {}",
+                                short(&anchor.commit)
+                            ),
+                        },
+                    ));
+                }
+                None => return Err(self.unauthenticated(env, AuthError::NoAnchor)),
+            },
+            Seal::Signed(stanza) => {
+                for (pin, _) in &pins {
+                    stanza
+                        .anchored(pin)
+                        .map_err(|r| self.unauthenticated(env, r))?;
+                }
+            }
+            Seal::Legacy => {
+                if let Some((pin, source)) = pins.first() {
+                    return Err(self.unauthenticated(
+                        env,
+                        AuthError::Downgrade {
+                            since: format!("write key {} ({source} pin {pin})", pin.epoch),
+                        },
+                    ));
+                }
+                if let Some(anchor) = self.history_anchor(env)? {
+                    return Err(self.unauthenticated(
+                        env,
+                        AuthError::Downgrade {
+                            since: format!("commit {}", short(&anchor.commit)),
+                        },
+                    ));
+                }
+            }
+        }
+        Ok(seal)
+    }
+
+    /// Checks a decrypted payload against the header that was verified: the write key and
+    /// recipients sealed inside must be those that signed, and an unsigned file must hold
+    /// the old format (a new-format payload whose signature was stripped is a forgery).
+    /// Records the stanza in the payload so the next write continues its chain.
+    pub(crate) fn check_inside(
+        &self,
+        env: &str,
+        seal: &Seal,
+        payload: &mut Payload,
+    ) -> Result<(), StoreError> {
+        match seal {
+            Seal::Signed(stanza) => {
+                let key = payload
+                    .write_key
+                    .as_ref()
+                    .and_then(|k| auth::WriteKey::from_text(k.expose()).ok());
+                if payload.is_legacy() || key.is_none_or(|k| k.public() != stanza.chain.current()) {
+                    return Err(self.unauthenticated(env, AuthError::KeyMismatch));
+                }
+                if !stanza.lists_recipients(&payload.recipients) {
+                    return Err(self.unauthenticated(env, AuthError::RecipientsMismatch));
+                }
+                payload.sealed_by = Some(stanza.clone());
+                Ok(())
+            }
+            Seal::Legacy if payload.is_legacy() => Ok(()),
+            Seal::Legacy | Seal::Unreadable => Err(self.unauthenticated(
+                env,
+                AuthError::Malformed("a signed-format payload without its signature"),
+            )),
+        }
+    }
+
+    /// Decrypts a version of `env` that is not the current file (a merge input, a
+    /// revision being compared), after verifying its signature and that its chain agrees
+    /// with `reference` (the chain of the verified current version) on every epoch both
+    /// reach. A version in the old format is accepted only when `legacy_ok`.
+    ///
+    /// # Errors
+    /// [`StoreError::Unauthenticated`], or as [`Vault::decrypt`].
+    pub fn open_version(
+        &self,
+        env: &str,
+        ciphertext: &[u8],
+        identities: &Identities,
+        reference: Option<&Chain>,
+        legacy_ok: bool,
+    ) -> Result<Payload, StoreError> {
+        let seal = auth::inspect(env, ciphertext).map_err(|r| self.unauthenticated(env, r))?;
+        match (&seal, reference) {
+            (Seal::Signed(stanza), Some(reference)) if !stanza.chain.compatible(reference) => {
+                return Err(self.unauthenticated(
+                    env,
+                    AuthError::ForeignChain {
+                        anchor: format!("write key {} of the current version", reference.epoch()),
+                    },
+                ));
+            }
+            (Seal::Legacy, _) if !legacy_ok => {
+                return Err(self.unauthenticated(
+                    env,
+                    AuthError::Downgrade {
+                        since: "the current version".to_owned(),
+                    },
+                ));
+            }
+            _ => {}
+        }
+        let mut payload = self.open_sealed(env, ciphertext, identities)?;
+        self.check_inside(env, &seal, &mut payload)?;
+        Ok(payload)
+    }
+}
+
+/// A commit id shortened for messages.
+#[must_use]
+pub fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(10)]
+}
