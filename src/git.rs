@@ -588,10 +588,7 @@ pub type Version = (String, Vec<u8>);
 ///
 /// # Errors
 /// Objects that exist but cannot be read.
-pub fn mainline_versions(
-    dir: &Path,
-    path: &str,
-) -> Result<Option<Vec<Version>>, GitError> {
+pub fn mainline_versions(dir: &Path, path: &str) -> Result<Option<Vec<Version>>, GitError> {
     let Ok(repo) = gix::discover(dir) else {
         return Ok(None);
     };

@@ -66,6 +66,12 @@ pub enum Command {
     Rekey(RekeyArgs),
     /// Show who can read which environment.
     Access(AccessArgs),
+    /// Sign every environment file still in the unauthenticated format of earlier releases (once, by a reader).
+    Upgrade(RekeyArgs),
+    /// Print the trusted write keys (pins) to give a machine identity, so deploys without git history verify.
+    Pin(PinArgs),
+    /// After review (`vault diff`), keep the values of a version that does not verify, re-signed by you.
+    Accept(AcceptArgs),
     /// The CI gate: template, formats, shared values, rotation, must-rotate marks, recipients drift.
     Check(CheckArgs),
     /// Rotation status and rotation with overlap.
@@ -337,6 +343,25 @@ pub struct MemberKeyAddArgs {
 pub struct RekeyArgs {
     /// Environments to check (default: all).
     pub envs: Vec<String>,
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+}
+
+/// `vault pin`.
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// Environments (default: all).
+    pub envs: Vec<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vault accept`.
+#[derive(Debug, Args)]
+pub struct AcceptArgs {
+    /// The environment.
+    pub env: String,
     #[command(flatten)]
     pub apply: ApplyArgs,
 }

@@ -78,6 +78,8 @@ fn hint(err: &Error) -> Option<String> {
             StoreError::RecipientsTampered { .. } => "check `git log -p secrets/` for who changed these files; restore both from a trusted commit".to_owned(),
             StoreError::NoRecipients { env } => format!("add a member to `[envs.{env}]` in `.vault.toml`"),
             StoreError::Unauthenticated { env, reason, .. } => auth_hint(env, reason),
+            StoreError::NothingToAccept { .. } => "`vault check` shows what, if anything, does not verify".to_owned(),
+            StoreError::NoTrustedVersion { env } => format!("fetch the full history (`git fetch --unshallow`) and retry; if `{env}` was never signed, a reader runs `vault upgrade`"),
             StoreError::NeedsUpgrade { .. } => "a reader runs `vault upgrade` once (it shows the plan first) and commits the result; after that every version is signed".to_owned(),
             StoreError::RemovalPending { env, .. } => format!("run `vault rekey {env}`: it shows the plan, re-encrypts without them and marks what they could read must-rotate; then retry"),
             StoreError::Template { .. } => "fix .secrets.example.toml; each secret is a [NAME] table (see docs/file-format.md)".to_owned(),

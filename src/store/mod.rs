@@ -5,6 +5,7 @@
 //! decrypted payload against the environment it was asked for, so a file copied over
 //! another environment's is refused rather than silently used.
 
+mod accept;
 pub mod atomic;
 pub mod lock;
 mod merged;
@@ -24,6 +25,7 @@ use crate::identity::{Identities, Source};
 use crate::names;
 use crate::payload::{Payload, PayloadError};
 
+pub use accept::AcceptPlan;
 pub use lock::{Lock, LockError};
 pub use merged::Merged;
 pub use pins::PinStore;
@@ -188,6 +190,20 @@ pub enum StoreError {
         env: String,
         /// Who would lose access.
         who: Vec<String>,
+    },
+    /// `vault accept` was asked to accept a version that verifies.
+    #[error("secrets/{env}.age is authenticated; there is nothing to accept")]
+    NothingToAccept {
+        /// The environment.
+        env: String,
+    },
+    /// No authenticated version of the environment on the mainline to build on.
+    #[error(
+        "no authenticated version of secrets/{env}.age is in this checkout's history to build on"
+    )]
+    NoTrustedVersion {
+        /// The environment.
+        env: String,
     },
     /// The environment has no members, so nobody could decrypt it.
     #[error("environment `{env}` has no members, so its file could not be decrypted by anyone")]
@@ -466,11 +482,13 @@ impl Vault {
             return Ok(None);
         };
         match std::fs::read(self.env_path(env)) {
-            Ok(bytes) => match crate::auth::inspect(env, &bytes) {
+            // An unauthenticated file's summary says nothing either.
+            Ok(bytes) => match self.verify_current(env, &bytes, &self.trust.carried) {
                 Ok(crate::auth::Seal::Signed(stanza)) if !stanza.lists_recipients(&summary) => {
                     Ok(None)
                 }
-                Err(_) => Ok(None),
+                Err(StoreError::Unauthenticated { .. }) => Ok(None),
+                Err(e) => Err(e),
                 Ok(_) => Ok(Some(summary)),
             },
             Err(_) => Ok(Some(summary)),
@@ -625,6 +643,37 @@ impl Vault {
                 path: self.relative(&self.env_path(env)).to_owned(),
             });
         }
+        let recipients = self.routine_recipients(env, payload)?;
+        let (ciphertext, recipients) = self.seal_to(env, payload, recipients, false)?;
+        self.store(env, &ciphertext, &recipients)
+    }
+
+    /// Converts `env`'s file from the unauthenticated format of earlier releases: the
+    /// payload read (and checked against its summary) by [`Vault::decrypt`] is signed with
+    /// a new write key, the first of its chain, and sealed to the same readers. Returns
+    /// `false` when the file was already signed.
+    ///
+    /// # Errors
+    /// As [`Vault::write_sealed`].
+    pub fn upgrade(&self, env: &str, identities: &Identities) -> Result<bool, StoreError> {
+        let mut payload = self.decrypt(env, identities)?;
+        if !payload.is_legacy() {
+            return Ok(false);
+        }
+        let recipients = self.routine_recipients(env, &payload)?;
+        payload.format = crate::payload::FORMAT_VERSION;
+        let (ciphertext, recipients) = self.seal_to(env, &mut payload, recipients, false)?;
+        self.store(env, &ciphertext, &recipients)?;
+        Ok(true)
+    }
+
+    /// The recipients of a routine write: the keys both in `.vault.toml` and in the version
+    /// the payload was read from.
+    pub(crate) fn routine_recipients(
+        &self,
+        env: &str,
+        payload: &Payload,
+    ) -> Result<Vec<crate::crypto::Recipient>, StoreError> {
         let roster = self.config.recipients_for(env).unwrap_or_default();
         let dropped: BTreeSet<String> = payload
             .recipients
@@ -642,12 +691,10 @@ impl Vault {
                 who: dropped.into_iter().collect(),
             });
         }
-        let recipients: Vec<crate::crypto::Recipient> = roster
+        Ok(roster
             .into_iter()
             .filter(|k| payload.recipients.iter().any(|r| r == k.canonical()))
-            .collect();
-        let (ciphertext, recipients) = self.seal_to(env, payload, recipients, false)?;
-        self.store(env, &ciphertext, &recipients)
+            .collect())
     }
 
     /// Encrypts `payload` to the recipients `.vault.toml` gives `env` and writes both the

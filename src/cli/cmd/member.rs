@@ -328,7 +328,7 @@ fn execute(
     Ok(Outcome::Success)
 }
 
-fn confirm() -> Result<(), Error> {
+pub(super) fn confirm() -> Result<(), Error> {
     if !prompt::has_terminal() {
         return Err(Error::ConfirmationRequired);
     }

@@ -13,3 +13,4 @@ pub mod member;
 pub mod scan;
 pub mod secrets;
 pub mod sync;
+pub mod trust;
