@@ -626,7 +626,7 @@ fn accept_keeps_a_reviewed_version_resigned_and_marks_what_others_could_read() {
     let payload = "format = 1\nenvironment = \"prod\"\nrecipients = []\n\n[secrets.DATABASE_URL]\nvalue = \"postgres://app:by-hand@db/app\"\nrotated_at = \"2026-11-20T09:00:00Z\"\n";
     repo.write(
         "secrets/prod.age",
-        stock_age_encrypt(&[&alice.public, &deploy.public, &mallory.public], &payload),
+        stock_age_encrypt(&[&alice.public, &deploy.public, &mallory.public], payload),
     );
     commit_all(&repo, None, "someone", "prod by hand");
     let out = repo
