@@ -31,6 +31,8 @@ class Plan:
     scale_history_iters: int
     exec_sizes: list[int]
     history_sizes: list[int]
+    versions: int = 1_000
+    versions_iters: int = 7
     monorepo_files: int = 20_000
     staged_files: int = 50
     history_commits: int = 3_000
@@ -44,7 +46,8 @@ class Plan:
         if quick:
             return cls(True, exec_iters=5, edit_iters=5, rekey_iters=3, precommit_iters=3,
                        history_iters=2, scale_iters=3, scale_history_iters=1,
-                       exec_sizes=[10, 100, 1_000], history_sizes=[500, 1_000, 2_000])
+                       exec_sizes=[10, 100, 1_000], history_sizes=[500, 1_000, 2_000],
+                       versions=300, versions_iters=3)
         return cls(False, exec_iters=21, edit_iters=21, rekey_iters=15, precommit_iters=15,
                    history_iters=9, scale_iters=7, scale_history_iters=5,
                    exec_sizes=[10, 100, 1_000, 10_000], history_sizes=[500, 1_000, 2_000, 4_000])
@@ -355,6 +358,28 @@ class Suite:
             "verdict": growth_verdict(p.history_sizes, hseries["vault scan --history"], "vault")
             + "; " + growth_verdict(p.history_sizes, hseries["gitleaks git"], "gitleaks")})
 
+    # -- 7. who wrote every version ------------------------------------------------------------
+
+    def s7_versions(self):
+        n = self.plan.versions
+        log(f"scenario 7: check verifies {n:,} committed versions of one environment")
+        e = self.env
+        repo = self.work / "versions"
+        fixtures.vault_repo(e, repo, self.key, e.pub, {"dev": fakes.secret_values(20)})
+        for i in range(n):
+            e.run([e.vault, "set", "dev", f"ROTATING_{i % 10}"], cwd=repo, input=f"value-{i:06d}-{'x' * 24}",
+                  VAULT_IDENTITY_FILE=self.key)
+            e.run(["git", "commit", "-q", "--no-verify", "-am", f"rotate {i}"], cwd=repo)
+        cases = [
+            Case(f"vault check, key-free, {n:,} versions", fixed(step([e.vault, "check"], repo, e.env()))),
+            Case(f"vault check, with the key, {n:,} versions", reference=True,
+                 prepare=fixed(step([e.vault, "check"], repo, e.env(VAULT_IDENTITY_FILE=self.key)))),
+        ]
+        measure.alternate(cases, self.plan.versions_iters, label="versions")
+        self.results["scenarios"].append(scenario(
+            "versions", f"7. check, {n:,} versions", "verify the signature and write-key chain of every committed version",
+            cases))
+
     # -- targets ----------------------------------------------------------------------------
 
     def targets(self):
@@ -383,6 +408,10 @@ class Suite:
             out.append({"target": "full-history scan ≤ 0.2× gitleaks, with at least as many true findings",
                         "measured": f"{r:.2f}×; {v} vs {g} planted secrets found", "ratio": r, "limit": 0.2,
                         "met": r <= 0.2 and v >= g, "scenario": "history", "peer": "gitleaks"})
+        if "versions" in sc:
+            slowest = max(c["median_s"] for c in sc["versions"]["cases"])
+            out.append({"target": f"check over {self.plan.versions:,} versions of one environment < 2 s",
+                        "measured": f"{slowest:.2f} s", "met": slowest < 2.0})
         if "exec" in sc:
             vm = case("exec", "vault")["peak_rss_mib"]
             fm = case("exec", "age")["peak_rss_mib"]

@@ -178,7 +178,18 @@ pub fn diff(context: &Context, args: &DiffArgs, out: &mut dyn Write) -> Result<O
             .map(|b| vault.open_sealed(env, &b, &identities))
             .transpose()?;
         let new = match vault.read_ciphertext(env) {
-            Ok(bytes) => Some(vault.open_sealed(env, &bytes, &identities)?),
+            Ok(bytes) => {
+                // Shown so a reader can review it (and then `vault accept` it), but never
+                // without saying that it does not verify.
+                if let Err(crate::store::StoreError::Unauthenticated { reason, .. }) =
+                    vault.verify_current(env, &bytes, &identities.pins())
+                {
+                    render::warn(&format!(
+                        "secrets/{env}.age is NOT authenticated ({reason}): review it; `vault accept {env}` keeps it, `git checkout` restores the last authenticated version"
+                    ));
+                }
+                Some(vault.open_sealed(env, &bytes, &identities)?)
+            }
             Err(crate::store::StoreError::MissingFile { .. }) => None,
             Err(e) => return Err(e.into()),
         };
