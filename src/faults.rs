@@ -41,4 +41,21 @@ pub fn panic_point(name: &str) {
     if std::env::var("VAULT_TEST_PANIC_AT").is_ok_and(|target| target == name) {
         panic!("forced test panic at {name}");
     }
+    // `VAULT_TEST_HARDENING_REPORT=FILE` appends the process's core-dump limit and dumpable
+    // flag as they are while plaintext is in memory, so tests can prove every command that
+    // decrypts has dumps off.
+    if let Some(file) = std::env::var_os("VAULT_TEST_HARDENING_REPORT") {
+        use std::io::Write;
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Core).current;
+        let dumpable = rustix::process::dumpable_behavior()
+            .map(|d| d == rustix::process::DumpableBehavior::Dumpable)
+            .unwrap_or(true);
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(file)
+        {
+            let _ = writeln!(f, "{name} core={limit:?} dumpable={dumpable}");
+        }
+    }
 }

@@ -32,6 +32,9 @@ pub enum Outcome {
 pub struct Context {
     cwd: PathBuf,
     identity_flag: Option<PathBuf>,
+    /// Core dumps are off for the whole run (any command may hold plaintext); `exec` puts
+    /// the caller's limit back for its child.
+    core_dumps: crate::harden::CoreDumpGuard,
 }
 
 impl Context {
@@ -82,6 +85,12 @@ impl Context {
     pub fn cwd(&self) -> &std::path::Path {
         &self.cwd
     }
+
+    /// The core-dump limit the process started with, for `exec` to hand to its child.
+    #[must_use]
+    pub fn core_dumps(&self) -> &crate::harden::CoreDumpGuard {
+        &self.core_dumps
+    }
 }
 
 /// Runs the CLI with the process's arguments and returns its exit status.
@@ -114,6 +123,7 @@ pub fn run() -> ExitCode {
     let context = Context {
         cwd,
         identity_flag: cli.identity.clone(),
+        core_dumps: crate::harden::disable_core_dumps(),
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

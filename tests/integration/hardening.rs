@@ -332,3 +332,56 @@ fn a_full_disk_during_a_write_changes_nothing_and_leaves_no_temp_file() {
     );
     assert_eq!(repo.get(&alice, "dev", "KEEP"), "kept-value-123");
 }
+
+#[test]
+#[cfg_attr(
+    not(feature = "test-hooks"),
+    ignore = "needs a binary built with --features test-hooks (run by .ci/run)"
+)]
+fn every_command_that_decrypts_has_core_dumps_off() {
+    let (repo, alice, _bob) = team();
+    repo.git(["add", "-A"]);
+    repo.git(["commit", "-q", "--no-verify", "-m", "team"]);
+    let report = repo.base_path("hardening.txt");
+    // Start each command with core dumps allowed, as a developer's shell may have them.
+    let run = |args: &[&str]| {
+        repo.shell(
+            &alice,
+            &format!(
+                "ulimit -c unlimited 2>/dev/null || ulimit -c 1024; [ \"$(ulimit -c)\" != 0 ] || exit 99; exec vault {}",
+                args.join(" ")
+            ),
+        )
+        .env("VAULT_TEST_HARDENING_REPORT", &report)
+        .write_stdin("new-value-123")
+        .output()
+        .unwrap()
+    };
+    for args in [
+        &["get", "dev", "DB_PASSWORD"][..],
+        &["export", "dev", "--format", "dotenv"],
+        &["ls", "dev"],
+        &["set", "dev", "OTHER"],
+        &["check"],
+        &["rotate", "status"],
+        &["diff", "dev"],
+        &["textconv", "secrets/dev.age"],
+        &["member", "remove", "bob", "--yes"],
+    ] {
+        let before = std::fs::read_to_string(&report)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        let out = run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let text = std::fs::read_to_string(&report).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().skip(before).collect();
+        assert!(!lines.is_empty(), "{args:?} never reached a decrypt");
+        for line in lines {
+            assert!(
+                line.contains("core=Some(0)") && line.contains("dumpable=false"),
+                "{args:?}: {line}"
+            );
+        }
+    }
+}

@@ -13,7 +13,6 @@ use crate::error::Error;
 
 /// Runs `vault edit`.
 pub fn run(context: &Context, env: &str, _out: &mut dyn Write) -> Result<Outcome, Error> {
-    let _guard = crate::harden::disable_core_dumps();
     let vault = context.vault()?;
     vault.require_env(env)?;
     let identities = context.identities()?;

@@ -6,14 +6,12 @@ use crate::cli::args::ExecArgs;
 use crate::cli::{Context, Outcome};
 use crate::error::Error;
 use crate::exec::{self, ExecError};
-use crate::harden;
 
 /// Runs `vault exec`. Returns only on failure: on success the process is the child.
 pub fn run(context: &Context, args: &ExecArgs) -> Result<Outcome, Error> {
     if args.command.is_empty() {
         return Err(ExecError::NoCommand.into());
     }
-    let guard = harden::disable_core_dumps();
     let vault = context.vault()?;
     vault.require_env(&args.env)?;
     let template = vault.template()?;
@@ -53,7 +51,7 @@ pub fn run(context: &Context, args: &ExecArgs) -> Result<Outcome, Error> {
             names: blocked,
         });
     }
-    Err(exec::replace_process(&args.command, &variables, &guard).into())
+    Err(exec::replace_process(&args.command, &variables, context.core_dumps()).into())
 }
 
 /// What must hold before an environment's secrets reach a running program (`exec`, or a

@@ -7,7 +7,6 @@ use std::io::Write;
 use crate::cli::args::{StoreArgs, SyncArgs};
 use crate::cli::{Context, Outcome, print_json, render, stdout_error};
 use crate::error::Error;
-use crate::harden;
 use crate::secret::Secret;
 use crate::sync::{Action, Plan, SyncError};
 
@@ -36,7 +35,6 @@ pub fn run(
     direction: Direction,
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
-    let _guard = harden::disable_core_dumps();
     let vault = context.vault()?;
     vault.require_env(&args.env)?;
     let store = connect(&args.store)?;
