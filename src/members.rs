@@ -200,15 +200,14 @@ pub fn apply(
             .collect();
         let mut marked = Vec::new();
         if !lost.is_empty() {
-            let reason = format!("{} lost access", lost.join(", "));
-            for (name, entry) in &mut payload.secrets {
-                if entry.must_rotate.is_none() {
-                    entry.must_rotate = Some(MustRotate {
-                        reason: reason.clone(),
-                        since: now,
-                    });
-                }
-                marked.push(name.clone());
+            let mark = MustRotate {
+                reason: format!("{} lost access", lost.join(", ")),
+                since: now,
+            };
+            let names: Vec<String> = payload.secrets.keys().cloned().collect();
+            for name in names {
+                payload.mark_exposed(&name, &mark);
+                marked.push(name);
             }
         }
         // Fresh file keys for every file: age draws one per encryption.

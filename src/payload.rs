@@ -96,6 +96,12 @@ pub struct Payload {
     /// clears them. While any remain, `exec` refuses to run.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub conflicts: BTreeMap<String, Conflict>,
+    /// Values someone who lost access could read, by SHA-256 (hex), with the mark they
+    /// carry: a value keeps its must-rotate mark wherever it reappears (`unset` then `set`
+    /// of the same value, or the same value under another name), until it is really
+    /// changed. Inside the encryption, like the values.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub exposed: BTreeMap<String, MustRotate>,
     /// The verified header stanza of the version this payload was read from (not part of
     /// the document): the next write continues its chain. `None` for a payload that was
     /// not read from an authenticated file.
@@ -170,6 +176,7 @@ impl Payload {
             write_key: None,
             secrets: BTreeMap::new(),
             conflicts: BTreeMap::new(),
+            exposed: BTreeMap::new(),
             sealed_by: None,
         }
     }
@@ -230,12 +237,18 @@ impl Payload {
     /// An invalid name or a value no environment could carry.
     pub fn set(&mut self, name: &str, value: Secret, now: Timestamp) -> Result<bool, PayloadError> {
         check_value(name, value.expose())?;
+        // A value someone who lost access could read stays marked wherever it is set.
+        let mark = if self.exposed.is_empty() {
+            None
+        } else {
+            self.exposed.get(&value_digest(value.expose())).cloned()
+        };
         match self.secrets.get_mut(name) {
             Some(entry) if entry.value == value => Ok(false),
             Some(entry) => {
                 entry.value = value;
                 entry.rotated_at = now;
-                entry.must_rotate = None;
+                entry.must_rotate = mark;
                 Ok(true)
             }
             None => {
@@ -245,13 +258,29 @@ impl Payload {
                         value,
                         rotated_at: now,
                         comment: None,
-                        must_rotate: None,
+                        must_rotate: mark,
                         previous: None,
                     },
                 );
                 Ok(true)
             }
         }
+    }
+
+    /// Marks the current value of `name` must-rotate (if it is not already) and records
+    /// the value as exposed, so the mark follows it. Returns whether `name` exists.
+    pub fn mark_exposed(&mut self, name: &str, mark: &MustRotate) -> bool {
+        let Some(entry) = self.secrets.get_mut(name) else {
+            return false;
+        };
+        let recorded = entry
+            .must_rotate
+            .get_or_insert_with(|| mark.clone())
+            .clone();
+        self.exposed
+            .entry(value_digest(entry.value.expose()))
+            .or_insert(recorded);
+        true
     }
 
     /// Removes a secret; returns whether it existed.
@@ -274,6 +303,16 @@ impl Payload {
         }
         vars
     }
+}
+
+/// The SHA-256 of a value, hex: how [`Payload::exposed`] recognises it.
+#[must_use]
+pub fn value_digest(value: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(value.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Checks a secret's name and value before it enters a payload.
@@ -332,6 +371,36 @@ mod tests {
         assert!(payload.set("A", Secret::from("two"), later).unwrap());
         assert_eq!(payload.secrets["A"].rotated_at, later);
         assert!(payload.secrets["A"].must_rotate.is_none());
+    }
+
+    #[test]
+    fn must_rotate_follows_the_value() {
+        let mut payload = Payload::new("dev");
+        payload
+            .set("A", Secret::from("seen-by-bob"), now())
+            .unwrap();
+        let mark = MustRotate {
+            reason: "bob lost access".into(),
+            since: now(),
+        };
+        assert!(payload.mark_exposed("A", &mark));
+        // unset then set the same value: still marked; the same value elsewhere too.
+        assert!(payload.unset("A"));
+        payload
+            .set("A", Secret::from("seen-by-bob"), now())
+            .unwrap();
+        assert_eq!(payload.secrets["A"].must_rotate, Some(mark.clone()));
+        payload
+            .set("B", Secret::from("seen-by-bob"), now())
+            .unwrap();
+        assert!(payload.secrets["B"].must_rotate.is_some());
+        // A new value clears it.
+        payload.set("A", Secret::from("fresh"), now()).unwrap();
+        assert!(payload.secrets["A"].must_rotate.is_none());
+        // It survives serialization.
+        payload.write_key = Some(Secret::from("k"));
+        let again = Payload::parse(payload.to_toml().as_bytes()).unwrap();
+        assert_eq!(again.exposed, payload.exposed);
     }
 
     #[test]

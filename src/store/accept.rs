@@ -122,17 +122,17 @@ impl Vault {
         payload.write_key.clone_from(&trusted.write_key);
         payload.sealed_by.clone_from(&trusted.sealed_by);
         let mut marked = Vec::new();
-        let reason =
-            "it was in an unauthenticated version, which anyone could have been able to read"
-                .to_owned();
-        for (name, entry) in &mut payload.secrets {
-            if entry.must_rotate.is_none() {
-                entry.must_rotate = Some(MustRotate {
-                    reason: reason.clone(),
-                    since: now,
-                });
-            }
-            marked.push(name.clone());
+        let mark = MustRotate {
+            reason:
+                "it was in an unauthenticated version, which anyone could have been able to read"
+                    .to_owned(),
+            since: now,
+        };
+        payload.exposed.clone_from(&trusted.exposed);
+        let names: Vec<String> = payload.secrets.keys().cloned().collect();
+        for name in names {
+            payload.mark_exposed(&name, &mark);
+            marked.push(name);
         }
         let names = |p: &Payload| p.secrets.keys().cloned().collect::<BTreeSet<_>>();
         let (before, after) = (names(&trusted), names(&payload));

@@ -62,6 +62,15 @@ impl Vault {
             .clone()
             .expect("open_version refuses unsigned inputs unless legacy_ok");
         let (mut merged, _) = crate::merge::merge(&base, &ours, &theirs);
+        // Values either branch knew to be exposed stay exposed.
+        for side in [&ours, &theirs] {
+            for (digest, mark) in &side.exposed {
+                merged
+                    .exposed
+                    .entry(digest.clone())
+                    .or_insert_with(|| mark.clone());
+            }
+        }
 
         // The newest chain wins; both extend a common one (open_version checked).
         let newest = if theirs_stanza.chain.epoch() > ours_stanza.chain.epoch() {
@@ -122,20 +131,25 @@ impl Vault {
                 .into_iter()
                 .collect::<Vec<_>>()
                 .join(", ");
-            for (name, entry) in &mut merged.secrets {
-                let seen = side
-                    .secrets
-                    .get(name)
-                    .is_some_and(|e| e.value == entry.value);
-                if seen && entry.must_rotate.is_none() {
-                    entry.must_rotate = Some(MustRotate {
-                        reason: format!(
-                            "{who} could read it in a version merged from another branch"
-                        ),
-                        since: now,
-                    });
+            let mark = MustRotate {
+                reason: format!("{who} could read it in a version merged from another branch"),
+                since: now,
+            };
+            let seen: Vec<String> = merged
+                .secrets
+                .iter()
+                .filter(|(name, entry)| {
+                    side.secrets
+                        .get(*name)
+                        .is_some_and(|e| e.value == entry.value)
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            for name in seen {
+                if merged.secrets[&name].must_rotate.is_none() {
                     marked.push(name.clone());
                 }
+                merged.mark_exposed(&name, &mark);
             }
         }
         marked.sort();

@@ -1225,3 +1225,27 @@ fn routine_writes_never_change_who_can_read() {
     assert!(report.contains("not yet readable by carol"), "{report}");
     assert!(report.contains("still readable by bob"), "{report}");
 }
+
+#[test]
+fn a_must_rotate_mark_follows_the_value_through_unset_and_set() {
+    let (repo, alice, _bob) = team();
+    repo.vault(&alice)
+        .args(["member", "remove", "bob", "--yes"])
+        .assert()
+        .success();
+    // Dodging the mark by removing the secret and setting the value bob saw again, or by
+    // moving it to another name, does not work: the mark follows the value.
+    repo.vault(&alice)
+        .args(["unset", "dev", "DB_PASSWORD"])
+        .assert()
+        .success();
+    repo.set(&alice, "dev", "DB_PASSWORD", "dev-db-password");
+    repo.set(&alice, "dev", "DB_PASSWORD_COPY", "dev-db-password");
+    let marked = marks(&repo, &alice, "dev");
+    assert!(marked["DB_PASSWORD"], "{marked:?}");
+    assert!(marked["DB_PASSWORD_COPY"], "{marked:?}");
+    // A new value clears it.
+    repo.set(&alice, "dev", "DB_PASSWORD", "a-really-new-password");
+    let marked = marks(&repo, &alice, "dev");
+    assert!(!marked["DB_PASSWORD"], "{marked:?}");
+}
