@@ -20,13 +20,33 @@ fn staged<'a>(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let mut temp = tempfile::Builder::new()
-        .prefix(".vault-tmp-")
+        .prefix(TEMP_PREFIX)
         .tempfile_in(dir)?;
     temp.as_file()
         .set_permissions(fs::Permissions::from_mode(mode))?;
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
     Ok((temp, dir))
+}
+
+/// The prefix of every temporary file a write stages.
+pub const TEMP_PREFIX: &str = ".vault-tmp-";
+
+/// Removes temporary files a writer left in `dir` when it died mid-write. Only call it
+/// while holding the vault's writer lock: then no live writer of this vault has one open.
+/// Best effort; returns how many were removed.
+pub fn remove_stale_temps(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            e.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
+                && e.file_type().is_ok_and(|t| t.is_file())
+        })
+        .filter(|e| fs::remove_file(e.path()).is_ok())
+        .count()
 }
 
 /// Writes `bytes` to `path` atomically with permission bits `mode`.

@@ -46,6 +46,14 @@ pub enum StoreError {
         /// Where the search started.
         start: PathBuf,
     },
+    /// `.vault.toml` belongs to another user.
+    #[error("{} is owned by another user (uid {owner}), so it is not trusted", path.display())]
+    ForeignRoster {
+        /// The roster.
+        path: PathBuf,
+        /// Its owner.
+        owner: u32,
+    },
     /// `vault init` found an existing vault.
     #[error("a vault already exists here: {} exists", path.display())]
     AlreadyInitialized {
@@ -241,8 +249,13 @@ impl Vault {
     /// [`StoreError::NotAVault`] or an invalid roster.
     pub fn discover(start: &Path) -> Result<Self, StoreError> {
         let start = std::path::absolute(start).unwrap_or_else(|_| start.to_owned());
+        // Like git with `.git`, but never above the repository: a `.vault.toml` in a parent
+        // of the work tree (another project, a shared directory) is not this repository's,
+        // and writing to it would seal secrets to whoever it lists.
+        let top = crate::git::work_tree(&start).map(|top| std::path::absolute(&top).unwrap_or(top));
         let root = start
             .ancestors()
+            .take_while(|dir| top.as_ref().is_none_or(|top| dir.starts_with(top)))
             .find(|dir| dir.join(CONFIG_FILE).is_file())
             .ok_or_else(|| StoreError::NotAVault {
                 start: start.clone(),
@@ -256,6 +269,18 @@ impl Vault {
     /// An unreadable or invalid `.vault.toml`.
     pub fn open(root: &Path) -> Result<Self, StoreError> {
         let path = root.join(CONFIG_FILE);
+        // As git's `safe.directory`: a roster someone else owns decides who reads what this
+        // user writes, so it is refused (root's own files excepted for root).
+        if let Ok(meta) = std::fs::metadata(&path) {
+            use std::os::unix::fs::MetadataExt;
+            let me = rustix::process::geteuid().as_raw();
+            if meta.uid() != me {
+                return Err(StoreError::ForeignRoster {
+                    path,
+                    owner: meta.uid(),
+                });
+            }
+        }
         let text = std::fs::read_to_string(&path).map_err(|source| StoreError::Io {
             action: "read",
             path: path.clone(),
@@ -808,7 +833,13 @@ impl Vault {
     /// # Errors
     /// [`StoreError::Lock`] on timeout.
     pub fn lock(&self) -> Result<Lock, StoreError> {
-        lock::acquire(&self.secrets_dir(), LOCK_TIMEOUT).map_err(StoreError::Lock)
+        let lock = lock::acquire(&self.secrets_dir(), LOCK_TIMEOUT).map_err(StoreError::Lock)?;
+        // Whoever holds the lock is the only writer: temporary files here belong to writers
+        // that died (a crash during `member remove` can leave one per file), and would make
+        // the pre-commit hook block the commit that finishes the job.
+        atomic::remove_stale_temps(&self.secrets_dir());
+        atomic::remove_stale_temps(&self.root);
+        Ok(lock)
     }
 
     /// Reads `env` under the lock, lets `change` modify it, and writes it back only if

@@ -766,3 +766,61 @@ fn file_editor_and_passphrase_errors_have_a_hint() {
         without_hint.join("\n")
     );
 }
+
+#[test]
+fn a_vault_above_the_repository_is_not_used() {
+    // A shared directory holds someone's vault; inside it, a repository without one.
+    let outer = TestRepo::new();
+    let alice = outer.key("alice");
+    outer
+        .vault(&alice)
+        .args(["init", "--name", "alice", "--env", "prod"])
+        .assert()
+        .success();
+    let inner = outer.root.join("project");
+    std::fs::create_dir_all(&inner).unwrap();
+    let status = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(&inner)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let before = outer.snapshot();
+    let out = outer
+        .vault(&alice)
+        .current_dir(&inner)
+        .args(["set", "prod", "X"])
+        .write_stdin("value")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not inside a vault"),
+        "{}",
+        stderr(&out)
+    );
+    assert_same_files(&before, &outer.snapshot());
+}
+
+#[test]
+fn a_roster_owned_by_another_user_is_refused() {
+    if !is_root() {
+        eprintln!("skipped: needs root to give the roster to another user");
+        return;
+    }
+    let (repo, alice) = matrix_repo();
+    std::os::unix::fs::chown(repo.path(".vault.toml"), Some(65534), None).unwrap();
+    let out = repo
+        .vault(&alice)
+        .args(["get", "dev", "TOKEN"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("owned by another user"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("hint:"), "{}", stderr(&out));
+    assert!(!stdout(&out).contains(CANARY));
+}

@@ -115,6 +115,18 @@ fn member_remove_survives_a_crash_at_every_write_step() {
                     .success();
             }
             assert_consistent(&repo, &alice);
+            // The next writer removes what the dead one left behind.
+            repo.vault(&alice)
+                .args(["rekey", "--yes"])
+                .assert()
+                .success();
+            let leftovers: Vec<_> = walkdir::WalkDir::new(&repo.root)
+                .into_iter()
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(".vault-tmp-"))
+                .map(|e| e.path().to_owned())
+                .collect();
+            assert!(leftovers.is_empty(), "after {point}:{nth}: {leftovers:?}");
             for env in ["dev", "prod"] {
                 repo.vault(&bob)
                     .args(["get", env, "DB_PASSWORD"])

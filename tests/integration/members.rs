@@ -1249,3 +1249,13 @@ fn a_must_rotate_mark_follows_the_value_through_unset_and_set() {
     let marked = marks(&repo, &alice, "dev");
     assert!(!marked["DB_PASSWORD"], "{marked:?}");
 }
+
+#[test]
+fn the_next_writer_removes_temporary_files_a_dead_writer_left() {
+    let (repo, alice) = TestRepo::with_vault("dev");
+    repo.write("secrets/.vault-tmp-AbC123", "half a ciphertext");
+    repo.write(".vault-tmp-XyZ789", "half a roster");
+    repo.set(&alice, "dev", "A", "value-1");
+    assert!(!repo.path("secrets/.vault-tmp-AbC123").exists());
+    assert!(!repo.path(".vault-tmp-XyZ789").exists());
+}
