@@ -442,3 +442,26 @@ fn exec_child_starts_with_the_callers_signals_and_core_limit() {
     assert_eq!(lines[0], lines[1], "core limit not restored");
     assert_ne!(lines[0], "0");
 }
+
+#[test]
+fn exec_only_still_checks_the_whole_template() {
+    // The deploy gate holds for the whole environment: a job that needs one secret does
+    // not start while another required one is missing (docs/exec-and-deploys.md).
+    let (repo, alice) = TestRepo::with_vault("prod");
+    repo.write_template("[DATABASE_URL]\nformat = \"url\"\n[SESSION_SECRET]\nmin_length = 8\n");
+    repo.set(&alice, "prod", "DATABASE_URL", "postgres://db/app");
+    let out = repo
+        .vault(&alice)
+        .args(["exec", "prod", "--only", "DATABASE_URL", "--", "true"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(stderr(&out).contains("SESSION_SECRET"), "{}", stderr(&out));
+    repo.set(&alice, "prod", "SESSION_SECRET", "long-enough-secret");
+    repo.vault(&alice)
+        .args(["exec", "prod", "--only", "DATABASE_URL", "--", "true"])
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+}

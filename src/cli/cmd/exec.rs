@@ -18,7 +18,7 @@ pub fn run(context: &Context, args: &ExecArgs) -> Result<Outcome, Error> {
     let identities = context.identities()?;
     let payload = vault.decrypt(&args.env, &identities)?;
     drop(identities);
-    ready_for_runtime(template.as_ref(), &args.env, &payload, &args.only)?;
+    ready_for_runtime(template.as_ref(), &args.env, &payload)?;
 
     let mut variables = payload.variables(jiff::Timestamp::now());
     if !args.only.is_empty() {
@@ -56,12 +56,12 @@ pub fn run(context: &Context, args: &ExecArgs) -> Result<Outcome, Error> {
 
 /// What must hold before an environment's secrets reach a running program (`exec`, or a
 /// store it reads from via `push`): no unresolved merge conflicts, and the template's rules
-/// met. With `only`, rules for other secrets are not the program's concern.
+/// met, for the whole environment even under `exec --only`: a deploy gate that a one-off
+/// job could pass while the environment is broken would not be a gate.
 pub(crate) fn ready_for_runtime(
     template: Option<&crate::schema::Template>,
     env: &str,
     payload: &crate::payload::Payload,
-    only: &[String],
 ) -> Result<(), Error> {
     if !payload.conflicts.is_empty() {
         return Err(Error::UnresolvedConflicts {
@@ -80,7 +80,6 @@ pub(crate) fn ready_for_runtime(
         .validate(env, values)
         .into_iter()
         .filter(|v| !v.is_warning())
-        .filter(|v| only.is_empty() || only.contains(&v.secret))
         .map(|v| v.to_string())
         .collect();
     if problems.is_empty() {
