@@ -141,6 +141,9 @@ pub enum HooksCommand {
 pub enum HookCommand {
     /// Scan the staged changes (the index, not the working tree) for secrets.
     PreCommit(HookArgs),
+    /// Print what this program is, so the hook can tell it from another `vault` on $PATH.
+    #[command(hide = true)]
+    Identify,
 }
 
 /// `vault hook pre-commit`.

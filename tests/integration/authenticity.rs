@@ -702,3 +702,64 @@ fn upgrade_signs_old_format_files_once_and_check_warns_until_then() {
     assert!(!report.contains("legacy-format"), "{report}");
     repo.set(&alice, "dev", "OTHER", "x");
 }
+
+// ---------------------------------------------------------------------------------------
+// The hook runs this vault, not another program called `vault` (issue 20, item 2).
+
+#[test]
+fn the_hook_never_runs_another_program_named_vault() {
+    let (repo, alice) = TestRepo::with_vault("dev");
+    let hook = repo.root.join(".git/hooks/pre-commit");
+    let installed = std::fs::read_to_string(&hook).unwrap();
+    assert!(installed.contains(vault_bin().canonicalize().unwrap().to_str().unwrap()));
+    // The installing binary is gone, and HashiCorp's `vault` is first on PATH.
+    std::fs::write(
+        &hook,
+        installed.replace(
+            vault_bin().canonicalize().unwrap().to_str().unwrap(),
+            "/nonexistent/vault",
+        ),
+    )
+    .unwrap();
+    let fake = repo.base_path("hashicorp-bin");
+    std::fs::create_dir_all(&fake).unwrap();
+    std::fs::write(
+        fake.join("vault"),
+        "#!/bin/sh\necho 'Usage: vault <command> [args]'\nexit 0\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        fake.join("vault"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    repo.write(
+        ".env",
+        "STRIPE_SECRET_KEY=sk_live_51Hx9fakefakefakefakefake0000\n",
+    );
+    let mut git = repo.isolated("git");
+    let path = format!("{}:/usr/bin:/bin", fake.display());
+    git.env("PATH", &path)
+        .env("VAULT_IDENTITY_FILE", &alice.file)
+        .env("GIT_AUTHOR_NAME", "a")
+        .env("GIT_AUTHOR_EMAIL", "a@example.com")
+        .env("GIT_COMMITTER_NAME", "a")
+        .env("GIT_COMMITTER_EMAIL", "a@example.com");
+    git_as(&repo, None, "a", &["add", "-A"]);
+    let out = git.args(["commit", "-q", "-m", "oops"]).output().unwrap();
+    assert!(!out.status.success(), "the commit went through");
+    assert!(stderr(&out).contains("HashiCorp"), "{}", stderr(&out));
+    // With this vault reachable on PATH, the hook runs it (and blocks the .env).
+    let out = repo
+        .isolated("git")
+        .env("VAULT_IDENTITY_FILE", &alice.file)
+        .env("GIT_AUTHOR_NAME", "a")
+        .env("GIT_AUTHOR_EMAIL", "a@example.com")
+        .env("GIT_COMMITTER_NAME", "a")
+        .env("GIT_COMMITTER_EMAIL", "a@example.com")
+        .args(["commit", "-q", "-m", "oops"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("dotenv-file"), "{}", stderr(&out));
+}

@@ -18,6 +18,9 @@ use crate::{edit, git, names};
 const HOOK_SHIM: &str = include_str!("../../../hooks/pre-commit");
 /// Marks a hook file as ours.
 const HOOK_MARKER: &str = "vault-managed pre-commit hook";
+/// What `vault hook identify` prints: the hook runs a `vault` only if it answers this, so
+/// HashiCorp's `vault` CLI (same name, often first on $PATH) is never mistaken for us.
+const HOOK_IDENTITY: &str = "vault: git-native encrypted secrets (pre-commit hook v1)";
 /// Where an existing hook is kept while ours is installed.
 const CHAINED: &str = "pre-commit.vault-chained";
 
@@ -48,7 +51,9 @@ pub(crate) fn install_hook(cwd: &Path) -> Result<std::path::PathBuf, Error> {
         ));
     }
     let command = super::init::vault_command();
-    let shim = HOOK_SHIM.replace("@VAULT@", &command);
+    let shim = HOOK_SHIM
+        .replace("@VAULT@", &super::init::vault_binary())
+        .replace("@IDENTITY@", HOOK_IDENTITY);
     atomic::write(&hook, shim.as_bytes(), 0o755).map_err(io_err("write", &hook))?;
     git::set_local_config(cwd, &git::driver_settings(&command))?;
     Ok(hook)
@@ -101,8 +106,13 @@ pub fn hook(
     command: &HookCommand,
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
-    let HookCommand::PreCommit(args) = command;
-    super::scan::staged(context, args.json, None, out)
+    match command {
+        HookCommand::PreCommit(args) => super::scan::staged(context, args.json, None, out),
+        HookCommand::Identify => {
+            writeln!(out, "{HOOK_IDENTITY}").map_err(stdout_error)?;
+            Ok(Outcome::Success)
+        }
+    }
 }
 
 /// Identities for git drivers: never prompt under `git diff` (a pager owns the terminal).

@@ -167,6 +167,17 @@ fn ensure_line(path: &Path, line: &str) -> Result<(), Error> {
 /// How git should invoke vault: `vault` when the binary on `$PATH` is this one, else the
 /// absolute path of this binary, shell-quoted.
 #[must_use]
+/// The absolute path of this binary, shell-quoted, for the hook: it must run this program,
+/// not whatever `vault` comes first on the $PATH of a GUI git client.
+pub fn vault_binary() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.canonicalize().ok())
+        .map_or_else(|| "vault".to_owned(), |me| shell_quote(&me))
+}
+
+/// The command git's drivers run: `vault` when this binary is the one on $PATH, else its
+/// absolute path.
 pub fn vault_command() -> String {
     let me = std::env::current_exe()
         .ok()
