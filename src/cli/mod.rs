@@ -174,7 +174,11 @@ fn dispatch(context: &Context, command: Command, out: &mut dyn Write) -> Result<
         Command::Pull(args) => cmd::sync::run(context, &args, cmd::sync::Direction::Pull, out),
         Command::Completions(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(args.shell, &mut command, "vault", out);
+            // clap_complete panics on a write error; render to memory, then write, so a
+            // closed pipe (`| head -1`) ends quietly like every other command.
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut command, "vault", &mut script);
+            out.write_all(&script).map_err(stdout_error)?;
             Ok(Outcome::Success)
         }
         Command::Man => {

@@ -28,3 +28,19 @@ fn init_set_get_exec_round_trip() {
         .success()
         .stdout("postgres://localhost/app");
 }
+
+#[test]
+fn completions_into_a_closed_pipe_exit_quietly() {
+    let repo = TestRepo::new();
+    let out = repo
+        .isolated("bash")
+        .args([
+            "-c",
+            "set -o pipefail; vault completions zsh | head -c 10 >/dev/null; echo \"status=$?\"",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("status=0"), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
