@@ -246,6 +246,10 @@ fn authenticity(
             None
         }
         Ok(Seal::Unreadable) => None,
+        Err(e @ StoreError::WrongEnvironment { .. }) => {
+            push(Severity::Error, "wrong-environment", None, e.to_string());
+            None
+        }
         Err(StoreError::Unauthenticated { reason, .. }) => {
             let origin = current_commit.as_ref().map_or_else(
                 || "not committed yet".to_owned(),

@@ -512,7 +512,9 @@ impl Vault {
                 Ok(crate::auth::Seal::Signed(stanza)) if !stanza.lists_recipients(&summary) => {
                     Ok(None)
                 }
-                Err(StoreError::Unauthenticated { .. }) => Ok(None),
+                Err(StoreError::Unauthenticated { .. } | StoreError::WrongEnvironment { .. }) => {
+                    Ok(None)
+                }
                 Err(e) => Err(e),
                 Ok(_) => Ok(Some(summary)),
             },

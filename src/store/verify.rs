@@ -57,10 +57,19 @@ pub struct HistoryAnchor {
 
 impl Vault {
     fn unauthenticated(&self, env: &str, reason: AuthError) -> StoreError {
-        StoreError::Unauthenticated {
-            env: env.to_owned(),
-            path: self.relative(&self.env_path(env)).to_owned(),
-            reason,
+        let path = self.relative(&self.env_path(env)).to_owned();
+        match reason {
+            // Another environment's genuine file: the binding error says what happened.
+            AuthError::WrongEnvironment { found } => StoreError::WrongEnvironment {
+                env: env.to_owned(),
+                inner: found,
+                path,
+            },
+            reason => StoreError::Unauthenticated {
+                env: env.to_owned(),
+                path,
+                reason,
+            },
         }
     }
 

@@ -966,3 +966,17 @@ fn rotate_start_rejects_a_grace_longer_than_a_year() {
         .assert()
         .success();
 }
+
+#[test]
+fn check_reports_another_environments_file_without_stopping() {
+    let (repo, alice) = TestRepo::with_vault("dev,prod");
+    repo.set(&alice, "prod", "TOKEN", "prod-token-value");
+    std::fs::copy(repo.path("secrets/prod.age"), repo.path("secrets/dev.age")).unwrap();
+    for mut cmd in [repo.vault(&alice), repo.bare_vault()] {
+        let out = cmd.arg("check").output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let report = stdout(&out);
+        assert!(report.contains("[wrong-environment]"), "{report}");
+        assert!(report.contains("prod: ok"), "{report}");
+    }
+}

@@ -41,6 +41,35 @@ fn completions_into_a_closed_pipe_exit_quietly() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("status=0"), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.contains("status=0"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn the_demo_runs_and_never_prints_a_secret_value() {
+    let repo = TestRepo::new();
+    let out = repo
+        .isolated(vault_bin())
+        .arg("demo")
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    for value in [
+        "dev-pass",
+        "Xq9-prod-pass",
+        "tok_prod_5d1f0c",
+        "tok_dev_77ab12",
+    ] {
+        assert!(!text.contains(value), "the demo printed {value}:\n{text}");
+    }
 }

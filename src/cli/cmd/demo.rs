@@ -38,7 +38,8 @@ impl Demo<'_> {
         let shown_args: Vec<String> = step.args.iter().map(|a| shell_word(a)).collect();
         let stdin_shown = step
             .stdin
-            .map(|s| format!("printf '{s}' | "))
+            // The value itself is never shown, not even in the command line.
+            .map(|_| "printf '•••' | ".to_owned())
             .unwrap_or_default();
         writeln!(
             self.out,
@@ -207,7 +208,8 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
             "--",
             "sh",
             "-c",
-            "echo \"the app sees DATABASE_URL=${DATABASE_URL%%@*}@…\"",
+            // Never a value, not even part of one: its length and the (public) host.
+            "echo \"the app sees DATABASE_URL: ${#DATABASE_URL} characters, host ${DATABASE_URL##*@}\"",
         ],
     ))?;
 
@@ -220,7 +222,7 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
             "--",
             "sh",
             "-c",
-            "echo \"bob's app sees API_TOKEN=$API_TOKEN\"",
+            "echo \"bob's app sees API_TOKEN: ${#API_TOKEN} characters\"",
         ],
     ))?;
     demo.run(&Step {
@@ -249,11 +251,21 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
     })?;
     let unchanged = std::fs::read(&dev).map_err(io(&dev))? == saved;
     writeln!(demo.out, "    secrets/dev.age identical: {unchanged}").map_err(stdout_error)?;
+    // An "editor" that rotates API_TOKEN, as a script so the values stay off the screen.
+    let editor = demo.dir.join("rotate-api-token.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh
+sed -i s/tok_dev_77ab12/tok_dev_rotated/ \"$1\"\n",
+    )
+    .map_err(io(&editor))?;
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .map_err(io(&editor))?;
     demo.run(&Step {
-        env: &[("EDITOR", "sed -i s/tok_dev_77ab12/tok_dev_rotated/")],
+        env: &[("EDITOR", "../rotate-api-token.sh")],
         ..ok("alice", &["edit", "dev"])
     })?;
-    demo.run(&ok("bob", &["get", "dev", "API_TOKEN"]))?;
+    demo.run(&ok("bob", &["ls", "dev"]))?;
 
     writeln!(demo.out, "\nDone. Next: docs/getting-started.md").map_err(stdout_error)?;
     if args.keep {
