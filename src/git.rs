@@ -698,6 +698,29 @@ pub fn blob_at(dir: &Path, rev: &str, path: &str) -> Result<Option<Vec<u8>>, Git
     Ok(Some(blob.detach().data))
 }
 
+/// What of vault's git integration this clone lacks: `"pre-commit hook"` (no hook file
+/// carrying `marker`) and `"diff and merge drivers"` (no `merge.vault.driver` or
+/// `diff.vault.textconv` in the config git uses). Git does not copy hooks or local config on
+/// clone, so a teammate's fresh clone has neither. Empty outside a repository.
+#[must_use]
+pub fn missing_integration(dir: &Path, marker: &str) -> Vec<&'static str> {
+    let Ok(repo) = gix::discover(dir) else {
+        return Vec::new();
+    };
+    let mut missing = Vec::new();
+    let hook = hooks_dir(dir).map(|d| d.join("pre-commit"));
+    if !hook.is_some_and(|h| std::fs::read_to_string(h).is_ok_and(|t| t.contains(marker))) {
+        missing.push("pre-commit hook");
+    }
+    let config = repo.config_snapshot();
+    if config.string("merge.vault.driver").is_none()
+        || config.string("diff.vault.textconv").is_none()
+    {
+        missing.push("diff and merge drivers");
+    }
+    missing
+}
+
 /// The local-config entries vault's git integration needs, for a given vault command.
 #[must_use]
 pub fn driver_settings(vault_command: &str) -> Vec<(&'static str, String)> {

@@ -27,11 +27,25 @@ pub enum Outcome {
     Problems,
 }
 
+/// What of vault's git integration the clone containing `root` lacks; nothing in CI
+/// (`$CI` set), where hooks are not what protects the repository and `vault check` and
+/// `vault scan` run instead.
+pub(crate) fn missing_integration(root: &std::path::Path) -> Vec<&'static str> {
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+        return Vec::new();
+    }
+    crate::git::missing_integration(root, cmd::git::HOOK_MARKER)
+}
+
 /// Shared state for handlers: where we run and how to find identities.
 #[derive(Debug)]
 pub struct Context {
     cwd: PathBuf,
     identity_flag: Option<PathBuf>,
+    /// Whether to say, once, that this clone lacks the hook or drivers (not for the
+    /// commands git itself runs, nor the ones that install them).
+    remind_integration: bool,
+    reminded: std::cell::Cell<bool>,
     /// Core dumps are off for the whole run (any command may hold plaintext); `exec` puts
     /// the caller's limit back for its child.
     core_dumps: crate::harden::CoreDumpGuard,
@@ -43,7 +57,17 @@ impl Context {
     /// # Errors
     /// Not inside a vault, or an invalid roster.
     pub fn vault(&self) -> Result<Vault, Error> {
-        Ok(Vault::discover(&self.cwd)?.with_trust(self.trust()?))
+        let vault = Vault::discover(&self.cwd)?.with_trust(self.trust()?);
+        if self.remind_integration && !self.reminded.replace(true) {
+            let missing = missing_integration(vault.root());
+            if !missing.is_empty() {
+                render::note(&format!(
+                    "this clone has no {}: plaintext secrets can be committed unnoticed; run `vault hooks install`",
+                    missing.join(" and no ")
+                ));
+            }
+        }
+        Ok(vault)
     }
 
     /// What reads are verified against: `VAULT_PIN` and the user's pin file
@@ -120,9 +144,23 @@ pub fn run() -> ExitCode {
         Some(dir) => dir,
         None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
     };
+    let remind_integration = !matches!(
+        cli.command,
+        Command::Hook(_)
+            | Command::Hooks(_)
+            | Command::Textconv(_)
+            | Command::MergeDriver(_)
+            | Command::Init(_)
+            | Command::Check(_)
+            | Command::Completions(_)
+            | Command::Man
+            | Command::Demo(_)
+    );
     let context = Context {
         cwd,
         identity_flag: cli.identity.clone(),
+        remind_integration,
+        reminded: std::cell::Cell::new(false),
         core_dumps: crate::harden::disable_core_dumps(),
     };
     let stdout = std::io::stdout();

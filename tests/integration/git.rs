@@ -1603,3 +1603,37 @@ fn scan_history_reads_packed_and_loose_objects_alike() {
     assert_eq!(report["scanned_blobs"], blobs);
     assert!(!all_text(&out).contains(&aws));
 }
+
+#[test]
+fn a_fresh_clone_without_the_hook_says_so_and_check_warns() {
+    let (repo, alice) = TestRepo::with_vault("dev");
+    repo.set(&alice, "dev", "A", "value-1");
+    ok_git(&repo, None, &["add", "-A"]);
+    ok_git(&repo, Some(&alice), &["commit", "-q", "-m", "vault"]);
+    // A teammate clones: git copies neither hooks nor local config.
+    let clone = TestRepo::new();
+    ok_git(
+        &clone,
+        None,
+        &["pull", "-q", repo.root.to_str().unwrap(), "main"],
+    );
+    let out = clone.vault(&alice).args(["ls", "dev"]).output().unwrap();
+    assert!(out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("this clone has no pre-commit hook and no diff and merge drivers"),
+        "{err}"
+    );
+    assert!(err.contains("vault hooks install"), "{err}");
+    let out = clone.vault(&alice).arg("check").output().unwrap();
+    assert!(stdout(&out).contains("[no-hook]"), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(0), "a warning, not a failure");
+    // After installing, nothing more is said.
+    clone
+        .vault(&alice)
+        .args(["hooks", "install"])
+        .assert()
+        .success();
+    let out = clone.vault(&alice).args(["ls", "dev"]).output().unwrap();
+    assert!(!stderr(&out).contains("hooks install"), "{}", stderr(&out));
+}

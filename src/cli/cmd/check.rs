@@ -62,6 +62,20 @@ pub fn run(context: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<O
             as_of,
         },
     )?;
+    let mut report = report;
+    let missing = crate::cli::missing_integration(vault.root());
+    if !missing.is_empty() {
+        report.findings.push(check::Finding {
+            severity: check::Severity::Warning,
+            code: "no-hook",
+            env: None,
+            secret: None,
+            message: format!(
+                "this clone has no {}: run `vault hooks install` (git does not install hooks on clone)",
+                missing.join(" and no ")
+            ),
+        });
+    }
     let fails = report.fails(args.strict);
     if args.json {
         let mut doc = serde_json::to_value(&report).expect("a report always serializes");

@@ -17,7 +17,7 @@ use crate::{edit, git, names};
 /// The shim `vault hooks install` writes; `@VAULT@` becomes the command git should run.
 const HOOK_SHIM: &str = include_str!("../../../hooks/pre-commit");
 /// Marks a hook file as ours.
-const HOOK_MARKER: &str = "vault-managed pre-commit hook";
+pub(crate) const HOOK_MARKER: &str = "vault-managed pre-commit hook";
 /// What `vault hook identify` prints: the hook runs a `vault` only if it answers this, so
 /// HashiCorp's `vault` CLI (same name, often first on $PATH) is never mistaken for us.
 const HOOK_IDENTITY: &str = "vault: git-native encrypted secrets (pre-commit hook v1)";
