@@ -166,6 +166,16 @@ pub enum Error {
         /// The variables.
         names: Vec<String>,
     },
+    /// A member or environment named on the command line is wrong (the roster is fine).
+    #[error("{source}")]
+    RosterArgument {
+        /// What is wrong with the argument.
+        source: crate::config::ConfigError,
+        /// The members and environments there are, for the hint.
+        known_members: Vec<String>,
+        /// See `known_members`.
+        known_envs: Vec<String>,
+    },
     /// `VAULT_PIN` holds something that is not a pin.
     #[error("VAULT_PIN is invalid")]
     InvalidPin(#[source] crate::auth::InvalidPin),

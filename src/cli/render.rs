@@ -122,6 +122,12 @@ fn hint(err: &Error) -> Option<String> {
         Error::K8sName(_) => "Kubernetes names are lowercase DNS names, e.g. `--name myapp-secrets --namespace prod`".to_owned(),
         Error::NotInGithubActions => "run it in a GitHub Actions step (the runner sets $GITHUB_ENV), or use `--format dotenv`".to_owned(),
         Error::LoaderVariables { env, names } => format!("a value there runs code in every program `vault exec` starts; if that is intended, declare it in .secrets.example.toml with `allow_loader = true` (e.g. `[{}]` then `allow_loader = true`), else remove it (`vault unset {env} {}`)", names[0], names[0]),
+        Error::RosterArgument { source, known_members, known_envs } => match source {
+            crate::config::ConfigError::NoSuchEnv { .. } | crate::config::ConfigError::InvalidEnvName { .. } => format!("environments in .vault.toml: {}", known_envs.join(", ")),
+            crate::config::ConfigError::SharedKey { .. } => "that key already belongs to a member: `vault access` lists them; a second key for the same person is `vault member key add`".to_owned(),
+            crate::config::ConfigError::MemberExists { .. } => "choose another name, or `vault member key add` to give an existing member another key".to_owned(),
+            _ => format!("members in .vault.toml: {}", known_members.join(", ")),
+        },
         Error::InvalidPin(_) => "set VAULT_PIN to the lines `vault pin <env>` prints (ENV@EPOCH:KEY, separated by spaces or commas)".to_owned(),
         Error::UnknownPublicKey => "pass the key explicitly with `--key \"$(cat ~/.ssh/id_ed25519.pub)\"`".to_owned(),
         _ => return None,

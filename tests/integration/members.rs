@@ -1259,3 +1259,40 @@ fn the_next_writer_removes_temporary_files_a_dead_writer_left() {
     assert!(!repo.path("secrets/.vault-tmp-AbC123").exists());
     assert!(!repo.path(".vault-tmp-XyZ789").exists());
 }
+
+#[test]
+fn name_mistakes_are_not_reported_as_a_broken_roster() {
+    let (repo, alice, bob) = team();
+    let before = repo.snapshot();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["member", "add", "nobody", "--env", "dev", "--yes"],
+            "members in .vault.toml: alice, bob",
+        ),
+        (
+            vec!["member", "remove", "nobody", "--yes"],
+            "members in .vault.toml: alice, bob",
+        ),
+        (
+            vec!["access", "nobody"],
+            "members in .vault.toml: alice, bob",
+        ),
+        (
+            vec!["member", "add", "bob", "--env", "qa", "--yes"],
+            "environments in .vault.toml: dev, prod, staging",
+        ),
+        (
+            vec!["member", "request", "alice2", "--key", &bob.public],
+            "already belongs to a member",
+        ),
+    ];
+    for (args, hint) in cases {
+        let out = repo.vault(&alice).args(&args).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(!err.contains("invalid roster"), "{args:?}: {err}");
+        assert!(!err.contains("fix `.vault.toml`"), "{args:?}: {err}");
+        assert!(err.contains(hint), "{args:?}: {err}");
+    }
+    assert_same_files(&before, &repo.snapshot());
+}

@@ -25,10 +25,9 @@ pub fn run(
     let vault = Vault::open(opened.root())?.with_trust(opened.trust().clone());
     let config = vault.config();
     let roster = |edit: RosterEdit<'_>, config: &Config| {
-        config.edited(&edit).map_err(|source| StoreError::Config {
-            path: vault.root().join(CONFIG_FILE),
-            source,
-        })
+        config
+            .edited(&edit)
+            .map_err(|source| argument_error(&vault, source))
     };
     match command {
         MemberCommand::Request(args) => {
@@ -108,14 +107,14 @@ pub fn run(
                     return execute(context, &lock, &vault, config, &plans, &args.apply, out);
                 }
             }
-            let member = config
-                .member(&args.name)
-                .ok_or_else(|| StoreError::Config {
-                    path: vault.root().join(CONFIG_FILE),
-                    source: crate::config::ConfigError::NoSuchMember {
+            let member = config.member(&args.name).ok_or_else(|| {
+                argument_error(
+                    &vault,
+                    crate::config::ConfigError::NoSuchMember {
                         member: args.name.clone(),
                     },
-                })?;
+                )
+            })?;
             let envs = if args.envs.is_empty() {
                 None
             } else {
@@ -152,6 +151,30 @@ pub fn run(
             let plans = members::plan(&vault, &target, &envs)?;
             execute(context, &lock, &vault, &target, &plans, &args.apply, out)
         }
+    }
+}
+
+/// A roster edit that failed because of what was typed, not because `.vault.toml` is
+/// broken: said as such, with the names there are.
+fn argument_error(vault: &Vault, source: crate::config::ConfigError) -> Error {
+    use crate::config::ConfigError as E;
+    match source {
+        E::NoSuchMember { .. }
+        | E::NoSuchEnv { .. }
+        | E::MemberExists { .. }
+        | E::SharedKey { .. }
+        | E::InvalidEnvName { .. }
+        | E::InvalidMemberName { .. }
+        | E::InvalidKey { .. } => Error::RosterArgument {
+            source,
+            known_members: vault.config().members().keys().cloned().collect(),
+            known_envs: vault.config().env_names().map(str::to_owned).collect(),
+        },
+        source => StoreError::Config {
+            path: vault.root().join(CONFIG_FILE),
+            source,
+        }
+        .into(),
     }
 }
 
@@ -378,16 +401,14 @@ pub fn access(context: &Context, args: &AccessArgs, out: &mut dyn Write) -> Resu
     let envs: Vec<&str> = config.env_names().collect();
     let members: Vec<&String> = match &args.member {
         Some(name) => {
-            let (name, _) =
-                config
-                    .members()
-                    .get_key_value(name)
-                    .ok_or_else(|| StoreError::Config {
-                        path: vault.root().join(CONFIG_FILE),
-                        source: crate::config::ConfigError::NoSuchMember {
-                            member: name.clone(),
-                        },
-                    })?;
+            let (name, _) = config.members().get_key_value(name).ok_or_else(|| {
+                argument_error(
+                    &vault,
+                    crate::config::ConfigError::NoSuchMember {
+                        member: name.clone(),
+                    },
+                )
+            })?;
             vec![name]
         }
         None => config.members().keys().collect(),
