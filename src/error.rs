@@ -176,6 +176,12 @@ pub enum Error {
         /// See `known_members`.
         known_envs: Vec<String>,
     },
+    /// The two hidden entries of a value differ.
+    #[error("the two entries of `{name}` differ; nothing was changed")]
+    ValuesDiffer {
+        /// The secret.
+        name: String,
+    },
     /// `VAULT_PIN` holds something that is not a pin.
     #[error("VAULT_PIN is invalid")]
     InvalidPin(#[source] crate::auth::InvalidPin),

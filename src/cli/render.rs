@@ -128,6 +128,7 @@ fn hint(err: &Error) -> Option<String> {
             crate::config::ConfigError::MemberExists { .. } => "choose another name, or `vault member key add` to give an existing member another key".to_owned(),
             _ => format!("members in .vault.toml: {}", known_members.join(", ")),
         },
+        Error::ValuesDiffer { name } => format!("run it again and type the same value twice, or pipe it in (`printf %s \"$VALUE\" | vault set <env> {name}`)"),
         Error::InvalidPin(_) => "set VAULT_PIN to the lines `vault pin <env>` prints (ENV@EPOCH:KEY, separated by spaces or commas)".to_owned(),
         Error::UnknownPublicKey => "pass the key explicitly with `--key \"$(cat ~/.ssh/id_ed25519.pub)\"`".to_owned(),
         _ => return None,

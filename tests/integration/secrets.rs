@@ -532,3 +532,78 @@ fn set_warns_when_a_value_breaks_the_template_but_stores_it() {
         stderr(&out)
     );
 }
+
+/// Runs `vault ARGS` on a pseudo-terminal (python3's pty module), typing each of `lines`
+/// when a prompt appears. Returns (exit code, everything the terminal showed).
+fn on_terminal(repo: &TestRepo, key: &Key, args: &[&str], lines: &[&str]) -> (i32, String) {
+    let script = r#"
+import os, pty, sys, time
+argv = sys.argv[1:sys.argv.index("--")]
+lines = sys.argv[sys.argv.index("--") + 1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+out = b""
+for line in lines:
+    deadline = time.time() + 10
+    while b": " not in out.split(b"\n")[-1] and time.time() < deadline:
+        try:
+            out += os.read(fd, 4096)
+        except OSError:
+            break
+    # rpassword turns echo off just after printing the prompt: let it.
+    time.sleep(0.3)
+    os.write(fd, line.encode() + b"\n")
+    out += b"\n"
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+    let mut cmd = repo.isolated("python3");
+    cmd.env("VAULT_IDENTITY_FILE", &key.file)
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .arg("-c")
+        .arg(script)
+        .arg(vault_bin())
+        .args(args)
+        .arg("--")
+        .args(lines)
+        .timeout(TIMEOUT);
+    let out = cmd.output().unwrap();
+    (out.status.code().unwrap_or(-1), stdout(&out))
+}
+
+#[test]
+fn the_hidden_prompt_asks_twice_and_refuses_empty_or_different_values() {
+    let (repo, alice) = TestRepo::with_vault("dev");
+    let (code, shown) = on_terminal(&repo, &alice, &["set", "dev", "TOKEN"], &[""]);
+    assert_eq!(code, 2, "{shown}");
+    let (code, shown) = on_terminal(
+        &repo,
+        &alice,
+        &["set", "dev", "TOKEN"],
+        &["one-value", "another"],
+    );
+    assert_eq!(code, 2, "{shown}");
+    assert!(shown.contains("differ"), "{shown}");
+    assert!(
+        !shown.contains("one-value") && !shown.contains("another"),
+        "echoed: {shown}"
+    );
+    let (code, shown) = on_terminal(
+        &repo,
+        &alice,
+        &["set", "dev", "TOKEN"],
+        &["same-value", "same-value"],
+    );
+    assert_eq!(code, 0, "{shown}");
+    assert_eq!(repo.get(&alice, "dev", "TOKEN"), "same-value");
+}

@@ -89,12 +89,21 @@ pub(crate) fn read_value(
             source,
         })?)
     } else if std::io::stdin().is_terminal() {
+        // Like passwd: typed twice, since nobody can see a typo, and never empty.
+        let no_value = || Error::NoValue {
+            name: key.to_owned(),
+        };
         let line =
-            prompt::hidden(&format!("Value for {key} in {env} (hidden): ")).ok_or_else(|| {
-                Error::NoValue {
-                    name: key.to_owned(),
-                }
-            })?;
+            prompt::hidden(&format!("Value for {key} in {env} (hidden): ")).ok_or_else(no_value)?;
+        if line.is_empty() {
+            return Err(no_value());
+        }
+        let again = prompt::hidden(&format!("Again, to confirm {key}: ")).ok_or_else(no_value)?;
+        if *again != *line {
+            return Err(Error::ValuesDiffer {
+                name: key.to_owned(),
+            });
+        }
         zeroize::Zeroizing::new(line.as_bytes().to_vec())
     } else {
         let mut buffer = zeroize::Zeroizing::new(Vec::new());
