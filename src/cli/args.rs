@@ -446,8 +446,9 @@ pub struct SetArgs {
 /// `vault ls`.
 #[derive(Debug, Args)]
 pub struct LsArgs {
-    /// The environment.
-    pub env: String,
+    /// The environment (without one: every environment, with its readers and how many
+    /// secrets it holds).
+    pub env: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

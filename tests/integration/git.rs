@@ -1239,6 +1239,9 @@ fn merge_conflict_is_kept_encrypted_and_resolved_with_vault_edit() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", all_text(&out));
     assert!(stdout(&out).contains("\"conflict\""), "{}", stdout(&out));
+    // ls marks it too.
+    let out = repo.vault(&alice).args(["ls", "dev"]).output().unwrap();
+    assert!(stdout(&out).contains("MERGE CONFLICT"), "{}", stdout(&out));
 
     // The edit buffer shows both sides; keeping ours resolves it.
     let seen = repo.base_path("buffer-seen");

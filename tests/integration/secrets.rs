@@ -607,3 +607,20 @@ fn the_hidden_prompt_asks_twice_and_refuses_empty_or_different_values() {
     assert_eq!(code, 0, "{shown}");
     assert_eq!(repo.get(&alice, "dev", "TOKEN"), "same-value");
 }
+
+#[test]
+fn ls_without_an_environment_lists_them_with_readers_and_counts() {
+    let (repo, alice) = TestRepo::with_vault("dev,prod");
+    repo.set(&alice, "dev", "A", "value-a");
+    repo.set(&alice, "dev", "B", "value-b");
+    let bob = repo.onboard(&alice, "bob", "dev");
+    let out = repo.vault(&bob).arg("ls").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let dev = text.lines().find(|l| l.starts_with("dev")).unwrap();
+    assert!(dev.contains(" 2 ") && dev.contains("alice, bob"), "{text}");
+    let prod = text.lines().find(|l| l.starts_with("prod")).unwrap();
+    assert!(prod.contains(" - ") && prod.contains("alice"), "{text}");
+    let (_, doc) = TestRepo::json_of(repo.vault(&alice).args(["ls", "--json"]));
+    assert_eq!(doc["environments"][0]["secrets"], 2, "{doc}");
+}

@@ -181,7 +181,14 @@ pub fn get(context: &Context, args: &KeyArgs, out: &mut dyn Write) -> Result<Out
 
 /// `vault ls <env>`: names and rotation metadata, never values.
 pub fn ls(context: &Context, args: &LsArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
-    let payload = decrypt(context, &args.env)?;
+    let Some(env) = &args.env else {
+        return ls_envs(context, args.json, out);
+    };
+    let payload = decrypt(context, env)?;
+    let args = LsOne {
+        env: env.clone(),
+        json: args.json,
+    };
     if args.json {
         let list: Vec<serde_json::Value> = payload
             .secrets
@@ -192,6 +199,7 @@ pub fn ls(context: &Context, args: &LsArgs, out: &mut dyn Write) -> Result<Outco
                     "rotated_at": entry.rotated_at.to_string(),
                     "must_rotate": entry.must_rotate.as_ref().map(|m| serde_json::json!({"reason": m.reason, "since": m.since.to_string()})),
                     "rotation_in_progress": entry.previous.is_some(),
+                    "conflict": payload.conflicts.contains_key(name),
                 })
             })
             .collect();
@@ -217,11 +225,60 @@ pub fn ls(context: &Context, args: &LsArgs, out: &mut dyn Write) -> Result<Outco
     for (name, entry) in &payload.secrets {
         let date = entry.rotated_at.strftime("%Y-%m-%d").to_string();
         let note = match (&entry.must_rotate, &entry.previous) {
+            _ if payload.conflicts.contains_key(name) => format!(
+                "MERGE CONFLICT: run `vault edit {}` (exec refuses until resolved)",
+                args.env
+            ),
             (Some(mark), _) => format!("must rotate: {}", mark.reason),
             (None, Some(_)) => "rotation in progress".to_owned(),
             (None, None) => String::new(),
         };
         writeln!(out, "{name:width$}  {date}  {note}").map_err(stdout_error)?;
+    }
+    Ok(Outcome::Success)
+}
+
+struct LsOne {
+    env: String,
+    json: bool,
+}
+
+/// `vault ls` without an environment: each environment, who reads it, and how many secrets
+/// it holds where the caller can tell.
+fn ls_envs(context: &Context, json: bool, out: &mut dyn Write) -> Result<Outcome, Error> {
+    let vault = context.vault()?;
+    let identities = context.identities().ok();
+    let mut rows = Vec::new();
+    for env in vault.config().env_names() {
+        let members = vault
+            .config()
+            .env(env)
+            .map(|e| e.members.clone())
+            .unwrap_or_default();
+        let secrets = identities
+            .as_ref()
+            .and_then(|ids| vault.decrypt(env, ids).ok())
+            .map(|p| p.secrets.len());
+        rows.push((env.to_owned(), members, secrets));
+    }
+    if json {
+        let doc: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(env, members, secrets)| {
+                serde_json::json!({"environment": env, "members": members, "secrets": secrets})
+            })
+            .collect();
+        print_json(out, &serde_json::json!({ "environments": doc }))?;
+        return Ok(Outcome::Success);
+    }
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(3).max(3);
+    writeln!(out, "{:width$}  SECRETS  READERS", "ENV").map_err(stdout_error)?;
+    for (env, members, secrets) in &rows {
+        let count = secrets.map_or_else(|| "-".to_owned(), |n| n.to_string());
+        writeln!(out, "{env:width$}  {count:>7}  {}", members.join(", ")).map_err(stdout_error)?;
+    }
+    if rows.iter().any(|r| r.2.is_none()) {
+        render::note("`-`: not readable with your identity");
     }
     Ok(Outcome::Success)
 }
