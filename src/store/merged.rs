@@ -41,17 +41,38 @@ impl Vault {
         identities: &Identities,
         now: Timestamp,
     ) -> Result<Merged, StoreError> {
-        let seal = self.verify_current(env, ours, &identities.pins())?;
-        let mut ours = self.open_sealed(env, ours, identities)?;
-        self.check_inside(env, &seal, &mut ours)?;
-        let Some(ours_stanza) = ours.sealed_by.clone() else {
+        // The side with the newer write key is verified as the current version (merging
+        // main into a branch opened before an offboarding makes that theirs); the other
+        // must agree with its chain.
+        let epoch = |bytes: &[u8]| match crate::auth::inspect(env, bytes) {
+            Ok(crate::auth::Seal::Signed(stanza)) => stanza.chain.epoch(),
+            _ => 0,
+        };
+        let theirs_newer = epoch(theirs) > epoch(ours);
+        let (newer, older) = if theirs_newer {
+            (theirs, ours)
+        } else {
+            (ours, theirs)
+        };
+        let seal = self.verify_current(env, newer, &identities.pins())?;
+        let mut newer = self.open_sealed(env, newer, identities)?;
+        self.check_inside(env, &seal, &mut newer)?;
+        let Some(reference) = newer.sealed_by.as_ref().map(|s| s.chain.clone()) else {
             return Err(StoreError::NeedsUpgrade {
                 env: env.to_owned(),
                 path: self.relative(&self.env_path(env)).to_owned(),
             });
         };
-        let reference = ours_stanza.chain.clone();
-        let theirs = self.open_version(env, theirs, identities, Some(&reference), false)?;
+        let older = self.open_version(env, older, identities, Some(&reference), false)?;
+        let (ours, theirs) = if theirs_newer {
+            (older, newer)
+        } else {
+            (newer, older)
+        };
+        let ours_stanza = ours
+            .sealed_by
+            .clone()
+            .expect("both inputs are signed once verified");
         let base = if base.iter().all(u8::is_ascii_whitespace) {
             Payload::new(env)
         } else {

@@ -763,3 +763,36 @@ fn the_hook_never_runs_another_program_named_vault() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("dotenv-file"), "{}", stderr(&out));
 }
+
+#[test]
+fn merging_main_into_a_branch_opened_before_an_offboarding_works_and_marks_its_values() {
+    let (repo, alice) = TestRepo::with_vault("prod");
+    let bob = repo.onboard(&alice, "bob", "prod");
+    repo.set(&alice, "prod", "DATABASE_URL", "postgres://db-1");
+    commit_all(&repo, Some(&alice), "alice", "prod");
+    git_as(&repo, None, "alice", &["checkout", "-q", "-b", "feature"]);
+    repo.set(&alice, "prod", "FEATURE_KEY", "feature-value-1");
+    commit_all(&repo, Some(&alice), "alice", "feature key");
+    git_as(&repo, None, "alice", &["checkout", "-q", "main"]);
+    repo.vault(&alice)
+        .args(["member", "remove", "bob", "--yes"])
+        .assert()
+        .success();
+    repo.set(&alice, "prod", "DATABASE_URL", "postgres://db-2");
+    commit_all(&repo, Some(&alice), "alice", "offboard bob");
+    // Back on the branch (whose file predates the hand-over), bring main in.
+    git_as(&repo, None, "alice", &["checkout", "-q", "feature"]);
+    git_as(
+        &repo,
+        Some(&alice),
+        "alice",
+        &["merge", "--no-edit", "main"],
+    );
+    assert_eq!(repo.get(&alice, "prod", "DATABASE_URL"), "postgres://db-2");
+    assert_eq!(repo.get(&alice, "prod", "FEATURE_KEY"), "feature-value-1");
+    assert!(stock_age_decrypt(&bob, &repo.read("secrets/prod.age")).is_none());
+    let (code, report) = check(&repo, Some(&alice));
+    assert_eq!(code, Some(1), "{report}");
+    assert!(report.contains("FEATURE_KEY"), "{report}");
+    assert!(!report.contains("[unauthenticated]"), "{report}");
+}
