@@ -355,6 +355,10 @@ pub struct RekeyArgs {
 pub struct PinArgs {
     /// Environments (default: all).
     pub envs: Vec<String>,
+    /// Forget this machine's pins for these environments of this vault (after you have
+    /// made sure a changed write key is genuine, e.g. the repository was re-created).
+    #[arg(long)]
+    pub forget: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

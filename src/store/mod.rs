@@ -901,6 +901,11 @@ impl Vault {
         let envs: Vec<String> = vault.config.env_names().map(str::to_owned).collect();
         for env in &envs {
             vault.write(env, &mut Payload::new(env))?;
+            // A new vault: whatever was pinned for this directory before is not its past.
+            let bytes = vault.read_ciphertext(env)?;
+            if let Ok(crate::auth::Seal::Signed(stanza)) = crate::auth::inspect(env, &bytes) {
+                vault.trust.reset(&vault.root, env, Some(&stanza));
+            }
         }
         // The roster goes last: until it exists, this is not a vault, so an interrupted
         // init can simply be re-run.

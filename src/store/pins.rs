@@ -63,14 +63,22 @@ impl PinStore {
         {
             return;
         }
+        self.set(root, &pin.env, Some(pin));
+    }
+
+    /// Replaces (or with `None`, forgets) the pin for `env` of the vault at `root`: for a
+    /// vault just created there, or on the user's explicit `vault pin --forget`.
+    pub fn set(&self, root: &Path, env: &str, pin: Option<&Pin>) {
         let root = key(root);
         let mut lines: Vec<String> = self
             .lines()
             .into_iter()
-            .filter(|(p, r)| !(*r == root && p.env == pin.env))
+            .filter(|(p, r)| !(*r == root && p.env == env))
             .map(|(p, r)| format!("{p} {r}"))
             .collect();
-        lines.push(format!("{pin} {root}"));
+        if let Some(pin) = pin {
+            lines.push(format!("{pin} {root}"));
+        }
         let mut text = String::from(
             "# The newest write key vault has verified for each environment, like ssh's known_hosts.\n\
              # A version that does not descend from the key here is refused. Written by vault.\n",

@@ -38,6 +38,13 @@ impl Trust {
         pins
     }
 
+    /// Replaces the user's pin for `env` (a vault just created at `root`), or forgets it.
+    pub fn reset(&self, root: &Path, env: &str, stanza: Option<&Stanza>) {
+        if let Some(store) = &self.store {
+            store.set(root, env, stanza.map(Stanza::pin).as_ref());
+        }
+    }
+
     /// Advances the user's pin for a verified version.
     pub(crate) fn remember(&self, root: &Path, stanza: &Stanza) {
         if let Some(store) = &self.store {

@@ -796,3 +796,31 @@ fn merging_main_into_a_branch_opened_before_an_offboarding_works_and_marks_its_v
     assert!(report.contains("FEATURE_KEY"), "{report}");
     assert!(!report.contains("[unauthenticated]"), "{report}");
 }
+
+#[test]
+fn a_new_vault_in_a_reused_directory_is_not_held_to_the_old_ones_pins() {
+    let (repo, alice) = TestRepo::with_vault("prod");
+    let bob = repo.onboard(&alice, "bob", "prod");
+    repo.vault(&alice)
+        .args(["member", "remove", "bob", "--yes"])
+        .assert()
+        .success();
+    let _ = bob;
+    // The project is deleted and a new vault made in the same directory.
+    for file in [".vault.toml", "secrets/prod.age", "secrets/prod.recipients"] {
+        std::fs::remove_file(repo.path(file)).unwrap();
+    }
+    repo.vault(&alice)
+        .args(["init", "--name", "alice", "--env", "prod"])
+        .assert()
+        .success();
+    repo.set(&alice, "prod", "A", "value-1");
+    assert_eq!(repo.get(&alice, "prod", "A"), "value-1");
+    // And a pin can be forgotten on purpose.
+    repo.vault(&alice)
+        .args(["pin", "--forget", "prod"])
+        .assert()
+        .success();
+    let pins = std::fs::read_to_string(repo.home.join(".config/vault/pins")).unwrap();
+    assert!(!pins.lines().any(|l| l.starts_with("prod@")), "{pins}");
+}

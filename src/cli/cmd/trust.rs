@@ -82,6 +82,16 @@ pub fn upgrade(context: &Context, args: &RekeyArgs, out: &mut dyn Write) -> Resu
 pub fn pin(context: &Context, args: &PinArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
     let vault = context.vault()?;
     let envs = envs_or_all(&vault, &args.envs)?;
+    if args.forget {
+        for env in &envs {
+            vault.trust().reset(vault.root(), env, None);
+        }
+        render::note(&format!(
+            "forgot this machine's pins for {}; the next read trusts the first signed version in git history",
+            envs.join(", ")
+        ));
+        return Ok(Outcome::Success);
+    }
     let mut pins = Vec::new();
     for env in &envs {
         let bytes = vault.read_ciphertext(env)?;
