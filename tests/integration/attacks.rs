@@ -337,3 +337,239 @@ fn removed_member_fork_is_accepted_and_pinned_by_a_fresh_clone() {
         "`vault pin` offers the removed member's key as the deploy pin: {pin}"
     );
 }
+
+/// Merge driver: `theirs` is checked only for `compatible` with ours' chain, so a version
+/// bob signs with write key 1 *after his removal*, on a branch cut from before it, is a
+/// valid input. Its values are merged into a result signed with write key 2, and the
+/// must-rotate marking trusts the recipients bob wrote into it (he leaves himself out), so
+/// a value chosen by a removed member lands on main unmarked and `check` passes.
+#[test]
+fn merge_driver_takes_unmarked_values_from_a_removed_members_old_epoch_branch() {
+    let (repo, alice) = TestRepo::with_vault("prod");
+    let bob = repo.onboard(&alice, "bob", "prod");
+    repo.set(&alice, "prod", "TOKEN", "t1");
+    let before = commit_all(&repo, Some(&alice), "alice", "prod");
+    let old_file = repo.read("secrets/prod.age");
+    let old_key = vault::auth::WriteKey::from_text(&write_key_of(&repo, &bob, "prod")).unwrap();
+    repo.vault(&alice)
+        .args(["member", "remove", "bob", "--yes"])
+        .assert()
+        .success();
+    repo.set(&alice, "prod", "TOKEN", "t2-rotated");
+    commit_all(&repo, Some(&alice), "alice", "offboard bob");
+    let (code, report) = check(&repo, Some(&alice));
+    assert_eq!(code, Some(0), "{report}");
+
+    // bob, removed, still pushes: a branch from before his removal, one more version under
+    // write key 1 that keeps TOKEN as it was and adds a value of his own.
+    git_as(&repo, None, "bob", &["checkout", "-q", "-b", "hooks", &before]);
+    let plain = stock_age_decrypt(&bob, &old_file).unwrap();
+    let old = stanza_of(&old_file, "prod");
+    let recipients_line = plain
+        .lines()
+        .find(|l| l.starts_with("recipients = "))
+        .unwrap()
+        .to_owned();
+    let plain = plain.replace(
+        &recipients_line,
+        &format!("recipients = [\"{}\"]", alice.public),
+    ) + "\n[secrets.WEBHOOK_URL]\nvalue = \"https://bob.example/hook\"\nrotated_at = \"2026-11-20T09:00:00Z\"\n";
+    let parsed: Vec<vault::crypto::Recipient> = vec![alice.public.parse().unwrap()];
+    let unsigned = vault::auth::Unsigned {
+        env: "prod".into(),
+        seq: old.seq + 1,
+        chain: old.chain.clone(),
+        recipients: vec![alice.public.clone()],
+    };
+    let forged = vault::crypto::encrypt_with_stanza(plain.as_bytes(), &parsed, |s, p| {
+        unsigned.sign(
+            &old_key,
+            vault::auth::Covered {
+                stanzas: s,
+                payload: p,
+            },
+        )
+    })
+    .unwrap();
+    repo.write("secrets/prod.age", &forged);
+    commit_all(&repo, None, "bob", "prod: webhook");
+
+    // alice merges the branch; git runs vault's merge driver.
+    git_as(&repo, None, "alice", &["checkout", "-q", "main"]);
+    let merge = repo
+        .isolated("git")
+        .env("VAULT_IDENTITY_FILE", &alice.file)
+        .env("GIT_AUTHOR_NAME", "alice")
+        .env("GIT_AUTHOR_EMAIL", "alice@example.com")
+        .env("GIT_COMMITTER_NAME", "alice")
+        .env("GIT_COMMITTER_EMAIL", "alice@example.com")
+        .args(["merge", "--no-edit", "hooks"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    if !merge.status.success() {
+        return; // refused: the hole is closed
+    }
+    let value = repo.get(&alice, "prod", "WEBHOOK_URL");
+    let (code, report) = check(&repo, Some(&alice));
+    assert_eq!(
+        code,
+        Some(1),
+        "a value written by a removed member under the old write key ({value}) was merged unmarked:\n{report}"
+    );
+    assert!(report.contains("WEBHOOK_URL"), "{report}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Outsider against the old format.
+
+/// Before a reader runs `vault upgrade`, an outsider commits a *signed* version under a
+/// write key of her own. Without pins, the history anchor is the first signed version on
+/// the mainline (hers), so readers accept it, `vault upgrade` finds nothing to do, `check`
+/// stops warning about the old format, and every later write continues her chain (she
+/// keeps write access for good).
+#[test]
+fn an_outsider_upgrades_a_legacy_vault_first_and_owns_its_write_key() {
+    let (repo, alice) = TestRepo::with_vault("dev");
+    let payload = format!(
+        "format = 1\nenvironment = \"dev\"\nrecipients = [\"{}\"]\n\n[secrets.TOKEN]\nvalue = \"legacy-value\"\nrotated_at = \"2026-01-01T00:00:00Z\"\n",
+        alice.public
+    );
+    repo.write(
+        "secrets/dev.age",
+        stock_age_encrypt(&[&alice.public], &payload),
+    );
+    std::fs::remove_file(repo.home.join(".config/vault/pins")).unwrap();
+    commit_all(&repo, Some(&alice), "alice", "old vault");
+
+    repo.write(
+        "secrets/dev.age",
+        outsider_forgery(
+            "dev",
+            &[&alice.public],
+            &[("TOKEN", "outsider-chose-this")],
+        ),
+    );
+    let forged = commit_all(&repo, None, "outsider", "dev: upgrade to signed format");
+
+    let (code, report) = check(&repo, Some(&alice));
+    assert_eq!(
+        code,
+        Some(1),
+        "an outsider's first signed version of a legacy vault passes check:\n{report}"
+    );
+    assert!(report.contains(&forged[..10]), "{report}");
+    let (_, out, _) = try_get(&repo, &alice, "dev", "TOKEN");
+    assert!(!out.contains("outsider-chose-this"), "{out}");
+}
+
+/// "A shallow clone without pins refuses" holds for signed files only: a downgrade to the
+/// old format (stock age, any outsider) is accepted by a shallow deploy without pins,
+/// although the same deploy refuses every genuine signed version.
+#[test]
+fn a_shallow_deploy_without_pins_accepts_a_downgrade_it_cannot_date() {
+    let (repo, alice, deploy, _mallory) = team();
+    let payload = format!(
+        "format = 1\nenvironment = \"prod\"\nrecipients = [\"{}\", \"{}\"]\n\n[secrets.DATABASE_URL]\nvalue = \"postgres://app:x@evil.example/app\"\nrotated_at = \"2026-11-20T09:00:00Z\"\n",
+        alice.public, deploy.public
+    );
+    repo.write(
+        "secrets/prod.age",
+        stock_age_encrypt(&[&alice.public, &deploy.public], &payload),
+    );
+    commit_all(&repo, None, "outsider", "prod");
+    let remote = format!("file://{}", repo.root.display());
+    let shallow = TestRepo::new();
+    std::fs::remove_dir_all(&shallow.root).unwrap();
+    let out = std::process::Command::new("git")
+        .args(["clone", "-q", "--depth", "1", &remote])
+        .arg(&shallow.root)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (code, out, _) = try_get(&shallow, &deploy, "prod", "DATABASE_URL");
+    assert!(
+        !out.contains("evil.example"),
+        "a shallow deploy without pins accepted an old-format forgery: {out}"
+    );
+    let (code2, err, started) =
+        exec_probe(&shallow, shallow.vault(&deploy).args(["exec", "prod"]));
+    assert_eq!((code, code2, started), (Some(2), Some(125), false), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------
+// textconv: values of an unverified version.
+
+/// The issue asks `textconv` to refuse unauthenticated versions; with `legacy_ok = true` an
+/// old-format forgery committed after the upgrade (a downgrade) is shown to a reviewing
+/// member as an ordinary key-level diff with values.
+#[test]
+fn textconv_shows_the_values_of_a_downgrade_forgery() {
+    let (repo, alice, deploy, _mallory) = team();
+    git_as(&repo, None, "outsider", &["checkout", "-q", "-b", "pr"]);
+    let payload = format!(
+        "format = 1\nenvironment = \"prod\"\nrecipients = [\"{}\", \"{}\"]\n\n[secrets.DATABASE_URL]\nvalue = \"postgres://app:x@evil.example/app\"\nrotated_at = \"2026-11-20T09:00:00Z\"\n",
+        alice.public, deploy.public
+    );
+    repo.write(
+        "secrets/prod.age",
+        stock_age_encrypt(&[&alice.public, &deploy.public], &payload),
+    );
+    commit_all(&repo, None, "outsider", "prod: new db");
+    git_as(&repo, None, "alice", &["checkout", "-q", "main"]);
+    // alice reviews the pull request.
+    let out = git_as(
+        &repo,
+        Some(&alice),
+        "alice",
+        &["diff", "main", "pr", "--", "secrets/prod.age"],
+    );
+    let diff = stdout(&out);
+    assert!(
+        diff.contains("NOT AUTHENTICATED"),
+        "textconv showed an unauthenticated version as a normal diff:\n{diff}"
+    );
+    assert!(!diff.contains("evil.example"), "{diff}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Loader variables that slip through.
+
+/// The deny-list has `GIT_SSH_COMMAND` and `GIT_EXEC_PATH` but not `GIT_SSH`,
+/// `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`/`GIT_CONFIG_VALUE_n` (any git config, e.g.
+/// `core.sshCommand`, `core.fsmonitor`, `core.pager`) or `PYTHONWARNINGS` (imports a module
+/// named in it): each runs code of the writer's choosing in a child that uses git/python.
+#[test]
+fn exec_passes_loader_variables_missing_from_the_deny_list() {
+    let (repo, alice, deploy, _mallory) = team();
+    for (name, value) in [
+        ("GIT_SSH", "/tmp/evil-ssh"),
+        ("GIT_CONFIG_COUNT", "1"),
+        ("GIT_CONFIG_KEY_0", "core.sshCommand"),
+        ("GIT_CONFIG_VALUE_0", "sh -c 'touch /tmp/pwned'"),
+        ("PYTHONWARNINGS", "ignore::evil.Warning"),
+    ] {
+        repo.set(&alice, "prod", name, value);
+    }
+    let probe = repo.base_path("probe");
+    let out = repo
+        .vault(&deploy)
+        .args(["exec", "prod", "--", "sh", "-c"])
+        .arg(format!(
+            "git config --get core.sshCommand > '{}'",
+            probe.display()
+        ))
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let injected = std::fs::read_to_string(&probe).unwrap_or_default();
+    assert!(
+        !injected.contains("touch /tmp/pwned"),
+        "git in the child runs with core.sshCommand from a secret: {injected}"
+    );
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    for name in ["GIT_SSH", "GIT_CONFIG_COUNT", "PYTHONWARNINGS"] {
+        assert!(stderr(&out).contains(name), "{name}: {}", stderr(&out));
+    }
+}
