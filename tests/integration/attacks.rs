@@ -573,3 +573,62 @@ fn exec_passes_loader_variables_missing_from_the_deny_list() {
         assert!(stderr(&out).contains(name), "{name}: {}", stderr(&out));
     }
 }
+
+/// A deploy machine carries the pin `vault pin` printed when it was set up (epoch 1). After
+/// bob's removal (epoch 2), a version bob signs with write key 1 still satisfies that pin:
+/// the shallow deploy runs it. Nothing tells anyone the carried pins went stale.
+#[test]
+fn a_carried_pin_from_before_an_offboarding_accepts_the_removed_members_versions() {
+    let (repo, alice) = TestRepo::with_vault("prod");
+    let deploy = repo.onboard(&alice, "ci-prod", "prod");
+    let bob = repo.onboard(&alice, "bob", "prod");
+    repo.set(&alice, "prod", "TOKEN", "t1");
+    commit_all(&repo, Some(&alice), "alice", "prod");
+    let pin_line = stdout(&repo.vault(&alice).args(["pin", "prod"]).output().unwrap());
+    let pin = pin_line.trim().strip_prefix("# vault-pin ").unwrap().to_owned();
+    let old_file = repo.read("secrets/prod.age");
+    let old_key = vault::auth::WriteKey::from_text(&write_key_of(&repo, &bob, "prod")).unwrap();
+    let out = repo
+        .vault(&alice)
+        .args(["member", "remove", "bob", "--yes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let removal_notes = format!("{}{}", stdout(&out), stderr(&out));
+    repo.set(&alice, "prod", "TOKEN", "t2-rotated");
+    commit_all(&repo, Some(&alice), "alice", "offboard bob");
+
+    let old = stanza_of(&old_file, "prod");
+    repo.write(
+        "secrets/prod.age",
+        forge_signed(
+            "prod",
+            &old_key,
+            old.chain.clone(),
+            old.seq + 100,
+            &[&alice.public, &deploy.public],
+            &[("TOKEN", "bob-chose-this")],
+        ),
+    );
+    commit_all(&repo, None, "bob", "prod");
+    let remote = format!("file://{}", repo.root.display());
+    let shallow = TestRepo::new();
+    std::fs::remove_dir_all(&shallow.root).unwrap();
+    let out = std::process::Command::new("git")
+        .args(["clone", "-q", "--depth", "1", &remote])
+        .arg(&shallow.root)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = shallow
+        .vault(&deploy)
+        .env("VAULT_PIN", &pin)
+        .args(["get", "prod", "TOKEN"])
+        .output()
+        .unwrap();
+    assert!(
+        !stdout(&out).contains("bob-chose-this"),
+        "the deploy's pin ({pin}) accepts a version bob signed after his removal; `member remove` said:\n{removal_notes}"
+    );
+}
