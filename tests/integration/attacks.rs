@@ -214,7 +214,12 @@ fn symlinked_secrets_dir_makes_an_outsiders_chain_the_anchor() {
 #[test]
 fn a_merge_with_swapped_parents_makes_an_orphan_forgery_the_first_signed_version() {
     let (repo, alice, deploy, _mallory) = team();
-    git_as(&repo, None, "outsider", &["checkout", "-q", "--orphan", "evil"]);
+    git_as(
+        &repo,
+        None,
+        "outsider",
+        &["checkout", "-q", "--orphan", "evil"],
+    );
     repo.write(
         "secrets/prod.age",
         outsider_forgery(
@@ -242,7 +247,12 @@ fn a_merge_with_swapped_parents_makes_an_orphan_forgery_the_first_signed_version
     );
     // A fast-forward of main: what a plain `git push` accepts.
     git_as(&repo, None, "outsider", &["checkout", "-q", "main"]);
-    git_as(&repo, None, "outsider", &["merge", "-q", "--ff-only", "evil"]);
+    git_as(
+        &repo,
+        None,
+        "outsider",
+        &["merge", "-q", "--ff-only", "evil"],
+    );
 
     let clone = fresh_clone(&repo);
     let (code, out, err) = try_get(&clone, &deploy, "prod", "DATABASE_URL");
@@ -362,7 +372,12 @@ fn merge_driver_takes_unmarked_values_from_a_removed_members_old_epoch_branch() 
 
     // bob, removed, still pushes: a branch from before his removal, one more version under
     // write key 1 that keeps TOKEN as it was and adds a value of his own.
-    git_as(&repo, None, "bob", &["checkout", "-q", "-b", "hooks", &before]);
+    git_as(
+        &repo,
+        None,
+        "bob",
+        &["checkout", "-q", "-b", "hooks", &before],
+    );
     let plain = stock_age_decrypt(&bob, &old_file).unwrap();
     let old = stanza_of(&old_file, "prod");
     let recipients_line = plain
@@ -444,11 +459,7 @@ fn an_outsider_upgrades_a_legacy_vault_first_and_owns_its_write_key() {
 
     repo.write(
         "secrets/dev.age",
-        outsider_forgery(
-            "dev",
-            &[&alice.public],
-            &[("TOKEN", "outsider-chose-this")],
-        ),
+        outsider_forgery("dev", &[&alice.public], &[("TOKEN", "outsider-chose-this")]),
     );
     let forged = commit_all(&repo, None, "outsider", "dev: upgrade to signed format");
 
@@ -493,8 +504,7 @@ fn a_shallow_deploy_without_pins_accepts_a_downgrade_it_cannot_date() {
         !out.contains("evil.example"),
         "a shallow deploy without pins accepted an old-format forgery: {out}"
     );
-    let (code2, err, started) =
-        exec_probe(&shallow, shallow.vault(&deploy).args(["exec", "prod"]));
+    let (code2, err, started) = exec_probe(&shallow, shallow.vault(&deploy).args(["exec", "prod"]));
     assert_eq!((code, code2, started), (Some(2), Some(125), false), "{err}");
 }
 
@@ -585,7 +595,11 @@ fn a_carried_pin_from_before_an_offboarding_accepts_the_removed_members_versions
     repo.set(&alice, "prod", "TOKEN", "t1");
     commit_all(&repo, Some(&alice), "alice", "prod");
     let pin_line = stdout(&repo.vault(&alice).args(["pin", "prod"]).output().unwrap());
-    let pin = pin_line.trim().strip_prefix("# vault-pin ").unwrap().to_owned();
+    let pin = pin_line
+        .trim()
+        .strip_prefix("# vault-pin ")
+        .unwrap()
+        .to_owned();
     let old_file = repo.read("secrets/prod.age");
     let old_key = vault::auth::WriteKey::from_text(&write_key_of(&repo, &bob, "prod")).unwrap();
     let out = repo
