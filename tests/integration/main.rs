@@ -7,6 +7,7 @@
 mod support;
 
 mod audit;
+mod attacks;
 mod authenticity;
 mod canary;
 mod check;
