@@ -634,15 +634,21 @@ pub fn mainline_versions(dir: &Path, path: &str) -> Result<Option<Vec<Version>>,
     Ok(Some(versions))
 }
 
-/// `path` (absolute) relative to the work tree of the repository containing it, with `/`
-/// separators; `None` outside a repository.
+/// `path` (absolute, `<vault root>/<dir>/<file>`) relative to the work tree of the
+/// repository containing it, with `/` separators; `None` outside a repository.
 #[must_use]
 pub fn repo_path(path: &Path) -> Option<String> {
-    let dir = path.parent()?;
-    let top = work_tree(dir)?;
+    // Only the vault's root is resolved (`<root>/secrets/<env>.age`): resolving `secrets/`
+    // itself would follow a symlink someone committed and read another file's history.
+    let root = path.parent()?.parent()?;
+    let top = work_tree(root)?;
     let top = top.canonicalize().unwrap_or(top);
-    let dir = dir.canonicalize().ok()?;
-    let relative = dir.strip_prefix(&top).ok()?.join(path.file_name()?);
+    let root = root.canonicalize().ok()?;
+    let relative = root
+        .strip_prefix(&top)
+        .ok()?
+        .join(path.parent()?.file_name()?)
+        .join(path.file_name()?);
     Some(
         relative
             .components()

@@ -381,6 +381,17 @@ impl Vault {
     pub fn read_ciphertext(&self, env: &str) -> Result<Vec<u8>, StoreError> {
         self.require_env(env)?;
         let path = self.env_path(env);
+        // A symlink is refused, file or directory: the file git tracks would then not be
+        // the one read, and its history not the one verified.
+        for candidate in [self.secrets_dir(), path.clone()] {
+            if std::fs::symlink_metadata(&candidate).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(StoreError::Io {
+                    action: "read (it is a symbolic link, which vault does not follow)",
+                    path: self.relative(&candidate).to_owned(),
+                    source: std::io::Error::other("symbolic link"),
+                });
+            }
+        }
         std::fs::read(&path).map_err(|source| {
             if source.kind() == std::io::ErrorKind::NotFound {
                 StoreError::MissingFile {

@@ -199,7 +199,9 @@ fn symlinked_secrets_dir_makes_an_outsiders_chain_the_anchor() {
         Some(1),
         "vault check passes a forgery behind a symlinked secrets/:\n{report}"
     );
-    assert!(report.contains(&forged[..10]), "{report}");
+    // vault does not follow the link: nothing behind it is read or trusted.
+    assert!(report.contains("symbolic link"), "{report}");
+    let _ = forged;
     let (code, out, err) = try_get(&clone, &deploy, "prod", "DATABASE_URL");
     assert!(
         !out.contains("evil.example"),
