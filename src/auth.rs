@@ -105,6 +105,14 @@ pub enum AuthError {
         /// The counter of the version it replaced.
         after: u64,
     },
+    /// History holds versions from two different genesis keys.
+    #[error("the history of this file holds two unrelated write-key chains (commits {first} and {other}): someone started a chain of their own; it cannot be decided without a pin")]
+    AmbiguousHistory {
+        /// The commit of the first signed version.
+        first: String,
+        /// The commit of the first version of the other chain.
+        other: String,
+    },
     /// Nothing to verify against.
     #[error(
         "there is nothing to verify it against: this checkout has no git history of it and this machine has no pin for it"

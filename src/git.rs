@@ -634,6 +634,13 @@ pub fn mainline_versions(dir: &Path, path: &str) -> Result<Option<Vec<Version>>,
     Ok(Some(versions))
 }
 
+/// Whether the repository containing `dir` is a shallow clone (its oldest commits are
+/// missing); unknown counts as shallow.
+#[must_use]
+pub fn is_shallow(dir: &Path) -> bool {
+    gix::discover(dir).map_or(true, |repo| repo.is_shallow().unwrap_or(true))
+}
+
 /// `path` (absolute, `<vault root>/<dir>/<file>`) relative to the work tree of the
 /// repository containing it, with `/` separators; `None` outside a repository.
 #[must_use]

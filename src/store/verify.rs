@@ -53,12 +53,17 @@ impl Trust {
     }
 }
 
-/// The environment's first signed version on the mainline of history.
+/// What the history reachable from `HEAD` says about an environment's write keys: one
+/// genesis key shared by every signed version, no two keys for one epoch, and the newest
+/// chain. Every version counts, not only the first-parent line, whose order a merge with
+/// swapped parents can rewrite.
 #[derive(Debug, Clone)]
 pub struct HistoryAnchor {
-    /// Its genesis write key.
+    /// The genesis write key.
     pub key: PublicKey,
-    /// The commit that introduced it.
+    /// The longest chain any committed version carries.
+    pub newest: Chain,
+    /// The commit that introduced the oldest signed version.
     pub commit: String,
 }
 
@@ -80,29 +85,74 @@ impl Vault {
         }
     }
 
-    /// The first signed version of `env` on the mainline of git history, if this checkout
-    /// has full history and one exists.
+    /// The history anchor of `env`: `None` without full history (outside a repository, in
+    /// a shallow clone) or without any signed version.
     ///
     /// # Errors
-    /// History that exists but cannot be read.
+    /// History that cannot be read, or that is ambiguous: two genesis keys (someone
+    /// started a chain of their own), or two keys for one epoch (a fork).
     pub fn history_anchor(&self, env: &str) -> Result<Option<HistoryAnchor>, StoreError> {
         let Some(path) = crate::git::repo_path(&self.env_path(env)) else {
             return Ok(None);
         };
-        let versions =
-            crate::git::mainline_versions(&self.root, &path).map_err(|e| StoreError::Io {
+        if crate::git::is_shallow(&self.root) {
+            return Ok(None);
+        }
+        let history = crate::git::file_history(&self.root, std::slice::from_ref(&path))
+            .map_err(|e| StoreError::Io {
                 action: "read the history of",
                 path: self.env_path(env),
                 source: std::io::Error::other(e),
             })?;
-        Ok(versions.into_iter().flatten().find_map(|(commit, blob)| {
-            match auth::inspect(env, &blob) {
-                Ok(Seal::Signed(stanza)) => Some(HistoryAnchor {
-                    key: stanza.chain.genesis_key(),
-                    commit,
-                }),
-                _ => None,
+        let mut signed: Vec<(String, Stanza)> = Vec::new();
+        // Oldest first, so the first signed version and the first of a fork are named.
+        for change in history.changes.iter().rev() {
+            let Some(blob) = change.new.as_deref().and_then(|id| history.blobs.get(id)) else {
+                continue;
+            };
+            if let Ok(Seal::Signed(stanza)) = auth::inspect(env, blob) {
+                signed.push((change.commit.clone(), stanza));
             }
+        }
+        let Some((first_commit, first)) = signed.first() else {
+            return Ok(None);
+        };
+        let mut newest = first.chain.clone();
+        let mut epochs: std::collections::BTreeMap<u64, (PublicKey, &str)> =
+            std::collections::BTreeMap::new();
+        for (commit, stanza) in &signed {
+            if stanza.chain.genesis_key() != first.chain.genesis_key() {
+                return Err(self.unauthenticated(
+                    env,
+                    AuthError::AmbiguousHistory {
+                        first: short(first_commit).to_owned(),
+                        other: short(commit).to_owned(),
+                    },
+                ));
+            }
+            for epoch in 1..=stanza.chain.epoch() {
+                let Some(key) = stanza.chain.key_at(epoch) else {
+                    continue;
+                };
+                let (known, introduced) = *epochs.entry(epoch).or_insert((key, commit));
+                if known != key {
+                    return Err(self.unauthenticated(
+                        env,
+                        AuthError::Fork {
+                            epoch,
+                            other: short(introduced).to_owned(),
+                        },
+                    ));
+                }
+            }
+            if stanza.chain.epoch() > newest.epoch() {
+                newest = stanza.chain.clone();
+            }
+        }
+        Ok(Some(HistoryAnchor {
+            key: first.chain.genesis_key(),
+            newest,
+            commit: first_commit.clone(),
         }))
     }
 
@@ -124,8 +174,7 @@ impl Vault {
             // Decryption reports what is wrong with a damaged file.
             Seal::Unreadable => {}
             Seal::Signed(stanza) if pins.is_empty() => match self.history_anchor(env)? {
-                Some(anchor) if anchor.key == stanza.chain.genesis_key() => {}
-                Some(anchor) => {
+                Some(anchor) if anchor.key != stanza.chain.genesis_key() => {
                     return Err(self.unauthenticated(
                         env,
                         AuthError::ForeignChain {
@@ -136,6 +185,27 @@ impl Vault {
                         },
                     ));
                 }
+                // It must be the newest chain history has seen, or a successor of it: an
+                // older one is a rollback, a different one a fork.
+                Some(anchor) if !stanza.chain.extends(&anchor.newest) => {
+                    let reason = if stanza.chain.epoch() < anchor.newest.epoch()
+                        && anchor.newest.extends(&stanza.chain)
+                    {
+                        AuthError::Rollback {
+                            found: stanza.chain.epoch(),
+                            trusted: anchor.newest.epoch(),
+                        }
+                    } else {
+                        AuthError::ForeignChain {
+                            anchor: format!(
+                                "write key {} of the committed history",
+                                anchor.newest.epoch()
+                            ),
+                        }
+                    };
+                    return Err(self.unauthenticated(env, reason));
+                }
+                Some(_) => {}
                 None => return Err(self.unauthenticated(env, AuthError::NoAnchor)),
             },
             Seal::Signed(stanza) => {
