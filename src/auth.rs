@@ -106,7 +106,9 @@ pub enum AuthError {
         after: u64,
     },
     /// History holds versions from two different genesis keys.
-    #[error("the history of this file holds two unrelated write-key chains (commits {first} and {other}): someone started a chain of their own; it cannot be decided without a pin")]
+    #[error(
+        "the history of this file holds two unrelated write-key chains (commits {first} and {other}): someone started a chain of their own; it cannot be decided without a pin"
+    )]
     AmbiguousHistory {
         /// The commit of the first signed version.
         first: String,

@@ -37,7 +37,15 @@ pub enum ExecError {
 /// runtimes' option and path variables, and the shell's startup files. A value that sets
 /// one runs code of its writer's choosing in the child, so `vault exec` passes none of them
 /// unless the template allows the name explicitly (`allow_loader = true`).
-const LOADER_PREFIXES: &[&str] = &["LD_", "DYLD_", "LUA_INIT", "LUA_PATH", "LUA_CPATH"];
+const LOADER_PREFIXES: &[&str] = &[
+    "LD_",
+    "DYLD_",
+    "LUA_INIT",
+    "LUA_PATH",
+    "LUA_CPATH",
+    // Every git variable: GIT_SSH, GIT_CONFIG_KEY_n (core.sshCommand, core.fsmonitor), ...
+    "GIT_",
+];
 const LOADER_NAMES: &[&str] = &[
     "PATH",
     "IFS",
@@ -70,10 +78,20 @@ const LOADER_NAMES: &[&str] = &[
     "LOCPATH",
     "PHPRC",
     "PHP_INI_SCAN_DIR",
-    "GIT_EXEC_PATH",
-    "GIT_SSH_COMMAND",
     "DOTNET_STARTUP_HOOKS",
     "CORECLR_PROFILER_PATH",
+    "PYTHONWARNINGS",
+    "NODE_REPL_EXTERNAL_MODULE",
+    "GLIBC_TUNABLES",
+    "MAVEN_OPTS",
+    "GRADLE_OPTS",
+    "SSH_ASKPASS",
+    "PAGER",
+    "EDITOR",
+    "VISUAL",
+    "LESSOPEN",
+    "LESSCLOSE",
+    "BROWSER",
 ];
 
 /// Whether `name` is a variable that changes how the child loads code.

@@ -86,7 +86,19 @@ impl Context {
             .lookup()
             .config_dir
             .map(|dir| crate::store::PinStore::at(dir.join("vault").join("pins")));
-        Ok(crate::store::Trust { carried, store })
+        let allow_unsigned = std::env::var("VAULT_ALLOW_UNSIGNED")
+            .map(|text| {
+                text.split(|c: char| c.is_whitespace() || c == ',')
+                    .filter(|e| !e.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(crate::store::Trust {
+            carried,
+            store,
+            allow_unsigned,
+        })
     }
 
     /// The identity lookup inputs.

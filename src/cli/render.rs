@@ -141,7 +141,9 @@ fn auth_hint(env: &str, reason: &crate::auth::AuthError) -> String {
         AuthError::NoAnchor => format!(
             "give this machine a pin: run `vault pin {env}` where the history is (a member's clone) and put the line it prints into VAULT_PIN or the identity (see docs/exec-and-deploys.md), or fetch full history (`fetch-depth: 0`)"
         ),
-        AuthError::AmbiguousHistory { .. } | AuthError::Fork { .. } => format!("history alone cannot say which write key is genuine: ask a teammate whose machine has used `{env}` for `vault pin {env}` and set VAULT_PIN to it (then this machine remembers it); `vault check` names the commits"),
+        AuthError::AmbiguousHistory { .. } | AuthError::Fork { .. } => format!(
+            "history alone cannot say which write key is genuine: ask a teammate whose machine has used `{env}` for `vault pin {env}` and set VAULT_PIN to it (then this machine remembers it); `vault check` names the commits"
+        ),
         AuthError::Rollback { .. } => format!(
             "this is an older version than one already verified here; use the current one (`git pull`, or merge the main branch into this one so the merge driver brings `{env}` forward)"
         ),

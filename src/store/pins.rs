@@ -47,6 +47,9 @@ impl PinStore {
     #[must_use]
     pub fn get(&self, root: &Path, env: &str) -> Option<Pin> {
         let root = key(root);
+        if root.chars().any(char::is_control) {
+            return None;
+        }
         self.lines()
             .into_iter()
             .filter(|(pin, r)| *r == root && pin.env == env)
@@ -70,6 +73,10 @@ impl PinStore {
     /// vault just created there, or on the user's explicit `vault pin --forget`.
     pub fn set(&self, root: &Path, env: &str, pin: Option<&Pin>) {
         let root = key(root);
+        // One line per pin: a root with a line break could forge another root's line.
+        if root.chars().any(char::is_control) {
+            return;
+        }
         let mut lines: Vec<String> = self
             .lines()
             .into_iter()

@@ -20,6 +20,10 @@ pub struct Trust {
     pub carried: Vec<Pin>,
     /// The user's pin file, advanced after each verified read.
     pub store: Option<PinStore>,
+    /// Environments whose unsigned (old-format) files may be used where nothing can tell
+    /// whether they are downgrades (`VAULT_ALLOW_UNSIGNED`: a shallow deploy of a vault
+    /// that has not been upgraded yet).
+    pub allow_unsigned: Vec<String>,
 }
 
 impl Trust {
@@ -98,11 +102,13 @@ impl Vault {
         if crate::git::is_shallow(&self.root) {
             return Ok(None);
         }
-        let history = crate::git::file_history(&self.root, std::slice::from_ref(&path))
-            .map_err(|e| StoreError::Io {
-                action: "read the history of",
-                path: self.env_path(env),
-                source: std::io::Error::other(e),
+        let history =
+            crate::git::file_history(&self.root, std::slice::from_ref(&path)).map_err(|e| {
+                StoreError::Io {
+                    action: "read the history of",
+                    path: self.env_path(env),
+                    source: std::io::Error::other(e),
+                }
             })?;
         let mut signed: Vec<(String, Stanza)> = Vec::new();
         // Oldest first, so the first signed version and the first of a fork are named.
@@ -223,6 +229,12 @@ impl Vault {
                             since: format!("write key {} ({source} pin {pin})", pin.epoch),
                         },
                     ));
+                }
+                let history = crate::git::repo_path(&self.env_path(env)).is_some()
+                    && !crate::git::is_shallow(&self.root);
+                if !history && !self.trust.allow_unsigned.iter().any(|e| e == env) {
+                    // Without history or a pin, an unsigned file could be a downgrade.
+                    return Err(self.unauthenticated(env, AuthError::NoAnchor));
                 }
                 if let Some(anchor) = self.history_anchor(env)? {
                     return Err(self.unauthenticated(

@@ -341,6 +341,21 @@ fn loader_variables_from_a_forgery_or_a_reader_never_reach_the_child() {
     let (code, report) = check(&repo, Some(&alice));
     assert_eq!(code, Some(1));
     assert!(report.contains("[loader-variable]"), "{report}");
+    // Exporting them into another program's environment is refused the same way.
+    for format in ["dotenv", "shell", "docker", "github-env"] {
+        let out = repo
+            .vault(&deploy)
+            .args(["export", "prod", "--format", format])
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(0), "{format}");
+        assert!(
+            stderr(&out).contains("LD_PRELOAD"),
+            "{format}: {}",
+            stderr(&out)
+        );
+        assert!(!stdout(&out).contains("libjemalloc"), "{format}");
+    }
     // --only keeps them out too, and the app starts.
     let (code, err, started) = exec_probe(
         &repo,

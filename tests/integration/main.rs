@@ -6,8 +6,8 @@
 
 mod support;
 
-mod audit;
 mod attacks;
+mod audit;
 mod authenticity;
 mod canary;
 mod check;

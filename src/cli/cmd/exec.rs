@@ -54,6 +54,31 @@ pub fn run(context: &Context, args: &ExecArgs) -> Result<Outcome, Error> {
     Err(exec::replace_process(&args.command, &variables, context.core_dumps()).into())
 }
 
+/// Refuses an environment that sets variables changing how programs load code, unless
+/// the template allows them: for every way values become a process environment (`push`,
+/// `export` to env formats), as for `exec`.
+pub(crate) fn refuse_loader_variables(
+    template: Option<&crate::schema::Template>,
+    env: &str,
+    payload: &crate::payload::Payload,
+) -> Result<(), Error> {
+    let blocked = exec::blocked_loader_variables(
+        template,
+        payload
+            .variables(jiff::Timestamp::now())
+            .iter()
+            .map(|(n, _)| n.as_str()),
+    );
+    if blocked.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::LoaderVariables {
+            env: env.to_owned(),
+            names: blocked,
+        })
+    }
+}
+
 /// What must hold before an environment's secrets reach a running program (`exec`, or a
 /// store it reads from via `push`): no unresolved merge conflicts, and the template's rules
 /// met, for the whole environment even under `exec --only`: a deploy gate that a one-off

@@ -186,7 +186,10 @@ pub fn textconv(
             );
         }
     };
-    let payload = match vault.open_version(&env, &bytes, &identities, reference.as_ref(), true) {
+    // Once the environment is signed, an unsigned version is a downgrade, not history to show.
+    let legacy_ok = reference.is_none();
+    let payload = match vault.open_version(&env, &bytes, &identities, reference.as_ref(), legacy_ok)
+    {
         Ok(payload) => payload,
         Err(StoreError::Unauthenticated { reason, .. }) => {
             return notice(

@@ -286,6 +286,11 @@ fn ls_envs(context: &Context, json: bool, out: &mut dyn Write) -> Result<Outcome
 /// `vault export <env> --format …`.
 pub fn export(context: &Context, args: &ExportArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
     let payload = decrypt(context, &args.env)?;
+    if !matches!(args.format, ExportFormat::Json) {
+        // Every other format becomes some program's environment.
+        let template = context.vault()?.template()?;
+        super::exec::refuse_loader_variables(template.as_ref(), &args.env, &payload)?;
+    }
     let pairs: Vec<(&str, &str)> = payload
         .secrets
         .iter()

@@ -43,7 +43,10 @@ pub fn run(
     let report = match direction {
         Direction::Push => {
             let payload = vault.decrypt(&args.env, &identities)?;
-            super::exec::ready_for_runtime(vault.template()?.as_ref(), &args.env, &payload)?;
+            let template = vault.template()?;
+            super::exec::ready_for_runtime(template.as_ref(), &args.env, &payload)?;
+            // What a store holds reaches a program's environment like exec's variables.
+            super::exec::refuse_loader_variables(template.as_ref(), &args.env, &payload)?;
             // What the store should hold is what `exec` would give a program, including
             // `NAME_PREVIOUS` during a rotation's overlap.
             let local: BTreeMap<String, Secret> = payload
