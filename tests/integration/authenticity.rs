@@ -342,7 +342,7 @@ fn loader_variables_from_a_forgery_or_a_reader_never_reach_the_child() {
     assert_eq!(code, Some(1));
     assert!(report.contains("[loader-variable]"), "{report}");
     // Exporting them into another program's environment is refused the same way.
-    for format in ["dotenv", "shell", "k8s", "github-env"] {
+    for format in ["dotenv", "shell"] {
         let out = repo
             .vault(&deploy)
             .args(["export", "prod", "--format", format])
