@@ -173,6 +173,47 @@ impl Vault {
                 merged.mark_exposed(&name, &mark);
             }
         }
+        // A version under an older write key may have been written by anyone who held that
+        // key, including whoever the hand-over removed, and its own list of readers is only
+        // its writer's word: every value it brings that the newer side does not have is
+        // marked, so `vault check` makes someone look at it.
+        let newest_side = if theirs_newer { &theirs } else { &ours };
+        for side in [&ours, &theirs] {
+            let older = side
+                .sealed_by
+                .as_ref()
+                .is_some_and(|s| s.chain.epoch() < stanza.chain.epoch());
+            if !older {
+                continue;
+            }
+            let mark = MustRotate {
+                reason: format!(
+                    "it came from a version under write key {}, which someone who has since lost access held",
+                    side.sealed_by.as_ref().map_or(0, |s| s.chain.epoch())
+                ),
+                since: now,
+            };
+            let brought: Vec<String> = merged
+                .secrets
+                .iter()
+                .filter(|(name, entry)| {
+                    side.secrets
+                        .get(*name)
+                        .is_some_and(|e| e.value == entry.value)
+                        && newest_side
+                            .secrets
+                            .get(*name)
+                            .is_none_or(|e| e.value != entry.value)
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            for name in brought {
+                if merged.secrets[&name].must_rotate.is_none() {
+                    marked.push(name.clone());
+                }
+                merged.mark_exposed(&name, &mark);
+            }
+        }
         marked.sort();
         marked.dedup();
         let conflicts = merged.conflicts.keys().cloned().collect();
