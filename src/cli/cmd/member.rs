@@ -347,7 +347,21 @@ fn execute(
         )?,
         None => members::apply_roster_only(lock, vault, target)?,
     };
-    report(&applied, apply.json, out)?;
+    // Where a reader was lost, the write key moved to a new epoch: the new pins.
+    let pins: Vec<crate::auth::Pin> = applied
+        .iter()
+        .filter(|a| !a.must_rotate.is_empty())
+        .filter_map(|a| {
+            let bytes = vault.read_ciphertext(&a.env).ok()?;
+            match crate::auth::inspect(&a.env, &bytes) {
+                Ok(crate::auth::Seal::Signed(stanza)) if stanza.chain.epoch() > 1 => {
+                    Some(stanza.pin())
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    report(&applied, &pins, apply.json, out)?;
     Ok(Outcome::Success)
 }
 
@@ -361,7 +375,12 @@ pub(super) fn confirm() -> Result<(), Error> {
     }
 }
 
-fn report(applied: &[members::Applied], json: bool, out: &mut dyn Write) -> Result<(), Error> {
+fn report(
+    applied: &[members::Applied],
+    pins: &[crate::auth::Pin],
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
     let marked: Vec<&members::Applied> = applied
         .iter()
         .filter(|a| !a.must_rotate.is_empty())
@@ -371,6 +390,7 @@ fn report(applied: &[members::Applied], json: bool, out: &mut dyn Write) -> Resu
             "changed": applied.iter().map(|a| &a.env).collect::<Vec<_>>(),
             "must_rotate": marked.iter().map(|a| serde_json::json!({"env": a.env, "secrets": a.must_rotate})).collect::<Vec<_>>(),
             "warning": (!marked.is_empty()).then_some(HISTORY_WARNING),
+            "new_pins": pins.iter().map(ToString::to_string).collect::<Vec<_>>(),
         });
         print_json(out, &doc)?;
         return Ok(());
@@ -387,6 +407,17 @@ fn report(applied: &[members::Applied], json: bool, out: &mut dyn Write) -> Resu
             }
         }
         writeln!(out, "\nwarning: {HISTORY_WARNING}").map_err(stdout_error)?;
+    }
+    if !pins.is_empty() {
+        writeln!(
+            out,
+            "\nThe write key of {} was handed over. Machines that carry a pin for it (deploy identities, VAULT_PIN) must be given the new one, or a version signed with the old key would still satisfy them:",
+            pins.iter().map(|p| p.env.as_str()).collect::<Vec<_>>().join(", ")
+        )
+        .map_err(stdout_error)?;
+        for pin in pins {
+            writeln!(out, "  # vault-pin {pin}").map_err(stdout_error)?;
+        }
     }
     Ok(())
 }
