@@ -115,6 +115,14 @@ pub enum AuthError {
         /// The commit of the first version of the other chain.
         other: String,
     },
+    /// The first signed version of a once-unsigned vault does not prove that a reader made it.
+    #[error(
+        "the vault was unsigned before commit {commit}, and the signed version there does not prove that a reader of the unsigned one made it (an upgrade by someone without access)"
+    )]
+    UnconfirmedUpgrade {
+        /// The commit of the first signed version.
+        commit: String,
+    },
     /// Nothing to verify against.
     #[error(
         "there is nothing to verify it against: this checkout has no git history of it and this machine has no pin for it"

@@ -179,7 +179,11 @@ pub fn run(
                 secrets(env, &payload, template.as_ref(), options.as_of, &mut push);
                 payloads.push((env.clone(), payload));
             }
-            Err(StoreError::Unauthenticated { .. }) => {
+            Err(e @ StoreError::Unauthenticated { .. }) => {
+                // Found only with a key (an unconfirmed upgrade): not reported key-free.
+                if seal.is_some() {
+                    push(Severity::Error, "unauthenticated", None, e.to_string());
+                }
                 statuses.push(EnvStatus {
                     env: env.clone(),
                     decrypted: false,

@@ -89,6 +89,11 @@ pub struct Payload {
     /// sign the next version. Never shown, like a value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_key: Option<Secret>,
+    /// On the first signed version made by `vault upgrade`: the SHA-256 (hex) of the
+    /// unsigned payload it converted, which only a reader could compute. Readers check it
+    /// when they anchor trust in history, so an outsider cannot "upgrade" a vault first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgraded_from: Option<String>,
     /// Secrets by name.
     #[serde(default)]
     pub secrets: BTreeMap<String, Entry>,
@@ -174,6 +179,7 @@ impl Payload {
             environment: env.to_owned(),
             recipients: Vec::new(),
             write_key: None,
+            upgraded_from: None,
             secrets: BTreeMap::new(),
             conflicts: BTreeMap::new(),
             exposed: BTreeMap::new(),

@@ -435,6 +435,11 @@ impl Vault {
         let seal = self.verify_current(env, ciphertext, &extra)?;
         let mut payload = self.open_sealed(env, ciphertext, identities)?;
         self.check_inside(env, &seal, &mut payload)?;
+        if payload.sealed_by.is_some() && !self.trust.has_pins(&self.root, env, &extra) {
+            // Trust anchored in history: if the vault was unsigned once, its first signed
+            // version must prove a reader converted it.
+            self.confirm_upgrade(env, identities)?;
+        }
         if let Some(stanza) = &payload.sealed_by {
             self.trust.remember(&self.root, stanza);
         } else if let Some(summary) = self.read_summary(env)? {
@@ -699,6 +704,7 @@ impl Vault {
             return Ok(false);
         }
         let recipients = self.routine_recipients(env, &payload)?;
+        payload.upgraded_from = Some(crate::payload::value_digest(&payload.to_toml()));
         payload.format = crate::payload::FORMAT_VERSION;
         let (ciphertext, recipients) = self.seal_to(env, &mut payload, recipients, false)?;
         self.store(env, &ciphertext, &recipients)?;

@@ -42,6 +42,11 @@ impl Trust {
         pins
     }
 
+    /// Whether any pin applies to `env` of the vault at `root`.
+    pub(crate) fn has_pins(&self, root: &Path, env: &str, extra: &[Pin]) -> bool {
+        !self.pins(root, env, extra).is_empty()
+    }
+
     /// Replaces the user's pin for `env` (a vault just created at `root`), or forgets it.
     pub fn reset(&self, root: &Path, env: &str, stanza: Option<&Stanza>) {
         if let Some(store) = &self.store {
@@ -160,6 +165,72 @@ impl Vault {
             newest,
             commit: first_commit.clone(),
         }))
+    }
+
+    /// If the history of `env` holds unsigned versions (the vault was upgraded), checks that
+    /// its first signed version carries the digest of one of them (`upgraded_from`): only a
+    /// reader of the unsigned vault could compute it, so an outsider who signed a vault
+    /// before its readers did is refused. Needs a reader's identities.
+    ///
+    /// # Errors
+    /// [`AuthError::UnconfirmedUpgrade`], or history that cannot be read.
+    pub fn confirm_upgrade(&self, env: &str, identities: &Identities) -> Result<(), StoreError> {
+        let Some(path) = crate::git::repo_path(&self.env_path(env)) else {
+            return Ok(());
+        };
+        if crate::git::is_shallow(&self.root) {
+            return Ok(());
+        }
+        let history =
+            crate::git::file_history(&self.root, std::slice::from_ref(&path)).map_err(|e| {
+                StoreError::Io {
+                    action: "read the history of",
+                    path: self.env_path(env),
+                    source: std::io::Error::other(e),
+                }
+            })?;
+        let mut legacy = Vec::new();
+        let mut genesis: Option<(&str, &Vec<u8>)> = None;
+        for change in history.changes.iter().rev() {
+            let Some(blob) = change.new.as_deref().and_then(|id| history.blobs.get(id)) else {
+                continue;
+            };
+            match auth::inspect(env, blob) {
+                Ok(Seal::Legacy) => legacy.push(blob),
+                Ok(Seal::Signed(_)) if genesis.is_none() => {
+                    genesis = Some((change.commit.as_str(), blob));
+                }
+                _ => {}
+            }
+        }
+        let Some((commit, genesis)) = genesis else {
+            return Ok(());
+        };
+        if legacy.is_empty() {
+            return Ok(());
+        }
+        let unconfirmed = || {
+            self.unauthenticated(
+                env,
+                AuthError::UnconfirmedUpgrade {
+                    commit: short(commit).to_owned(),
+                },
+            )
+        };
+        let claimed = self
+            .open_sealed(env, genesis, identities)
+            .ok()
+            .and_then(|p| p.upgraded_from)
+            .ok_or_else(unconfirmed)?;
+        let confirmed = legacy.iter().any(|blob| {
+            self.open_sealed(env, blob, identities)
+                .is_ok_and(|p| crate::payload::value_digest(&p.to_toml()) == claimed)
+        });
+        if confirmed {
+            Ok(())
+        } else {
+            Err(unconfirmed())
+        }
     }
 
     /// Verifies the current version of `env` (the file, or bytes standing for it) without

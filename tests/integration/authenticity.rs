@@ -716,6 +716,11 @@ fn upgrade_signs_old_format_files_once_and_check_warns_until_then() {
     assert_eq!(code, Some(0), "{report}");
     assert!(!report.contains("legacy-format"), "{report}");
     repo.set(&alice, "dev", "OTHER", "x");
+    commit_all(&repo, Some(&alice), "alice", "more");
+    // A fresh clone (no pins) confirms from history that a reader made the upgrade.
+    let clone = TestRepo::new();
+    clone.git(["pull", "-q", repo.root.to_str().unwrap(), "main"]);
+    assert_eq!(clone.get(&alice, "dev", "TOKEN"), "legacy-value");
 }
 
 // ---------------------------------------------------------------------------------------
