@@ -761,12 +761,18 @@ pub fn work_tree(dir: &Path) -> Option<PathBuf> {
 /// `user.name` as git would use it for a commit in `dir`.
 #[must_use]
 pub fn user_name(dir: &Path) -> Option<String> {
-    let repo = gix::discover(dir).ok()?;
-    let config = repo.config_snapshot();
-    config
-        .string("user.name")
-        .map(|name| name.to_string())
-        .filter(|name| !name.trim().is_empty())
+    let name = match gix::discover(dir) {
+        Ok(repo) => repo
+            .config_snapshot()
+            .string("user.name")
+            .map(|name| name.to_string()),
+        // Outside a repository git still has the user's global and system settings.
+        Err(_) => gix::config::File::from_globals()
+            .ok()?
+            .string("user.name")
+            .map(|name| name.to_string()),
+    };
+    name.filter(|name| !name.trim().is_empty())
 }
 
 /// Writes `settings` into the local config of the repository containing `dir`, keeping

@@ -62,7 +62,7 @@ fn hint(err: &Error) -> Option<String> {
         Error::Store(store) => match store {
             StoreError::NotAVault { .. } => "run `vault init` at the root of your repository, or `cd` into one that has a `.vault.toml`".to_owned(),
             StoreError::ForeignRoster { path, .. } => format!("if this vault is yours, take ownership (`chown $(id -u) {}`); if it is not, run vault inside your own repository", path.display()),
-            StoreError::AlreadyInitialized { .. } => "this directory already has a vault; use `vault edit <env>` or `vault set <env> KEY`".to_owned(),
+            StoreError::AlreadyInitialized { .. } => "this directory already has a vault: `vault hooks install` protects this clone, `vault member request <your-name>` asks for access, and members use `vault edit <env>`".to_owned(),
             StoreError::Config { .. } => "fix `.vault.toml` (see docs/file-format.md), then run the command again".to_owned(),
             StoreError::InvalidEnvName { .. } | StoreError::UnknownEnvironment { .. } => "environments are listed under `[envs.<name>]` in `.vault.toml`".to_owned(),
             StoreError::MissingFile { env, .. } => format!("restore it from git (`git checkout -- secrets/{env}.age`), or ask a member of `{env}` to run `vault rekey {env}`"),

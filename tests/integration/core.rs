@@ -73,3 +73,44 @@ fn the_demo_runs_and_never_prints_a_secret_value() {
         assert!(!text.contains(value), "the demo printed {value}:\n{text}");
     }
 }
+
+#[test]
+fn init_outside_git_uses_the_global_user_name_and_says_what_it_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("app");
+    std::fs::create_dir_all(&root).unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(home.join(".gitconfig"), "[user]\n\tname = Grace Hopper\n").unwrap();
+    let run = |args: &[&str]| {
+        assert_cmd::Command::new(vault_bin())
+            .current_dir(&root)
+            .env_clear()
+            .env("PATH", path_with_vault())
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("NO_COLOR", "1")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["identity", "new"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&["init", "--env", "dev"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        std::fs::read_to_string(root.join(".vault.toml"))
+            .unwrap()
+            .contains("[members.grace-hopper]")
+    );
+    assert!(!stdout(&out).contains("git add"), "{}", stdout(&out));
+    assert!(stderr(&out).contains("pre-commit hook"), "{}", stderr(&out));
+    let again = run(&["init", "--env", "dev"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        stderr(&again).contains("vault member request"),
+        "{}",
+        stderr(&again)
+    );
+}

@@ -74,10 +74,16 @@ pub fn run(context: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<Ou
     for env in &envs {
         writeln!(out, "  secrets/{env}.age").map_err(stdout_error)?;
     }
-    writeln!(out, "\nNext:\n  vault set {} DATABASE_URL      # or: vault edit {}\n  vault exec {} -- ./your-app\n  git add .vault.toml secrets/ {TEMPLATE_FILE} .gitattributes .gitignore && git commit", envs[0], envs[0], envs[0]).map_err(stdout_error)?;
-    if !in_git {
+    writeln!(out, "\nNext:\n  vault set {} DATABASE_URL      # or: vault edit {}\n  vault exec {} -- ./your-app", envs[0], envs[0], envs[0]).map_err(stdout_error)?;
+    if in_git {
+        writeln!(
+            out,
+            "  git add .vault.toml secrets/ {TEMPLATE_FILE} .gitattributes .gitignore && git commit"
+        )
+        .map_err(stdout_error)?;
+    } else {
         render::warn(
-            "not inside a git repository, so the diff and merge drivers were not configured; after `git init`, see docs/git-integration.md",
+            "not inside a git repository, so the pre-commit hook and the diff and merge drivers were not installed; after `git init`, run `vault hooks install` (see docs/git-integration.md)",
         );
     }
     Ok(Outcome::Success)
