@@ -495,7 +495,7 @@ fn a_member_of_dev_only_gets_full_dev_checks_and_key_free_prod_checks() {
 
     let (code, out, _) = check(&repo, &bob, &[]);
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("dev: problems — 1 secrets checked"), "{out}");
+    assert!(out.contains("dev: problems — 1 secret checked"), "{out}");
     assert!(
         out.contains("prod: problems — not decrypted (not a recipient): key-free checks only"),
         "{out}"

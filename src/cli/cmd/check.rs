@@ -101,11 +101,23 @@ fn print_report(report: &check::Report, strict: bool, out: &mut dyn Write) -> Re
             .filter(|f| f.env.as_deref() == Some(&status.env))
             .collect();
         let state = match (status.decrypted, &status.not_decrypted_reason) {
-            (true, _) => format!("{} secrets checked", status.secrets.unwrap_or(0)),
+            (true, _) => match status.secrets.unwrap_or(0) {
+                1 => "1 secret checked".to_owned(),
+                n => format!("{n} secrets checked"),
+            },
             (false, Some(reason)) => format!("not decrypted ({reason}): key-free checks only"),
             (false, None) => "not decrypted".to_owned(),
         };
-        let verdict = if mine.is_empty() { "ok" } else { "problems" };
+        let verdict = if mine.is_empty() {
+            "ok"
+        } else if mine
+            .iter()
+            .all(|f| f.severity == Severity::Warning && !strict)
+        {
+            "warnings"
+        } else {
+            "problems"
+        };
         writeln!(out, "{}: {verdict} — {state}", status.env).map_err(stdout_error)?;
         for finding in mine {
             print_finding(finding, strict, &mut errors, &mut warnings, out)?;
