@@ -3,6 +3,7 @@
 //!
 //! No other module imports gix.
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::store::atomic;
@@ -440,6 +441,37 @@ pub fn tracked_named(dir: &Path, file_name: &str) -> Vec<PathBuf> {
         .filter(|p| p == file_name || p.ends_with(&suffix))
         .map(|p| top.join(p))
         .collect()
+}
+
+/// The files git tracks (the index) in the repository containing `dir`: its work tree,
+/// canonicalized, and each file's absolute path there. `None` outside a repository or in a
+/// bare one. Submodules and symbolic links are left out: neither is file content here.
+///
+/// # Errors
+/// The index exists but cannot be read. A scan must not then fall back to the ignore rules
+/// alone, which would skip committed files that `.gitignore` matches.
+pub fn tracked_files(dir: &Path) -> Result<Option<(PathBuf, Vec<PathBuf>)>, GitError> {
+    let Ok(repo) = gix::discover(dir) else {
+        return Ok(None);
+    };
+    let Some(top) = repo.workdir().map(Path::to_owned) else {
+        return Ok(None);
+    };
+    let top = top.canonicalize().unwrap_or(top);
+    let index = repo
+        .index_or_empty()
+        .map_err(|e| read_err("the index")(boxed(e)))?;
+    let files = index
+        .entries()
+        .iter()
+        .filter(|e| !e.mode.is_submodule() && e.mode != gix::index::entry::Mode::SYMLINK)
+        .map(|e| {
+            // Paths are bytes on Unix, so every index path maps to a file name unchanged.
+            let bytes: &[u8] = e.path(&index).as_ref();
+            top.join(std::ffi::OsStr::from_bytes(bytes))
+        })
+        .collect();
+    Ok(Some((top, files)))
 }
 
 /// The hooks directory git uses for the repository containing `dir`: `core.hooksPath`

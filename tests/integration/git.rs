@@ -1603,3 +1603,65 @@ fn scan_history_reads_packed_and_loose_objects_alike() {
     assert_eq!(report["scanned_blobs"], blobs);
     assert!(!all_text(&out).contains(&aws));
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 14: fail closed.
+
+/// Issue 14, item 1: files committed past `.gitignore` (`git add -f`, `--no-verify`) are
+/// still in the repository, so the CI scan reads them; ignore rules only keep untracked
+/// files out.
+#[test]
+fn issue_14_scan_reads_tracked_files_that_gitignore_matches() {
+    let (repo, alice) = TestRepo::with_vault("dev");
+    let aws = aws_key_id();
+    let stripe = stripe_live_key();
+    let mut ignore = repo.read_text(".gitignore");
+    ignore.push_str(".env\n*.log\nbuild/\n");
+    repo.write(".gitignore", ignore);
+    repo.write(".env", format!("AWS_ACCESS_KEY_ID={aws}\n"));
+    repo.write("debug.log", format!("request signed with {aws}\n"));
+    repo.write("build/out.txt", format!("charged with {stripe}\n"));
+    ok_git(&repo, None, &["add", "-A"]);
+    ok_git(
+        &repo,
+        None,
+        &["add", "-f", ".env", "debug.log", "build/out.txt"],
+    );
+    ok_git(
+        &repo,
+        Some(&alice),
+        &["commit", "-q", "--no-verify", "-m", "bypass the hook"],
+    );
+    // Untracked and ignored: not part of the repository, so not scanned.
+    repo.write("other.log", format!("{stripe}\n"));
+    repo.write("build/local.txt", format!("{stripe}\n"));
+
+    for args in [&["scan"][..], &["scan", "."]] {
+        let out = repo.vault(&alice).args(args).output().unwrap();
+        let text = all_text(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {text}");
+        assert!(text.contains("build/out.txt"), "{args:?}: {text}");
+        assert!(!text.contains("other.log"), "{args:?}: {text}");
+        assert!(!text.contains("build/local.txt"), "{args:?}: {text}");
+        assert!(!text.contains(&aws) && !text.contains(&stripe), "{text}");
+    }
+    let out = repo.vault(&alice).args(["scan"]).output().unwrap();
+    let found = stdout(&out);
+    assert_names(&found, &expect("debug.log", 1, "aws-access-key-id"));
+    assert_names(&found, &expect(".env", 0, "dotenv-file"));
+    assert_names(&found, &expect("build/out.txt", 1, "stripe-live-key"));
+
+    // From a subdirectory, tracked files below it are scanned with repository paths.
+    let out = repo
+        .vault(&alice)
+        .current_dir(repo.path("build"))
+        .args(["scan"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", all_text(&out));
+    assert_names(
+        &stdout(&out),
+        &expect("build/out.txt", 1, "stripe-live-key"),
+    );
+    assert!(!all_text(&out).contains("debug.log"), "{}", all_text(&out));
+}

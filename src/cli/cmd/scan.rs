@@ -349,39 +349,22 @@ pub fn run(context: &Context, args: &ScanArgs, out: &mut dyn Write) -> Result<Ou
     let display_root = git::work_tree(context.cwd())
         .and_then(|top| top.canonicalize().ok())
         .unwrap_or_else(|| context.cwd().to_owned());
-    for root in &roots {
-        let walker = ignore::WalkBuilder::new(root)
-            .hidden(false)
-            .git_ignore(true)
-            .require_git(false)
-            .filter_entry(|e| e.file_name() != ".git")
-            .build();
-        for entry in walker {
-            let entry = entry.map_err(|e| Error::Io {
-                action: "walk",
-                path: root.clone(),
-                source: std::io::Error::other(e.to_string()),
-            })?;
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                continue;
-            }
-            let path = entry.path();
-            if entry.metadata().is_ok_and(|m| m.len() > args.max_size) {
-                skipped += 1;
-                continue;
-            }
-            let data = std::fs::read(path).map_err(|source| Error::Io {
-                action: "read",
-                path: path.to_owned(),
-                source,
-            })?;
-            let shown = path
-                .strip_prefix(&display_root)
-                .unwrap_or(path)
-                .to_string_lossy()
-                .replace('\\', "/");
-            items.push((shown, data));
+    for path in files_to_scan(context.cwd(), &roots)? {
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() > args.max_size) {
+            skipped += 1;
+            continue;
         }
+        let data = std::fs::read(&path).map_err(|source| Error::Io {
+            action: "read",
+            path: path.clone(),
+            source,
+        })?;
+        let shown = path
+            .strip_prefix(&display_root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        items.push((shown, data));
     }
     if skipped > 0 {
         render::note(&format!(
@@ -403,6 +386,46 @@ pub fn run(context: &Context, args: &ScanArgs, out: &mut dyn Write) -> Result<Ou
         },
         out,
     )
+}
+
+/// The files under `roots` that `vault scan` reads: every file git tracks (from the index),
+/// whatever `.gitignore` says, and the untracked files the ignore rules do not exclude.
+///
+/// A committed file stays committed when a later `.gitignore` line matches it (or it was
+/// added with `git add -f`), and CI runs this scan as the backstop for `--no-verify`, so
+/// ignore rules may only narrow what is not in git. Sorted, each path once.
+fn files_to_scan(cwd: &Path, roots: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+    let mut files = BTreeSet::new();
+    for root in roots {
+        let walker = ignore::WalkBuilder::new(root)
+            .hidden(false)
+            .git_ignore(true)
+            .require_git(false)
+            .filter_entry(|e| e.file_name() != ".git")
+            .build();
+        for entry in walker {
+            let entry = entry.map_err(|e| Error::Io {
+                action: "walk",
+                path: root.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+            if entry.file_type().is_some_and(|t| t.is_file()) {
+                files.insert(entry.into_path());
+            }
+        }
+    }
+    if let Some((_, tracked)) = git::tracked_files(cwd)? {
+        for path in tracked {
+            // A tracked file deleted from the work tree has nothing on disk to scan (its
+            // committed content is what `--history` reads).
+            if roots.iter().any(|root| path.starts_with(root))
+                && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file())
+            {
+                files.insert(path);
+            }
+        }
+    }
+    Ok(files.into_iter().collect())
 }
 
 /// `vault scan --history [RANGE]`: every distinct blob once, reported with a commit and
