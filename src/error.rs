@@ -172,6 +172,16 @@ pub enum Error {
         /// The text given.
         text: String,
     },
+    /// A scan or the pre-commit hook cannot read a vault's roster, so it cannot know which
+    /// secret values to look for; it fails rather than pass what it could not check.
+    #[error(
+        "cannot check for copies of the vault's secret values: its roster does not parse, so vault cannot tell which values to look for"
+    )]
+    RosterUnreadable {
+        /// The roster error (path, line and cause).
+        #[source]
+        source: StoreError,
+    },
     /// The demo failed at a step.
     #[error("the demo failed at: {step}")]
     Demo {

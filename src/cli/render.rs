@@ -103,6 +103,13 @@ fn hint(err: &Error) -> Option<String> {
         Error::ValueNotUtf8 { .. } => "store binary data base64-encoded (`base64 -w0 file | vault set <env> KEY`)".to_owned(),
         Error::Payload(_) => "secret names are environment-variable names; values cannot contain NUL bytes".to_owned(),
         Error::UnresolvedConflicts { env, .. } => format!("run `vault edit {env}`: it shows both values of each conflict; keep one"),
+        Error::RosterUnreadable { source } => {
+            let path = match source {
+                StoreError::Config { path, .. } | StoreError::Io { path, .. } => path.display().to_string(),
+                _ => crate::config::CONFIG_FILE.to_owned(),
+            };
+            format!("fix {path} at the place shown (after a merge, keep the right members and keys and delete the `<<<<<<<`, `=======` and `>>>>>>>` lines), check it with `vault access`, then run again; until then the pre-commit hook blocks every commit")
+        }
         Error::NotInGit => "run it inside a git work tree (`git init` first)".to_owned(),
         Error::HookConflict { path } => format!("merge your current pre-commit hook into {} by hand, or remove one of them", path.display()),
         Error::Io { path, .. } => format!("check that {} exists and is readable (or writable)", path.display()),

@@ -1665,3 +1665,70 @@ fn issue_14_scan_reads_tracked_files_that_gitignore_matches() {
     );
     assert!(!all_text(&out).contains("debug.log"), "{}", all_text(&out));
 }
+
+/// Issue 14, item 2: a roster that does not parse (a conflict marker left by a merge) used
+/// to make the hook skip the known-value check and pass. It must block, say why and how to
+/// fix the roster.
+#[test]
+fn issue_14_hook_blocks_when_the_roster_does_not_parse() {
+    let (repo, alice) = hooked_repo();
+    let password = format!("{}-{}", "hunter2", "Prod-Only-Value");
+    repo.set(&alice, "prod", "DB_PASSWORD", &password);
+    ok_git(&repo, None, &["add", "secrets/"]);
+    let out = commit(&repo, Some(&alice), "set DB_PASSWORD");
+    assert!(out.status.success(), "{}", all_text(&out));
+
+    let roster = repo.read_text(".vault.toml");
+    repo.write_roster(&format!(
+        "<<<<<<< HEAD\n{roster}=======\n{roster}>>>>>>> other-branch\n"
+    ));
+    let before = head(&repo);
+    repo.write("config.txt", format!("db {password}\n"));
+    ok_git(&repo, None, &["add", "config.txt"]);
+    let out = commit(&repo, Some(&alice), "should be blocked");
+    let text = all_text(&out);
+    assert!(!out.status.success(), "the commit went through:\n{text}");
+    assert_eq!(head(&repo), before, "a blocked commit moved HEAD");
+    assert!(!text.contains("no secrets found"), "{text}");
+    assert!(text.contains("error: cannot check for copies"), "{text}");
+    assert!(text.contains(".vault.toml"), "{text}");
+    assert!(text.contains("hint: fix"), "{text}");
+    assert!(
+        text.contains("<<<<<<<"),
+        "the hint names the markers:\n{text}"
+    );
+    assert!(!text.contains(&password), "{text}");
+
+    // `vault scan` fails the same way (exit 2), rather than scanning without the values.
+    let out = repo
+        .vault(&alice)
+        .args(["scan", "config.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", all_text(&out));
+    assert!(!all_text(&out).contains(&password));
+
+    // With the roster fixed, the hook finds the copy of the prod value.
+    repo.write_roster(&roster);
+    let out = commit(&repo, Some(&alice), "still blocked");
+    let text = all_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_names(&text, &expect("config.txt", 1, "known-value"));
+    assert!(text.contains("prod/DB_PASSWORD"), "{text}");
+}
+
+/// Issue 14, item 2: in a repository whose vault lives in a subdirectory, a tracked roster
+/// that does not parse blocks the hook too.
+#[test]
+fn issue_14_hook_blocks_when_a_subdirectory_roster_does_not_parse() {
+    let (repo, alice, _) = monorepo();
+    let roster = repo.read_text("app/.vault.toml");
+    repo.write("app/.vault.toml", format!("{roster}\n[envs.broken\n"));
+    repo.write("notes.txt", "nothing secret\n");
+    ok_git(&repo, None, &["add", "notes.txt"]);
+    let out = commit(&repo, Some(&alice), "should be blocked");
+    let text = all_text(&out);
+    assert!(!out.status.success(), "the commit went through:\n{text}");
+    assert!(text.contains("app/.vault.toml"), "{text}");
+    assert!(!committed(&repo, "notes.txt"));
+}

@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::git;
 use crate::identity::{Identities, IdentityError, NoPrompt, PassphrasePrompt};
 use crate::scan::{Finding, Scanner};
-use crate::store::Vault;
+use crate::store::{StoreError, Vault};
 
 /// The baseline file looked for at the repository root when none is given.
 pub const DEFAULT_BASELINE: &str = ".vault-baseline.json";
@@ -99,14 +99,32 @@ fn known_values(context: &Context, vaults: &[Vault]) -> Vec<(String, Zeroizing<V
 /// The vaults whose values the scan should know: the one containing `cwd`, else every
 /// tracked `.vault.toml` in the repository (git runs hooks at the work-tree root, and the
 /// vault may live in an app's subdirectory).
-fn vaults_for(cwd: &Path) -> Vec<Vault> {
-    if let Ok(vault) = Vault::discover(cwd) {
-        return vec![vault];
+///
+/// # Errors
+/// A roster that exists but cannot be read or parsed (a merge left conflict markers in it,
+/// say). Without it the scan cannot know which values to look for, and passing would let a
+/// copy of a real secret through: the hook must block instead.
+fn vaults_for(cwd: &Path) -> Result<Vec<Vault>, Error> {
+    let unreadable = |source| Error::RosterUnreadable { source };
+    match Vault::discover(cwd) {
+        Ok(vault) => return Ok(vec![vault]),
+        Err(StoreError::NotAVault { .. }) => {}
+        Err(source) => return Err(unreadable(source)),
     }
-    git::tracked_named(cwd, crate::config::CONFIG_FILE)
-        .iter()
-        .filter_map(|path| path.parent().and_then(|root| Vault::open(root).ok()))
-        .collect()
+    let mut vaults = Vec::new();
+    for path in git::tracked_named(cwd, crate::config::CONFIG_FILE) {
+        let Some(root) = path.parent() else {
+            continue;
+        };
+        match Vault::open(root) {
+            Ok(vault) => vaults.push(vault),
+            // Tracked but deleted from the work tree: this commit removes that vault.
+            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            }
+            Err(source) => return Err(unreadable(source)),
+        }
+    }
+    Ok(vaults)
 }
 
 fn load_baseline(path: &Path, explicit: bool) -> Result<BTreeSet<String>, Error> {
@@ -297,7 +315,7 @@ fn staged_with(
 ) -> Result<Outcome, Error> {
     let files = git::staged_changes(context.cwd())?;
     let items: Vec<(String, Vec<u8>)> = files.into_iter().map(|f| (f.path, f.data)).collect();
-    let vaults = vaults_for(context.cwd());
+    let vaults = vaults_for(context.cwd())?;
     finish(
         context,
         &vaults,
@@ -372,7 +390,7 @@ pub fn run(context: &Context, args: &ScanArgs, out: &mut dyn Write) -> Result<Ou
             args.max_size
         ));
     }
-    let vaults = vaults_for(context.cwd());
+    let vaults = vaults_for(context.cwd())?;
     finish(
         context,
         &vaults,
@@ -438,7 +456,7 @@ fn history(
 ) -> Result<Outcome, Error> {
     let history = git::history_blobs(context.cwd(), range, args.max_size)?;
     let sightings = &history.sightings;
-    let vaults = vaults_for(context.cwd());
+    let vaults = vaults_for(context.cwd())?;
     let scanner = Scanner::new().with_known_values(known_values(context, &vaults));
     let mut found: Vec<(usize, Finding)> =
         history.scan(context.cwd(), args.max_size, &|i, data| {
