@@ -182,6 +182,20 @@ pub enum Error {
         #[source]
         source: StoreError,
     },
+    /// A scanner worker failed, so the scan's results are incomplete.
+    #[error(transparent)]
+    Worker(#[from] crate::pool::WorkerPanicked),
+    /// `vault scan` could not read some of what it was asked to scan; everything else was
+    /// scanned and reported first.
+    #[error(
+        "the scan is incomplete: {count} {what} could not be read (listed above), and secrets in them would have been missed"
+    )]
+    ScanIncomplete {
+        /// How many files or objects were not read.
+        count: usize,
+        /// "file(s)" or "object(s) of history".
+        what: &'static str,
+    },
     /// The demo failed at a step.
     #[error("the demo failed at: {step}")]
     Demo {

@@ -6,6 +6,7 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use crate::pool::{self, WorkerPanicked};
 use crate::store::atomic;
 
 /// A git object id, as the history scan hands them around.
@@ -50,6 +51,9 @@ pub enum GitError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A worker reading objects failed, so the results are incomplete.
+    #[error(transparent)]
+    Worker(#[from] WorkerPanicked),
     /// Creating a repository failed.
     #[error("cannot create a git repository in {}", path.display())]
     Init {
@@ -366,57 +370,65 @@ fn packed_objects(repo: &gix::Repository, max_size: u64) -> Packed {
     packed.into_inner().unwrap_or_default()
 }
 
+/// What a history scan gives back: everything the visitor found, and the blobs that could
+/// not be read (which the caller must report, not skip).
+#[derive(Debug)]
+pub struct HistoryScan<T> {
+    /// What `visit` returned, in sighting order.
+    pub found: Vec<T>,
+    /// Sightings (by index) whose blob could not be read, and why.
+    pub unreadable: Vec<(usize, GitError)>,
+}
+
 impl HistoryBlobs {
     /// Calls `visit` with each sighting's index and its blob's data, on all cores, and
-    /// collects what it returns. Blobs over `max_size` are skipped.
+    /// collects what it returns. Blobs over `max_size` are skipped; blobs that cannot be
+    /// read are listed in [`HistoryScan::unreadable`], so a damaged or missing object can
+    /// never pass as clean.
     ///
     /// # Errors
-    /// The repository cannot be opened.
+    /// The repository cannot be opened, or a worker failed ([`GitError::Worker`]).
     pub fn scan<T: Send>(
         &self,
         dir: &Path,
         max_size: u64,
         visit: &(dyn Fn(usize, &[u8]) -> Vec<T> + Sync),
-    ) -> Result<Vec<T>, GitError> {
+    ) -> Result<HistoryScan<T>, GitError> {
         let repo = gix::discover(dir)
             .map_err(|e| read_err("the repository")(boxed(e)))?
             .into_sync();
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let threads = std::thread::available_parallelism()
-            .map_or(2, std::num::NonZero::get)
-            .min(self.sightings.len().max(1));
-        let results = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let repo = repo.to_thread_local();
-                        let mut out = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(sighting) = self.sightings.get(i) else {
-                                break;
-                            };
-                            if let Some(data) = self.packed.blobs.get(&sighting.blob) {
-                                out.extend(visit(i, data));
-                            // Reading the size from the header would resolve each delta
-                            // chain a second time; large blobs are rare enough to decode
-                            // and then skip.
-                            } else if let Ok(object) = repo.find_object(sighting.blob)
-                                && object.data.len() as u64 <= max_size
-                            {
-                                out.extend(visit(i, &object.data));
-                            }
-                        }
-                        out
-                    })
+        let per_blob = pool::run(
+            "scanning history",
+            self.sightings.len(),
+            || repo.to_thread_local(),
+            |repo, i| -> Result<Vec<T>, GitError> {
+                let blob = self.sightings[i].blob;
+                if let Some(data) = self.packed.blobs.get(&blob) {
+                    return Ok(visit(i, data));
+                }
+                // Reading the size from the header would resolve each delta chain a second
+                // time; large blobs are rare enough to decode and then skip.
+                let object = repo
+                    .find_object(blob)
+                    .map_err(|e| read_err("a blob")(boxed(e)))?;
+                Ok(if object.data.len() as u64 <= max_size {
+                    visit(i, &object.data)
+                } else {
+                    Vec::new()
                 })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
-        Ok(results)
+            },
+        )?;
+        let mut scan = HistoryScan {
+            found: Vec::new(),
+            unreadable: Vec::new(),
+        };
+        for (i, result) in per_blob.into_iter().enumerate() {
+            match result {
+                Ok(found) => scan.found.extend(found),
+                Err(error) => scan.unreadable.push((i, error)),
+            }
+        }
+        Ok(scan)
     }
 }
 

@@ -37,6 +37,7 @@ pub mod members;
 pub mod merge;
 pub mod names;
 pub mod payload;
+pub mod pool;
 pub mod scan;
 pub mod schema;
 pub mod secret;

@@ -110,6 +110,8 @@ fn hint(err: &Error) -> Option<String> {
             };
             format!("fix {path} at the place shown (after a merge, keep the right members and keys and delete the `<<<<<<<`, `=======` and `>>>>>>>` lines), check it with `vault access`, then run again; until then the pre-commit hook blocks every commit")
         }
+        Error::Worker(_) | Error::Git(crate::git::GitError::Worker(_)) => "nothing was let through; run the command again, and if it fails again report it as a vault bug with the output above (it holds no secret values)".to_owned(),
+        Error::ScanIncomplete { .. } => "make the files or objects listed above readable (check `ls -l` and ownership; for history, `git fsck` names damaged or missing objects) or leave them out of the paths given, then scan again".to_owned(),
         Error::NotInGit => "run it inside a git work tree (`git init` first)".to_owned(),
         Error::HookConflict { path } => format!("merge your current pre-commit hook into {} by hand, or remove one of them", path.display()),
         Error::Io { path, .. } => format!("check that {} exists and is readable (or writable)", path.display()),

@@ -1732,3 +1732,125 @@ fn issue_14_hook_blocks_when_a_subdirectory_roster_does_not_parse() {
     assert!(text.contains("app/.vault.toml"), "{text}");
     assert!(!committed(&repo, "notes.txt"));
 }
+
+/// `vault` for `key` that cannot override file permissions: as root (where mode 000 does
+/// not stop a read) it runs through `setpriv` without the two capabilities that bypass
+/// them, so an unreadable file is unreadable whoever runs the tests.
+fn vault_bound_by_permissions(repo: &TestRepo, key: &Key) -> assert_cmd::Command {
+    if !is_root() {
+        return repo.vault(key);
+    }
+    let mut cmd = repo.isolated("setpriv");
+    cmd.args(["--bounding-set", "-dac_override,-dac_read_search"])
+        .arg(vault_bin())
+        .env("VAULT_IDENTITY_FILE", &key.file)
+        .timeout(TIMEOUT);
+    cmd
+}
+
+/// Issue 14, item 3: one unreadable file is reported by name and the scan goes on to
+/// report the findings in every other file, then exits 2 because it is incomplete.
+#[test]
+fn issue_14_scan_reports_an_unreadable_file_and_carries_on() {
+    use std::os::unix::fs::PermissionsExt;
+    let (repo, alice) = TestRepo::with_vault("dev");
+    let aws = aws_key_id();
+    repo.write("app/a.py", format!("KEY = '{aws}'\n"));
+    repo.write("app/locked.txt", "cannot be read\n");
+    repo.write("app/z.py", format!("OTHER = '{aws}'\n"));
+    std::fs::create_dir_all(repo.path("app/private")).unwrap();
+    repo.write("app/private/inner.txt", "hidden\n");
+    let lock = |path: &str, mode| {
+        std::fs::set_permissions(repo.path(path), std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    lock("app/locked.txt", 0o000);
+    lock("app/private", 0o000);
+
+    let out = vault_bound_by_permissions(&repo, &alice)
+        .args(["scan", "app"])
+        .output()
+        .unwrap();
+    lock("app/private", 0o755);
+    let text = all_text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert_names(&stdout(&out), &expect("app/a.py", 1, "aws-access-key-id"));
+    assert_names(&stdout(&out), &expect("app/z.py", 1, "aws-access-key-id"));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: cannot read app/locked.txt:"),
+        "{err}"
+    );
+    assert!(err.contains("warning: cannot read app/private"), "{err}");
+    assert!(
+        err.contains("error: the scan is incomplete: 2 file(s) could not be read"),
+        "{err}"
+    );
+    assert!(err.contains("hint: "), "{err}");
+    assert!(!text.contains(&aws), "{text}");
+
+    // JSON lists them too, beside the findings.
+    let out = vault_bound_by_permissions(&repo, &alice)
+        .args(["scan", "app", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", all_text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 2, "{doc}");
+    assert_eq!(doc["unreadable"][0]["path"], "app/locked.txt", "{doc}");
+}
+
+/// Issue 14, item 3: a history object that cannot be read is named (blob, path, commit)
+/// instead of being skipped, the rest of history is still scanned, and the run exits 2.
+#[test]
+fn issue_14_scan_history_reports_a_missing_object() {
+    let (repo, alice) = TestRepo::with_vault("dev");
+    let aws = aws_key_id();
+    repo.write("app/keys.py", format!("K = '{aws}'\n"));
+    repo.write("app/lost.txt", "this blob will go missing\n");
+    ok_git(&repo, None, &["add", "-A"]);
+    ok_git(
+        &repo,
+        Some(&alice),
+        &["commit", "-q", "--no-verify", "-m", "oops"],
+    );
+    let blob = stdout(&ok_git(&repo, None, &["rev-parse", "HEAD:app/lost.txt"]))
+        .trim()
+        .to_owned();
+    let object = repo.path(&format!(".git/objects/{}/{}", &blob[..2], &blob[2..]));
+    std::fs::remove_file(&object).unwrap();
+
+    let out = repo
+        .vault(&alice)
+        .args(["scan", "--history"])
+        .output()
+        .unwrap();
+    let text = all_text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("app/keys.py"),
+        "the rest was scanned:\n{text}"
+    );
+    assert!(text.contains("[aws-access-key-id]"), "{text}");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "warning: cannot read blob {blob} (app/lost.txt in commit"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: the scan is incomplete: 1 object(s) of history could not be read"),
+        "{err}"
+    );
+    assert!(!text.contains(&aws), "{text}");
+
+    let out = repo
+        .vault(&alice)
+        .args(["scan", "--history", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", all_text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["unreadable"][0]["blob"], blob.as_str(), "{doc}");
+    assert_eq!(doc["unreadable"][0]["path"], "app/lost.txt", "{doc}");
+}

@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use zeroize::Zeroizing;
 
@@ -13,6 +12,7 @@ use crate::cli::{Context, Outcome, print_json, render, stdout_error};
 use crate::error::Error;
 use crate::git;
 use crate::identity::{Identities, IdentityError, NoPrompt, PassphrasePrompt};
+use crate::pool::{self, WorkerPanicked};
 use crate::scan::{Finding, Scanner};
 use crate::store::{StoreError, Vault};
 
@@ -20,36 +20,28 @@ use crate::store::{StoreError, Vault};
 pub const DEFAULT_BASELINE: &str = ".vault-baseline.json";
 
 /// Scans `items` (path, bytes) on every core; findings come back sorted by path and line.
-pub fn scan_parallel(scanner: &Scanner, items: &[(String, Vec<u8>)]) -> Vec<Finding> {
-    let next = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism()
-        .map_or(2, std::num::NonZero::get)
-        .min(items.len().max(1));
-    let mut findings: Vec<Finding> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut found = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some((path, data)) = items.get(i) else {
-                            break;
-                        };
-                        found.extend(scanner.scan(path, data));
-                    }
-                    found
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
+///
+/// # Errors
+/// A scanner worker failed: its findings would be missing, so the scan must not pass.
+pub fn scan_parallel(
+    scanner: &Scanner,
+    items: &[(String, Vec<u8>)],
+) -> Result<Vec<Finding>, WorkerPanicked> {
+    let per_item = pool::run(
+        "scanning files",
+        items.len(),
+        || (),
+        |(), i| {
+            let (path, data) = &items[i];
+            crate::faults::panic_point("scan-file");
+            scanner.scan(path, data)
+        },
+    )?;
+    let mut findings: Vec<Finding> = per_item.into_iter().flatten().collect();
     findings.sort_by(|a, b| {
         (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule))
     });
-    findings
+    Ok(findings)
 }
 
 /// Exact values of the secrets the caller can decrypt (≥ 8 bytes), labelled `env/NAME`, so
@@ -207,11 +199,22 @@ struct Report<'a> {
     scanned: usize,
     what: &'a str,
     staged: bool,
+    /// Files that could not be read (shown path, reason): reported, and the run fails.
+    unreadable: &'a [(String, String)],
 }
 
 fn report(report: &Report<'_>, json: bool, out: &mut dyn Write) -> Result<Outcome, Error> {
     if json {
-        let doc = serde_json::json!({ "scanned": report.scanned, "findings": report.findings });
+        let unreadable: Vec<serde_json::Value> = report
+            .unreadable
+            .iter()
+            .map(|(path, error)| serde_json::json!({ "path": path, "error": error }))
+            .collect();
+        let doc = serde_json::json!({
+            "scanned": report.scanned,
+            "findings": report.findings,
+            "unreadable": unreadable,
+        });
         print_json(out, &doc)?;
     } else {
         for f in &report.findings {
@@ -223,6 +226,9 @@ fn report(report: &Report<'_>, json: bool, out: &mut dyn Write) -> Result<Outcom
             writeln!(out, "{place}  [{}] {} ({})", f.rule, f.description, f.hint)
                 .map_err(stdout_error)?;
         }
+    }
+    for (path, error) in report.unreadable {
+        render::warn(&format!("cannot read {path}: {error}; it was not scanned"));
     }
     if report.findings.is_empty() {
         if !json {
@@ -268,6 +274,22 @@ struct Run<'a> {
     json: bool,
     what: &'a str,
     staged: bool,
+    /// Files that could not be read (shown path, reason).
+    unreadable: &'a [(String, String)],
+}
+
+/// Turns a finished scan into the final result: any file that could not be read makes the
+/// whole run fail (exit 2) after everything else was reported, as ripgrep does, because a
+/// file nobody read may hold a secret.
+fn incomplete(outcome: Outcome, unreadable: usize, what: &'static str) -> Result<Outcome, Error> {
+    if unreadable == 0 {
+        Ok(outcome)
+    } else {
+        Err(Error::ScanIncomplete {
+            count: unreadable,
+            what,
+        })
+    }
 }
 
 fn finish(
@@ -278,22 +300,28 @@ fn finish(
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
     let scanner = Scanner::new().with_known_values(known_values(context, vaults));
-    let mut findings = scan_parallel(&scanner, items);
+    let mut findings = scan_parallel(&scanner, items)?;
     if let Some(path) = run.write_baseline {
-        return save_baseline(path, &findings);
+        let outcome = save_baseline(path, &findings)?;
+        for (path, error) in run.unreadable {
+            render::warn(&format!("cannot read {path}: {error}; it was not scanned"));
+        }
+        return incomplete(outcome, run.unreadable.len(), "file(s)");
     }
     let allowed = allowed_fingerprints(context, vaults, run.baseline)?;
     findings.retain(|f| !allowed.contains(&f.fingerprint));
-    report(
+    let outcome = report(
         &Report {
             findings,
             scanned: items.len(),
             what: run.what,
             staged: run.staged,
+            unreadable: run.unreadable,
         },
         run.json,
         out,
-    )
+    )?;
+    incomplete(outcome, run.unreadable.len(), "file(s)")
 }
 
 /// The pre-commit check: scans what is staged (the index), not the working tree.
@@ -326,6 +354,7 @@ fn staged_with(
             json,
             what: "staged file(s)",
             staged: true,
+            unreadable: &[],
         },
         out,
     )
@@ -367,23 +396,29 @@ pub fn run(context: &Context, args: &ScanArgs, out: &mut dyn Write) -> Result<Ou
     let display_root = git::work_tree(context.cwd())
         .and_then(|top| top.canonicalize().ok())
         .unwrap_or_else(|| context.cwd().to_owned());
-    for path in files_to_scan(context.cwd(), &roots)? {
+    let shown = |path: &Path| {
+        path.strip_prefix(&display_root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/")
+    };
+    let (files, mut unreadable) = files_to_scan(context.cwd(), &roots)?;
+    for path in files {
         if std::fs::metadata(&path).is_ok_and(|m| m.len() > args.max_size) {
             skipped += 1;
             continue;
         }
-        let data = std::fs::read(&path).map_err(|source| Error::Io {
-            action: "read",
-            path: path.clone(),
-            source,
-        })?;
-        let shown = path
-            .strip_prefix(&display_root)
-            .unwrap_or(&path)
-            .to_string_lossy()
-            .replace('\\', "/");
-        items.push((shown, data));
+        // One unreadable file must not hide the findings in all the others: it is
+        // reported, the scan goes on, and the exit status says the scan was incomplete.
+        match std::fs::read(&path) {
+            Ok(data) => items.push((shown(&path), data)),
+            Err(error) => unreadable.push((path, error.to_string())),
+        }
     }
+    let unreadable: Vec<(String, String)> = unreadable
+        .into_iter()
+        .map(|(path, error)| (shown(&path), error))
+        .collect();
     if skipped > 0 {
         render::note(&format!(
             "skipped {skipped} file(s) larger than {} bytes (--max-size)",
@@ -401,19 +436,25 @@ pub fn run(context: &Context, args: &ScanArgs, out: &mut dyn Write) -> Result<Ou
             json: args.json,
             what: "file(s)",
             staged: false,
+            unreadable: &unreadable,
         },
         out,
     )
 }
 
+/// Paths that could not be read, each with the reason.
+type Unreadable = Vec<(PathBuf, String)>;
+
 /// The files under `roots` that `vault scan` reads: every file git tracks (from the index),
 /// whatever `.gitignore` says, and the untracked files the ignore rules do not exclude.
+/// Also the places the walk could not enter (path, reason), so they can be reported.
 ///
 /// A committed file stays committed when a later `.gitignore` line matches it (or it was
 /// added with `git add -f`), and CI runs this scan as the backstop for `--no-verify`, so
 /// ignore rules may only narrow what is not in git. Sorted, each path once.
-fn files_to_scan(cwd: &Path, roots: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+fn files_to_scan(cwd: &Path, roots: &[PathBuf]) -> Result<(Vec<PathBuf>, Unreadable), Error> {
     let mut files = BTreeSet::new();
+    let mut unreadable = Vec::new();
     for root in roots {
         let walker = ignore::WalkBuilder::new(root)
             .hidden(false)
@@ -422,13 +463,17 @@ fn files_to_scan(cwd: &Path, roots: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
             .filter_entry(|e| e.file_name() != ".git")
             .build();
         for entry in walker {
-            let entry = entry.map_err(|e| Error::Io {
-                action: "walk",
-                path: root.clone(),
-                source: std::io::Error::other(e.to_string()),
-            })?;
-            if entry.file_type().is_some_and(|t| t.is_file()) {
-                files.insert(entry.into_path());
+            match entry {
+                Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
+                    files.insert(entry.into_path());
+                }
+                Ok(_) => {}
+                // A directory that cannot be listed hides files from the scan; a bad
+                // line in an ignore file only drops that rule, which hides nothing.
+                Err(error) => match error.io_error() {
+                    Some(io) => unreadable.push((walk_error_path(&error, root), io.to_string())),
+                    None => render::warn(&format!("{error}; that ignore rule was skipped")),
+                },
             }
         }
     }
@@ -443,7 +488,18 @@ fn files_to_scan(cwd: &Path, roots: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
             }
         }
     }
-    Ok(files.into_iter().collect())
+    Ok((files.into_iter().collect(), unreadable))
+}
+
+/// The path a walk error is about, else the root being walked.
+fn walk_error_path(error: &ignore::Error, root: &Path) -> PathBuf {
+    match error {
+        ignore::Error::WithPath { path, .. } => path.clone(),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error_path(err, root)
+        }
+        _ => root.to_owned(),
+    }
 }
 
 /// `vault scan --history [RANGE]`: every distinct blob once, reported with a commit and
@@ -458,14 +514,30 @@ fn history(
     let sightings = &history.sightings;
     let vaults = vaults_for(context.cwd())?;
     let scanner = Scanner::new().with_known_values(known_values(context, &vaults));
-    let mut found: Vec<(usize, Finding)> =
-        history.scan(context.cwd(), args.max_size, &|i, data| {
-            scanner
-                .scan(&sightings[i].path, data)
-                .into_iter()
-                .map(|f| (i, f))
-                .collect()
-        })?;
+    let scan = history.scan(context.cwd(), args.max_size, &|i, data| {
+        crate::faults::panic_point("scan-file");
+        scanner
+            .scan(&sightings[i].path, data)
+            .into_iter()
+            .map(|f| (i, f))
+            .collect()
+    })?;
+    let mut found: Vec<(usize, Finding)> = scan.found;
+    // A blob that cannot be read may hold a secret: name it (commit and path, never its
+    // content), keep going, and fail at the end.
+    let unreadable: Vec<(String, String)> = scan
+        .unreadable
+        .iter()
+        .map(|(i, error)| {
+            let s = &sightings[*i];
+            let cause = std::error::Error::source(error)
+                .map_or_else(|| error.to_string(), ToString::to_string);
+            (
+                format!("blob {} ({} in commit {})", s.blob, s.path, &s.commit[..10]),
+                cause,
+            )
+        })
+        .collect();
     found.sort_by(|a, b| {
         (&a.1.path, a.1.line, &sightings[a.0].commit).cmp(&(
             &b.1.path,
@@ -473,9 +545,17 @@ fn history(
             &sightings[b.0].commit,
         ))
     });
+    const WHAT: &str = "object(s) of history";
+    let warn_unreadable = || {
+        for (what, error) in &unreadable {
+            render::warn(&format!("cannot read {what}: {error}; it was not scanned"));
+        }
+    };
     if let Some(path) = &args.write_baseline {
         let findings: Vec<Finding> = found.into_iter().map(|(_, f)| f).collect();
-        return save_baseline(path, &findings);
+        let outcome = save_baseline(path, &findings)?;
+        warn_unreadable();
+        return incomplete(outcome, unreadable.len(), WHAT);
     }
     let allowed = allowed_fingerprints(context, &vaults, args.baseline.as_deref())?;
     found.retain(|(_, f)| !allowed.contains(&f.fingerprint));
@@ -488,7 +568,20 @@ fn history(
                 v
             })
             .collect();
-        let doc = serde_json::json!({ "scanned_blobs": sightings.len(), "findings": list });
+        let unreadable_list: Vec<serde_json::Value> = scan
+            .unreadable
+            .iter()
+            .zip(&unreadable)
+            .map(|((i, _), (_, error))| {
+                let s = &sightings[*i];
+                serde_json::json!({ "blob": s.blob.to_string(), "path": s.path, "commit": s.commit, "error": error })
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "scanned_blobs": sightings.len(),
+            "findings": list,
+            "unreadable": unreadable_list,
+        });
         print_json(out, &doc)?;
     } else {
         for (i, f) in &found {
@@ -508,17 +601,18 @@ fn history(
             .map_err(stdout_error)?;
         }
     }
+    warn_unreadable();
     if found.is_empty() {
         render::note(&format!(
             "no secrets found in {} distinct blob(s) of history",
-            sightings.len()
+            sightings.len() - unreadable.len()
         ));
-        return Ok(Outcome::Success);
+        return incomplete(Outcome::Success, unreadable.len(), WHAT);
     }
     eprintln!(
         "\nvault: {} finding(s) in {} distinct blob(s) of history. Removing a secret from history does not revoke it: rotate it at its source first.",
         found.len(),
         sightings.len()
     );
-    Ok(Outcome::Problems)
+    incomplete(Outcome::Problems, unreadable.len(), WHAT)
 }
