@@ -43,5 +43,6 @@ pub mod schema;
 pub mod secret;
 pub mod store;
 pub mod sync;
+pub mod untrusted;
 
 pub use error::Error;

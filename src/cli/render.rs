@@ -10,6 +10,7 @@ use crate::exec::ExecError;
 use crate::identity::IdentityError;
 use crate::store::StoreError;
 use crate::sync::SyncError;
+use crate::untrusted::sanitize;
 
 /// Whether stderr gets colour: only on a terminal, never with `NO_COLOR`.
 #[must_use]
@@ -27,32 +28,46 @@ fn label(text: &str, code: &str, color: bool) -> String {
 
 /// Prints a warning to stderr.
 pub fn warn(message: &str) {
-    eprintln!("{} {message}", label("warning:", "1;33", color_stderr()));
+    eprintln!(
+        "{} {}",
+        label("warning:", "1;33", color_stderr()),
+        sanitize(message)
+    );
 }
 
 /// Prints a notice to stderr.
 pub fn note(message: &str) {
-    eprintln!("{} {message}", label("note:", "1;36", color_stderr()));
+    eprintln!(
+        "{} {}",
+        label("note:", "1;36", color_stderr()),
+        sanitize(message)
+    );
 }
 
 /// Renders an error: `error: …`, one `caused by:` line per cause, then `hint: …`.
 #[must_use]
 pub fn error(err: &Error) -> String {
     let color = color_stderr();
-    let mut out = format!("{} {err}\n", label("error:", "1;31", color));
+    // Errors quote files anyone with push access can write (a line of `.vault.toml`, a
+    // path); control characters in them must not reach the terminal raw.
+    let mut out = format!(
+        "{} {}\n",
+        label("error:", "1;31", color),
+        sanitize(&err.to_string())
+    );
     let mut cause = err.source();
     // `transparent` variants repeat their inner error as the first source; skip duplicates.
     let mut last = err.to_string();
     while let Some(c) = cause {
         let text = c.to_string();
         if text != last {
-            let _ = writeln!(out, "  caused by: {text}");
+            let _ = writeln!(out, "  caused by: {}", sanitize(&text));
         }
         last = text;
         cause = c.source();
     }
     if let Some(hint) = hint(err) {
-        let _ = writeln!(out, "{} {hint}", label("hint:", "1;32", color));
+        let _ = writeln!(out, "{} {}", label("hint:", "1;32", color), sanitize(&hint));
     }
     out
 }

@@ -1854,3 +1854,23 @@ fn issue_14_scan_history_reports_a_missing_object() {
     assert_eq!(doc["unreadable"][0]["blob"], blob.as_str(), "{doc}");
     assert_eq!(doc["unreadable"][0]["path"], "app/lost.txt", "{doc}");
 }
+
+/// Issue 14, item 6: a committed file name is untrusted text; findings print it escaped.
+#[test]
+fn issue_14_scan_prints_file_names_escaped() {
+    let (repo, alice) = TestRepo::with_vault("dev");
+    let name = "evil\u{1b}[2J\u{202e}.env";
+    repo.write(name, "LOG_LEVEL=info\n");
+    let out = repo.vault(&alice).args(["scan"]).output().unwrap();
+    let text = all_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+        "{}",
+        text.escape_debug()
+    );
+    assert!(
+        text.contains("evil\\u{1b}[2J\\u{202e}.env  [dotenv-file]"),
+        "{text}"
+    );
+}

@@ -15,6 +15,7 @@ use crate::identity::{Identities, IdentityError, NoPrompt, PassphrasePrompt};
 use crate::pool::{self, WorkerPanicked};
 use crate::scan::{Finding, Scanner};
 use crate::store::{StoreError, Vault};
+use crate::untrusted::escape;
 
 /// The baseline file looked for at the repository root when none is given.
 pub const DEFAULT_BASELINE: &str = ".vault-baseline.json";
@@ -218,10 +219,12 @@ fn report(report: &Report<'_>, json: bool, out: &mut dyn Write) -> Result<Outcom
         print_json(out, &doc)?;
     } else {
         for f in &report.findings {
+            // File names are untrusted (anyone can commit one holding an escape sequence).
+            let path = escape(&f.path);
             let place = if f.line == 0 {
-                f.path.clone()
+                path.into_owned()
             } else {
-                format!("{}:{}:{}", f.path, f.line, f.column)
+                format!("{path}:{}:{}", f.line, f.column)
             };
             writeln!(out, "{place}  [{}] {} ({})", f.rule, f.description, f.hint)
                 .map_err(stdout_error)?;
@@ -585,10 +588,12 @@ fn history(
         print_json(out, &doc)?;
     } else {
         for (i, f) in &found {
+            // File names are untrusted (anyone can commit one holding an escape sequence).
+            let path = escape(&f.path);
             let place = if f.line == 0 {
-                f.path.clone()
+                path.into_owned()
             } else {
-                format!("{}:{}:{}", f.path, f.line, f.column)
+                format!("{path}:{}:{}", f.line, f.column)
             };
             writeln!(
                 out,
