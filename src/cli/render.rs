@@ -104,6 +104,7 @@ fn hint(err: &Error) -> Option<String> {
             IdentityError::AlreadyExists { .. } => "use `vault identity show` to see its public key, or `--output FILE` for another identity".to_owned(),
             IdentityError::Invalid { .. } | IdentityError::Unreadable { .. } => "point --identity or $VAULT_IDENTITY_FILE at an age identity (`AGE-SECRET-KEY-1…`) or an OpenSSH ed25519/RSA key".to_owned(),
             IdentityError::Write { .. } => "check that the directory is writable".to_owned(),
+            IdentityError::TooOpen { path, .. } => format!("run `chmod 600 {}` (for a mounted secret you cannot chmod, mount it with mode 0400, e.g. Kubernetes `defaultMode: 0400`, or pass the key itself in $VAULT_IDENTITY); if someone else could have copied it, make a new key with `vault identity new` and have it added with `vault member key add`", path.display()),
         },
         Error::Exec(ExecError::NoCommand) => "give the command after `--`, e.g. `vault exec prod -- ./server`".to_owned(),
         Error::Exec(ExecError::NotFound { .. }) => "check the spelling and $PATH".to_owned(),

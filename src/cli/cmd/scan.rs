@@ -58,6 +58,13 @@ fn known_values(context: &Context, vaults: &[Vault]) -> Vec<(String, Zeroizing<V
             render::note("no identity: the check for copies of real secret values was skipped");
             return Vec::new();
         }
+        Err(IdentityError::TooOpen { path, mode, .. }) => {
+            render::warn(&format!(
+                "the identity {} is accessible to other users (mode {mode:04o}) and was not used: run `chmod 600 {0}`; the check for copies of real secret values was skipped",
+                path.display()
+            ));
+            return Vec::new();
+        }
         Err(IdentityError::PassphraseUnavailable { source_ }) => {
             render::note(&format!(
                 "{source_} needs a passphrase: the check for copies of real secret values was skipped"
