@@ -101,7 +101,7 @@ pub enum Error {
         #[source]
         source: EditError,
     },
-    /// `vault edit` received SIGTERM/SIGHUP.
+    /// `vault edit` received a terminating signal (SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, …).
     #[error(
         "interrupted by signal {signal}; the temporary file was removed and nothing was changed"
     )]
