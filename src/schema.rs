@@ -972,71 +972,10 @@ fn parse_secret(
     Ok(spec)
 }
 
-const EXAMPLE: &str = r#"# .secrets.example.toml: the schema for this repository's secrets.
-#
-# Every secret the app needs is declared and documented here, WITHOUT values.
-# This file is committed; the values live encrypted, one file per environment.
-# `vault check` and `vault exec <env>` validate an environment against it.
-#
-# Each [SECRET_NAME] table takes these fields, all optional:
-#   description  what the secret is for, and where to get or rotate it
-#   required     environments that must set it; default: every environment.
-#                `required = []` makes it optional everywhere.
-#   format       url | int | bool | port | email | pem | json | base64 | string
-#                (default: string, which accepts anything)
-#   pattern      a regex the value must match: one for all environments, or a
-#                table by environment where "*" covers the rest. Patterns are
-#                unanchored unless you anchor them with ^ and $.
-#   rotate_days  how often to rotate the secret, in days
-#   min_length   the minimum length, in characters
-#
-# Unknown fields are errors, so a typo cannot silently switch a check off.
-# The environments below (dev, staging, prod) are examples: use your own.
-
-[DATABASE_URL]
-description = "Postgres connection string for the primary database"
-format = "url"
-rotate_days = 90
-
-[REDIS_URL]
-description = "Redis connection string for the cache and background jobs"
-format = "url"
-
-[STRIPE_SECRET_KEY]
-description = "Stripe secret API key (Dashboard > Developers > API keys)"
-# Live keys in prod, test keys everywhere else: a test key in prod, or a live
-# key in staging, is caught before the app starts.
-pattern = { prod = "^sk_live_", "*" = "^sk_test_" }
-rotate_days = 180
-
-[STRIPE_WEBHOOK_SECRET]
-description = "Signing secret for verifying Stripe webhook events"
-pattern = "^whsec_"
-
-[SESSION_SECRET]
-description = "Key that signs session cookies; generate with `openssl rand -hex 32`"
-min_length = 32
-rotate_days = 180
-
-# Mail is only sent from staging and prod; dev uses a local mail catcher.
-[SMTP_HOST]
-description = "Outgoing mail server host name"
-required = ["staging", "prod"]
-
-[SMTP_PORT]
-description = "Outgoing mail server port, usually 587"
-required = ["staging", "prod"]
-format = "port"
-
-[SMTP_USERNAME]
-description = "Outgoing mail server user name"
-required = ["staging", "prod"]
-
-[SMTP_PASSWORD]
-description = "Outgoing mail server password"
-required = ["staging", "prod"]
-rotate_days = 90
-"#;
+/// The starter `vault init` writes: the template of the example web shop that the docs and
+/// `vault demo` use, shipped at the repository's root so that there is one copy of it
+/// (tests/integration/example.rs checks the docs and the demo against it).
+const EXAMPLE: &str = include_str!("../.secrets.example.toml");
 
 #[cfg(test)]
 mod tests {
