@@ -164,6 +164,9 @@ pub struct BlobSighting {
 pub struct HistoryBlobs {
     /// Each blob once, with the first commit and path it was seen at.
     pub sightings: Vec<BlobSighting>,
+    /// References whose target could not be read (name, why): the history only they reach
+    /// was not walked, which the caller must report.
+    pub unreadable_refs: Vec<(String, GitError)>,
     packed: Packed,
 }
 
@@ -196,6 +199,7 @@ pub fn history_blobs(
                 source: boxed(e),
             })
     };
+    let mut unreadable_refs = Vec::new();
     let (tips, hidden) = match range {
         Some(range) => match range.split_once("..") {
             Some((from, to)) => (
@@ -209,13 +213,22 @@ pub fn history_blobs(
             let refs = repo
                 .references()
                 .map_err(|e| read_err("references")(boxed(e)))?;
-            for mut reference in refs
-                .all()
-                .map_err(|e| read_err("references")(boxed(e)))?
-                .flatten()
-            {
-                if let Ok(commit) = reference.peel_to_commit() {
-                    tips.push(commit.id);
+            for reference in refs.all().map_err(|e| read_err("references")(boxed(e)))? {
+                let mut reference = reference.map_err(|e| read_err("a reference")(boxed(e)))?;
+                let name = reference.name().as_bstr().to_string();
+                // A reference to a tree or a blob has no history to walk; one that leads to
+                // an object that cannot be read hides history, and must not pass silently.
+                let target = reference
+                    .peel_to_id()
+                    .map_err(|e| read_err("a reference")(boxed(e)))
+                    .and_then(|id| {
+                        repo.find_object(id)
+                            .map_err(|e| read_err("the object a reference names")(boxed(e)))
+                    });
+                match target {
+                    Ok(object) if object.kind == gix::object::Kind::Commit => tips.push(object.id),
+                    Ok(_) => {}
+                    Err(error) => unreadable_refs.push((name, error)),
                 }
             }
             if let Ok(head) = repo.head_id() {
@@ -229,6 +242,7 @@ pub fn history_blobs(
     if tips.is_empty() {
         return Ok(HistoryBlobs {
             sightings: Vec::new(),
+            unreadable_refs,
             packed: Packed::default(),
         });
     }
@@ -295,7 +309,11 @@ pub fn history_blobs(
             }
         }
     }
-    Ok(HistoryBlobs { sightings, packed })
+    Ok(HistoryBlobs {
+        sightings,
+        unreadable_refs,
+        packed,
+    })
 }
 
 /// Objects decoded from the packs in one pass: every tree, and the blobs a scan will read.

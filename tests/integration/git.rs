@@ -1853,6 +1853,26 @@ fn issue_14_scan_history_reports_a_missing_object() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["unreadable"][0]["blob"], blob.as_str(), "{doc}");
     assert_eq!(doc["unreadable"][0]["path"], "app/lost.txt", "{doc}");
+
+    // A branch whose commit is missing hides the history only it reaches: named, not
+    // skipped.
+    repo.write(".git/refs/heads/ghost", format!("{}\n", "1".repeat(40)));
+    let out = repo
+        .vault(&alice)
+        .args(["scan", "--history"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("warning: cannot read reference refs/heads/ghost"),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: the scan is incomplete: 2 object(s) of history could not be read"),
+        "{err}"
+    );
+    assert!(stdout(&out).contains("app/keys.py"), "{}", stdout(&out));
 }
 
 /// Issue 14, item 6: a committed file name is untrusted text; findings print it escaped.

@@ -535,19 +535,31 @@ fn history(
     let mut found: Vec<(usize, Finding)> = scan.found;
     // A blob that cannot be read may hold a secret: name it (commit and path, never its
     // content), keep going, and fail at the end.
-    let unreadable: Vec<(String, String)> = scan
+    let cause = |error: &git::GitError| {
+        std::error::Error::source(error).map_or_else(|| error.to_string(), ToString::to_string)
+    };
+    let mut unreadable: Vec<(String, String)> = scan
         .unreadable
         .iter()
         .map(|(i, error)| {
             let s = &sightings[*i];
-            let cause = std::error::Error::source(error)
-                .map_or_else(|| error.to_string(), ToString::to_string);
             (
-                format!("blob {} ({} in commit {})", s.blob, s.path, &s.commit[..10]),
-                cause,
+                format!(
+                    "blob {} ({} in commit {})",
+                    s.blob,
+                    escape(&s.path),
+                    &s.commit[..10]
+                ),
+                cause(error),
             )
         })
         .collect();
+    unreadable.extend(history.unreadable_refs.iter().map(|(name, error)| {
+        (
+            format!("reference {} (its history was not walked)", escape(name)),
+            cause(error),
+        )
+    }));
     found.sort_by(|a, b| {
         (&a.1.path, a.1.line, &sightings[a.0].commit).cmp(&(
             &b.1.path,
@@ -578,7 +590,7 @@ fn history(
                 v
             })
             .collect();
-        let unreadable_list: Vec<serde_json::Value> = scan
+        let mut unreadable_list: Vec<serde_json::Value> = scan
             .unreadable
             .iter()
             .zip(&unreadable)
@@ -587,6 +599,15 @@ fn history(
                 serde_json::json!({ "blob": s.blob.to_string(), "path": s.path, "commit": s.commit, "error": error })
             })
             .collect();
+        unreadable_list.extend(
+            history
+                .unreadable_refs
+                .iter()
+                .zip(&unreadable[scan.unreadable.len()..])
+                .map(|((name, _), (_, error))| {
+                    serde_json::json!({ "reference": name, "error": error })
+                }),
+        );
         let doc = serde_json::json!({
             "scanned_blobs": sightings.len(),
             "findings": list,
