@@ -237,9 +237,7 @@ fn report(report: &Report<'_>, json: bool, out: &mut dyn Write) -> Result<Outcom
                 .map_err(stdout_error)?;
         }
     }
-    for (path, error) in report.unreadable {
-        render::warn(&format!("cannot read {path}: {error}; it was not scanned"));
-    }
+    warn_unreadable(report.unreadable);
     if report.findings.is_empty() {
         if !json {
             render::note(&format!(
@@ -288,6 +286,16 @@ struct Run<'a> {
     unreadable: &'a [(String, String)],
 }
 
+/// One warning per file that could not be read (path escaped: file names are untrusted).
+fn warn_unreadable(unreadable: &[(String, String)]) {
+    for (path, error) in unreadable {
+        render::warn(&format!(
+            "cannot read {}: {error}; it was not scanned",
+            escape(path)
+        ));
+    }
+}
+
 /// Turns a finished scan into the final result: any file that could not be read makes the
 /// whole run fail (exit 2) after everything else was reported, as ripgrep does, because a
 /// file nobody read may hold a secret.
@@ -313,9 +321,7 @@ fn finish(
     let mut findings = scan_parallel(&scanner, items)?;
     if let Some(path) = run.write_baseline {
         let outcome = save_baseline(path, &findings)?;
-        for (path, error) in run.unreadable {
-            render::warn(&format!("cannot read {path}: {error}; it was not scanned"));
-        }
+        warn_unreadable(run.unreadable);
         return incomplete(outcome, run.unreadable.len(), "file(s)");
     }
     let allowed = allowed_fingerprints(context, vaults, run.baseline)?;
