@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
@@ -327,55 +327,121 @@ pub fn apply(
 
 /// A private directory on memory-backed storage holding the one buffer file; removed
 /// (with the file) on drop, so every exit path that unwinds cleans up.
+///
+/// The directory is named `vault-edit-<pid>-<random>`, so that a buffer left behind by a
+/// process that could not clean up (SIGKILL, a power cut on a disk-backed directory) can be
+/// recognised as stale by the next `vault edit` and removed.
 #[derive(Debug)]
 pub struct Workspace {
     dir: Option<tempfile::TempDir>,
     file: PathBuf,
-    /// False when no memory-backed directory was found and the OS temp dir was used.
+    /// Whether the buffer's filesystem is known to be memory-backed (tmpfs or ramfs). When
+    /// it is not, the plaintext reaches a disk, and the caller must say so before writing.
     pub memory_backed: bool,
+    /// The filesystem type found, for the warning when it is not memory-backed.
+    pub filesystem: Option<String>,
 }
+
+/// Where buffers may live, most preferred first: `$XDG_RUNTIME_DIR` (the user's private
+/// runtime directory, a tmpfs on systemd systems), `/dev/shm`, then the OS temp directory.
+fn workspace_bases() -> Vec<PathBuf> {
+    let mut bases: Vec<PathBuf> = std::env::var_os("XDG_RUNTIME_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([PathBuf::from("/dev/shm"), std::env::temp_dir()])
+        .filter(|p| p.is_dir())
+        .collect();
+    bases.dedup();
+    bases
+}
+
+const WORKSPACE_PREFIX: &str = "vault-edit-";
 
 impl Workspace {
     /// Creates a 0700 directory under `$XDG_RUNTIME_DIR` or `/dev/shm` (falling back to
-    /// the OS temp dir) and a 0600 file `<env>.toml` inside it.
+    /// the OS temp dir) and names the 0600 file `<env>.toml` inside it, without writing it.
+    /// [`Workspace::memory_backed`] says whether that storage is memory-backed.
     ///
     /// # Errors
     /// [`EditError::Workspace`] if nothing could be created.
     pub fn create(env: &str) -> Result<Self, EditError> {
-        let runtime = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from);
-        let candidates = runtime
-            .into_iter()
-            .chain(std::iter::once(PathBuf::from("/dev/shm")))
-            .filter(|p| p.is_dir());
         let err = |action| move |source| EditError::Workspace { action, source };
+        let prefix = format!("{WORKSPACE_PREFIX}{}-", std::process::id());
+        let mut last_error = None;
         let mut created = None;
-        for base in candidates {
-            if let Ok(dir) = tempfile::Builder::new()
-                .prefix("vault-edit-")
-                .tempdir_in(&base)
-            {
-                created = Some((dir, true));
-                break;
+        for base in workspace_bases() {
+            match tempfile::Builder::new().prefix(&prefix).tempdir_in(&base) {
+                Ok(dir) => {
+                    created = Some((dir, base));
+                    break;
+                }
+                Err(error) => last_error = Some(error),
             }
         }
-        let (dir, memory_backed) = match created {
-            Some(found) => found,
-            None => (
-                tempfile::Builder::new()
-                    .prefix("vault-edit-")
-                    .tempdir()
-                    .map_err(err("create"))?,
-                false,
-            ),
+        let Some((dir, base)) = created else {
+            return Err(err("create")(last_error.unwrap_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no directory to put it in ($XDG_RUNTIME_DIR, /dev/shm, the temp directory)",
+                )
+            })));
         };
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700))
             .map_err(err("create"))?;
         let file = dir.path().join(format!("{env}.toml"));
+        let filesystem = filesystem_type(&base);
         Ok(Self {
             dir: Some(dir),
             file,
-            memory_backed,
+            memory_backed: filesystem.as_ref().is_some_and(|(_, memory)| *memory),
+            filesystem: filesystem.map(|(name, _)| name),
         })
+    }
+
+    /// Removes the buffers that `vault edit` processes of this user left behind when they
+    /// could not clean up (killed with SIGKILL, say): every `vault-edit-<pid>-*` directory
+    /// whose process is gone, its files overwritten first. Returns what was removed, and
+    /// the buffers of older versions of vault (named without a pid), which cannot be told
+    /// from live ones and are left for the user.
+    #[must_use]
+    pub fn remove_stale() -> StaleBuffers {
+        let mut found = StaleBuffers::default();
+        for base in workspace_bases() {
+            let Ok(entries) = fs::read_dir(&base) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(WORKSPACE_PREFIX))
+                else {
+                    continue;
+                };
+                let path = entry.path();
+                // Only our own directories: another user's are not ours to judge, and a
+                // symlink planted under this name must not lead the removal elsewhere.
+                let Ok(meta) = fs::symlink_metadata(&path) else {
+                    continue;
+                };
+                if !meta.is_dir() || meta.uid() != rustix::process::getuid().as_raw() {
+                    continue;
+                }
+                match rest
+                    .split_once('-')
+                    .and_then(|(pid, _)| pid.parse::<i32>().ok())
+                {
+                    Some(pid) if !process_alive(pid) => {
+                        wipe_dir(&path);
+                        if fs::remove_dir_all(&path).is_ok() {
+                            found.removed.push(path);
+                        }
+                    }
+                    Some(_) => {}
+                    None => found.unknown.push(path),
+                }
+            }
+        }
+        found
     }
 
     /// The buffer file's path.
@@ -453,6 +519,75 @@ impl Drop for Workspace {
     fn drop(&mut self) {
         self.wipe();
     }
+}
+
+/// What [`Workspace::remove_stale`] found.
+#[derive(Debug, Default)]
+pub struct StaleBuffers {
+    /// Buffers of processes that no longer exist, now removed.
+    pub removed: Vec<PathBuf>,
+    /// Buffers named without a pid (older versions of vault), left in place.
+    pub unknown: Vec<PathBuf>,
+}
+
+/// Whether process `pid` exists (a process of another user counts: it exists).
+fn process_alive(pid: i32) -> bool {
+    if u32::try_from(pid).is_ok_and(|pid| pid == std::process::id()) {
+        return true;
+    }
+    let Some(pid) = rustix::process::Pid::from_raw(pid) else {
+        return true;
+    };
+    !matches!(
+        rustix::process::test_kill_process(pid),
+        Err(rustix::io::Errno::SRCH)
+    )
+}
+
+/// Overwrites every regular file directly in `dir` with zeros, for storage that is not
+/// memory-backed; best effort, the removal that follows is what matters.
+fn wipe_dir(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_file())
+            && let Ok(len) = entry.metadata().map(|m| m.len())
+            && let Ok(mut file) = fs::OpenOptions::new().write(true).open(entry.path())
+        {
+            let _ = file.write_all(&vec![0u8; usize::try_from(len).unwrap_or(0)]);
+            let _ = file.sync_all();
+        }
+    }
+}
+
+/// The type of the filesystem holding `path` and whether it is memory-backed (tmpfs or
+/// ramfs), where the OS can tell; `None` when it cannot.
+#[cfg(target_os = "linux")]
+fn filesystem_type(path: &Path) -> Option<(String, bool)> {
+    const TMPFS_MAGIC: i64 = 0x0102_1994;
+    const RAMFS_MAGIC: i64 = 0x8584_58f6;
+    let stat = rustix::fs::statfs(path).ok()?;
+    // `f_type`'s width differs between architectures; the magic numbers fit in 32 bits.
+    #[allow(clippy::useless_conversion)]
+    let kind = i64::from(stat.f_type) & 0xffff_ffff;
+    Some(match kind {
+        TMPFS_MAGIC => ("tmpfs".to_owned(), true),
+        RAMFS_MAGIC => ("ramfs".to_owned(), true),
+        0xef53 => ("ext4".to_owned(), false),
+        0x5846_5342 => ("xfs".to_owned(), false),
+        0x9123_683e => ("btrfs".to_owned(), false),
+        0x794c_7630 => ("overlayfs".to_owned(), false),
+        0x2fc1_2fc1 => ("zfs".to_owned(), false),
+        other => (format!("a filesystem of type {other:#x}"), false),
+    })
+}
+
+/// The type of the filesystem holding `path` and whether it is memory-backed; only Linux
+/// can tell here, so elsewhere the buffer is reported as possibly on disk.
+#[cfg(not(target_os = "linux"))]
+fn filesystem_type(_path: &Path) -> Option<(String, bool)> {
+    None
 }
 
 /// Runs `editor` on `file` through `sh`, as git does, so `EDITOR="code --wait"` works.

@@ -101,7 +101,7 @@ pub enum Error {
         #[source]
         source: EditError,
     },
-    /// `vault edit` received SIGTERM/SIGHUP.
+    /// `vault edit` received a terminating signal (SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, …).
     #[error(
         "interrupted by signal {signal}; the temporary file was removed and nothing was changed"
     )]
@@ -198,6 +198,30 @@ pub enum Error {
     InvalidDuration {
         /// The text given.
         text: String,
+    },
+    /// A scan or the pre-commit hook cannot read a vault's roster, so it cannot know which
+    /// secret values to look for; it fails rather than pass what it could not check.
+    #[error(
+        "cannot check for copies of the vault's secret values: its roster does not parse, so vault cannot tell which values to look for"
+    )]
+    RosterUnreadable {
+        /// The roster error (path, line and cause).
+        #[source]
+        source: StoreError,
+    },
+    /// A scanner worker failed, so the scan's results are incomplete.
+    #[error(transparent)]
+    Worker(#[from] crate::pool::WorkerPanicked),
+    /// `vault scan` could not read some of what it was asked to scan; everything else was
+    /// scanned and reported first.
+    #[error(
+        "the scan is incomplete: {count} {what} could not be read (listed above), and secrets in them would have been missed"
+    )]
+    ScanIncomplete {
+        /// How many files or objects were not read.
+        count: usize,
+        /// "file(s)" or "object(s) of history".
+        what: &'static str,
     },
     /// The demo failed at a step.
     #[error("the demo failed at: {step}")]

@@ -3,8 +3,10 @@
 //!
 //! No other module imports gix.
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use crate::pool::{self, WorkerPanicked};
 use crate::store::atomic;
 
 /// A git object id, as the history scan hands them around.
@@ -49,6 +51,9 @@ pub enum GitError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A worker reading objects failed, so the results are incomplete.
+    #[error(transparent)]
+    Worker(#[from] WorkerPanicked),
     /// Creating a repository failed.
     #[error("cannot create a git repository in {}", path.display())]
     Init {
@@ -159,6 +164,9 @@ pub struct BlobSighting {
 pub struct HistoryBlobs {
     /// Each blob once, with the first commit and path it was seen at.
     pub sightings: Vec<BlobSighting>,
+    /// References whose target could not be read (name, why): the history only they reach
+    /// was not walked, which the caller must report.
+    pub unreadable_refs: Vec<(String, GitError)>,
     packed: Packed,
 }
 
@@ -191,6 +199,7 @@ pub fn history_blobs(
                 source: boxed(e),
             })
     };
+    let mut unreadable_refs = Vec::new();
     let (tips, hidden) = match range {
         Some(range) => match range.split_once("..") {
             Some((from, to)) => (
@@ -204,13 +213,22 @@ pub fn history_blobs(
             let refs = repo
                 .references()
                 .map_err(|e| read_err("references")(boxed(e)))?;
-            for mut reference in refs
-                .all()
-                .map_err(|e| read_err("references")(boxed(e)))?
-                .flatten()
-            {
-                if let Ok(commit) = reference.peel_to_commit() {
-                    tips.push(commit.id);
+            for reference in refs.all().map_err(|e| read_err("references")(boxed(e)))? {
+                let mut reference = reference.map_err(|e| read_err("a reference")(boxed(e)))?;
+                let name = reference.name().as_bstr().to_string();
+                // A reference to a tree or a blob has no history to walk; one that leads to
+                // an object that cannot be read hides history, and must not pass silently.
+                let target = reference
+                    .peel_to_id()
+                    .map_err(|e| read_err("a reference")(boxed(e)))
+                    .and_then(|id| {
+                        repo.find_object(id)
+                            .map_err(|e| read_err("the object a reference names")(boxed(e)))
+                    });
+                match target {
+                    Ok(object) if object.kind == gix::object::Kind::Commit => tips.push(object.id),
+                    Ok(_) => {}
+                    Err(error) => unreadable_refs.push((name, error)),
                 }
             }
             if let Ok(head) = repo.head_id() {
@@ -224,6 +242,7 @@ pub fn history_blobs(
     if tips.is_empty() {
         return Ok(HistoryBlobs {
             sightings: Vec::new(),
+            unreadable_refs,
             packed: Packed::default(),
         });
     }
@@ -290,7 +309,11 @@ pub fn history_blobs(
             }
         }
     }
-    Ok(HistoryBlobs { sightings, packed })
+    Ok(HistoryBlobs {
+        sightings,
+        unreadable_refs,
+        packed,
+    })
 }
 
 /// Objects decoded from the packs in one pass: every tree, and the blobs a scan will read.
@@ -365,57 +388,65 @@ fn packed_objects(repo: &gix::Repository, max_size: u64) -> Packed {
     packed.into_inner().unwrap_or_default()
 }
 
+/// What a history scan gives back: everything the visitor found, and the blobs that could
+/// not be read (which the caller must report, not skip).
+#[derive(Debug)]
+pub struct HistoryScan<T> {
+    /// What `visit` returned, in sighting order.
+    pub found: Vec<T>,
+    /// Sightings (by index) whose blob could not be read, and why.
+    pub unreadable: Vec<(usize, GitError)>,
+}
+
 impl HistoryBlobs {
     /// Calls `visit` with each sighting's index and its blob's data, on all cores, and
-    /// collects what it returns. Blobs over `max_size` are skipped.
+    /// collects what it returns. Blobs over `max_size` are skipped; blobs that cannot be
+    /// read are listed in [`HistoryScan::unreadable`], so a damaged or missing object can
+    /// never pass as clean.
     ///
     /// # Errors
-    /// The repository cannot be opened.
+    /// The repository cannot be opened, or a worker failed ([`GitError::Worker`]).
     pub fn scan<T: Send>(
         &self,
         dir: &Path,
         max_size: u64,
         visit: &(dyn Fn(usize, &[u8]) -> Vec<T> + Sync),
-    ) -> Result<Vec<T>, GitError> {
+    ) -> Result<HistoryScan<T>, GitError> {
         let repo = gix::discover(dir)
             .map_err(|e| read_err("the repository")(boxed(e)))?
             .into_sync();
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let threads = std::thread::available_parallelism()
-            .map_or(2, std::num::NonZero::get)
-            .min(self.sightings.len().max(1));
-        let results = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let repo = repo.to_thread_local();
-                        let mut out = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(sighting) = self.sightings.get(i) else {
-                                break;
-                            };
-                            if let Some(data) = self.packed.blobs.get(&sighting.blob) {
-                                out.extend(visit(i, data));
-                            // Reading the size from the header would resolve each delta
-                            // chain a second time; large blobs are rare enough to decode
-                            // and then skip.
-                            } else if let Ok(object) = repo.find_object(sighting.blob)
-                                && object.data.len() as u64 <= max_size
-                            {
-                                out.extend(visit(i, &object.data));
-                            }
-                        }
-                        out
-                    })
+        let per_blob = pool::run(
+            "scanning history",
+            self.sightings.len(),
+            || repo.to_thread_local(),
+            |repo, i| -> Result<Vec<T>, GitError> {
+                let blob = self.sightings[i].blob;
+                if let Some(data) = self.packed.blobs.get(&blob) {
+                    return Ok(visit(i, data));
+                }
+                // Reading the size from the header would resolve each delta chain a second
+                // time; large blobs are rare enough to decode and then skip.
+                let object = repo
+                    .find_object(blob)
+                    .map_err(|e| read_err("a blob")(boxed(e)))?;
+                Ok(if object.data.len() as u64 <= max_size {
+                    visit(i, &object.data)
+                } else {
+                    Vec::new()
                 })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
-        Ok(results)
+            },
+        )?;
+        let mut scan = HistoryScan {
+            found: Vec::new(),
+            unreadable: Vec::new(),
+        };
+        for (i, result) in per_blob.into_iter().enumerate() {
+            match result {
+                Ok(found) => scan.found.extend(found),
+                Err(error) => scan.unreadable.push((i, error)),
+            }
+        }
+        Ok(scan)
     }
 }
 
@@ -440,6 +471,37 @@ pub fn tracked_named(dir: &Path, file_name: &str) -> Vec<PathBuf> {
         .filter(|p| p == file_name || p.ends_with(&suffix))
         .map(|p| top.join(p))
         .collect()
+}
+
+/// The files git tracks (the index) in the repository containing `dir`: its work tree,
+/// canonicalized, and each file's absolute path there. `None` outside a repository or in a
+/// bare one. Submodules and symbolic links are left out: neither is file content here.
+///
+/// # Errors
+/// The index exists but cannot be read. A scan must not then fall back to the ignore rules
+/// alone, which would skip committed files that `.gitignore` matches.
+pub fn tracked_files(dir: &Path) -> Result<Option<(PathBuf, Vec<PathBuf>)>, GitError> {
+    let Ok(repo) = gix::discover(dir) else {
+        return Ok(None);
+    };
+    let Some(top) = repo.workdir().map(Path::to_owned) else {
+        return Ok(None);
+    };
+    let top = top.canonicalize().unwrap_or(top);
+    let index = repo
+        .index_or_empty()
+        .map_err(|e| read_err("the index")(boxed(e)))?;
+    let files = index
+        .entries()
+        .iter()
+        .filter(|e| !e.mode.is_submodule() && e.mode != gix::index::entry::Mode::SYMLINK)
+        .map(|e| {
+            // Paths are bytes on Unix, so every index path maps to a file name unchanged.
+            let bytes: &[u8] = e.path(&index).as_ref();
+            top.join(std::ffi::OsStr::from_bytes(bytes))
+        })
+        .collect();
+    Ok(Some((top, files)))
 }
 
 /// The hooks directory git uses for the repository containing `dir`: `core.hooksPath`

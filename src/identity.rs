@@ -96,6 +96,20 @@ pub enum IdentityError {
         /// The plugin binary.
         binary: String,
     },
+    /// The identity file can be read or written by users other than its owner. Refused, as
+    /// ssh refuses such a private key: anyone who can read it can decrypt every environment
+    /// it opens, and using it quietly would hide that.
+    #[error(
+        "the identity {source_} is accessible to other users (mode {mode:04o}), so vault refuses to use it: anyone who can read it can decrypt your environments"
+    )]
+    TooOpen {
+        /// Which identity.
+        source_: Source,
+        /// The file, for the `chmod` to run.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// The identity needs a passphrase and there is no terminal to ask on.
     #[error(
         "the identity {source_} is protected by a passphrase and there is no terminal to ask for it"
@@ -335,13 +349,35 @@ impl Identities {
     }
 }
 
+/// Reads an identity file, refusing one that users other than its owner can read or write
+/// (any of the `0o077` bits, as ssh checks). Pipes and other non-regular files, such as
+/// `--identity <(pass show vault-key)`, have no such bits to check and are read as they are.
 fn read(path: &Path, source: &Source) -> Result<Zeroizing<Vec<u8>>, IdentityError> {
-    std::fs::read(path)
-        .map(Zeroizing::new)
-        .map_err(|error| IdentityError::Unreadable {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let unreadable = |error| IdentityError::Unreadable {
+        source_: source.clone(),
+        error,
+    };
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    // Checked on the open file, so a rename between the check and the read cannot swap it.
+    let metadata = file.metadata().map_err(unreadable)?;
+    let mode = metadata.permissions().mode() & 0o777;
+    if metadata.is_file() && mode & 0o077 != 0 {
+        return Err(IdentityError::TooOpen {
             source_: source.clone(),
-            error,
-        })
+            path: path.to_owned(),
+            mode,
+        });
+    }
+    // Sized up front so the buffer is not reallocated, which would leave an unzeroized
+    // copy of the key behind.
+    let capacity = usize::try_from(metadata.len())
+        .unwrap_or(0)
+        .saturating_add(1);
+    let mut bytes = Zeroizing::new(Vec::with_capacity(capacity));
+    file.read_to_end(&mut bytes).map_err(unreadable)?;
+    Ok(bytes)
 }
 
 #[derive(Clone)]
@@ -586,6 +622,33 @@ mod tests {
         };
         let err = Identities::load(&lookup, &(Arc::new(NoPrompt) as _)).unwrap_err();
         assert!(matches!(err, IdentityError::NotFound { ref searched } if searched.len() == 3));
+    }
+
+    #[test]
+    fn identity_files_others_can_access_are_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.txt");
+        let new = generate(jiff::Timestamp::UNIX_EPOCH);
+        std::fs::write(&path, new.text.as_bytes()).unwrap();
+        let lookup = Lookup {
+            flag: Some(path.clone()),
+            ..Lookup::default()
+        };
+        for mode in [0o644, 0o640, 0o604, 0o666, 0o620] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let err = Identities::load(&lookup, &(Arc::new(NoPrompt) as _)).unwrap_err();
+            assert!(
+                matches!(err, IdentityError::TooOpen { mode: m, .. } if m == mode),
+                "{mode:o}: {err}"
+            );
+            assert!(err.to_string().contains(&format!("{mode:04o}")), "{err}");
+        }
+        for mode in [0o600, 0o400] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let ids = Identities::load(&lookup, &(Arc::new(NoPrompt) as _)).unwrap();
+            assert_eq!(ids.public_keys(), std::slice::from_ref(&new.public));
+        }
     }
 
     #[test]

@@ -38,10 +38,12 @@ pub mod members;
 pub mod merge;
 pub mod names;
 pub mod payload;
+pub mod pool;
 pub mod scan;
 pub mod schema;
 pub mod secret;
 pub mod store;
 pub mod sync;
+pub mod untrusted;
 
 pub use error::Error;

@@ -76,13 +76,15 @@ fn names(readers: &[Reader]) -> Vec<String> {
     out
 }
 
-/// A key shortened for display: `age1abcd…wxyz`.
+/// A key shortened for display: `age1abcd…wxyz`, safe to print whatever it holds.
+///
+/// Keys come from `secrets/<env>.recipients` too, which anyone with push access can write:
+/// the cut counts characters (a byte offset inside a multi-byte character used to panic
+/// `check`, `rekey` and `member remove`), and control characters are escaped so they never
+/// reach the terminal.
 #[must_use]
 pub fn short_key(key: &str) -> String {
-    if key.len() <= 20 {
-        return key.to_owned();
-    }
-    format!("{}…{}", &key[..12], &key[key.len() - 6..])
+    crate::untrusted::shorten(key, 12, 6)
 }
 
 /// Plans bringing `envs` (or every environment of `target`) in line with `target`,

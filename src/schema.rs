@@ -135,31 +135,54 @@ impl Format {
         Format::ALL.into_iter().find(|f| f.name() == name)
     }
 
-    /// Check `value` against this format. The reason is fixed text and never quotes the value.
+    /// Check `value` against this format.
     ///
     /// # Errors
-    /// A short, value-free reason such as `"not a number from 1 to 65535"`.
+    /// The format's [`requirement`](Format::requirement): the same text whichever part of
+    /// the value failed. Saying which part (no `scheme://`, nothing after it, whitespace)
+    /// would tell whoever can edit the template one more fact about a secret per run.
     pub fn check(self, value: &str) -> Result<(), &'static str> {
-        match self {
-            Format::Url => check_url(value),
-            Format::Int => check_int(value),
+        let valid = match self {
+            Format::Url => check_url(value).is_ok(),
+            Format::Int => check_int(value).is_ok(),
             Format::Bool => ["true", "false", "yes", "no", "1", "0"]
                 .iter()
-                .any(|word| word.eq_ignore_ascii_case(value))
-                .then_some(())
-                .ok_or("not one of true, false, yes, no, 1, 0"),
-            Format::Port => (!value.is_empty()
-                && value.bytes().all(|b| b.is_ascii_digit())
-                && value.parse::<u16>().is_ok_and(|port| port != 0))
-            .then_some(())
-            .ok_or("not a number from 1 to 65535"),
-            Format::Email => check_email(value),
-            Format::Pem => check_pem(value),
-            Format::Json => serde_json::from_str::<serde::de::IgnoredAny>(value)
-                .map(drop)
-                .map_err(|_| "not valid JSON"),
-            Format::Base64 => check_base64(value),
-            Format::String => Ok(()),
+                .any(|word| word.eq_ignore_ascii_case(value)),
+            Format::Port => {
+                !value.is_empty()
+                    && value.bytes().all(|b| b.is_ascii_digit())
+                    && value.parse::<u16>().is_ok_and(|port| port != 0)
+            }
+            Format::Email => check_email(value).is_ok(),
+            Format::Pem => check_pem(value).is_ok(),
+            Format::Json => serde_json::from_str::<serde::de::IgnoredAny>(value).is_ok(),
+            Format::Base64 => check_base64(value).is_ok(),
+            Format::String => true,
+        };
+        if valid {
+            Ok(())
+        } else {
+            Err(self.requirement())
+        }
+    }
+
+    /// What a value of this format must look like: fixed text, the same for every value.
+    #[must_use]
+    pub fn requirement(self) -> &'static str {
+        match self {
+            Format::Url => "expected `scheme://` followed by the rest, with no whitespace",
+            Format::Int => "expected digits with an optional sign, within the 64-bit range",
+            Format::Bool => "not one of true, false, yes, no, 1, 0",
+            Format::Port => "not a number from 1 to 65535",
+            Format::Email => "expected `name@domain.tld` with no whitespace",
+            Format::Pem => {
+                "expected a `-----BEGIN <label>-----` line and a matching `-----END <label>-----` line"
+            }
+            Format::Json => "not valid JSON",
+            Format::Base64 => {
+                "expected one base64 alphabet, complete padding or none, and no whitespace"
+            }
+            Format::String => "any text",
         }
     }
 
@@ -387,6 +410,18 @@ pub enum TemplateError {
         /// The regex compiler's complaint (it may quote the pattern, which is not secret).
         message: String,
     },
+    /// A pattern is valid but too large to check values against quickly.
+    #[error("the pattern for `{env}` in `[{secret}]` on line {line} is refused: {reason}")]
+    PatternRefused {
+        /// The secret.
+        secret: String,
+        /// The environment key, `*` for the default.
+        env: String,
+        /// Where the pattern is.
+        line: usize,
+        /// Which bound it exceeds, and what to write instead.
+        reason: String,
+    },
     /// `format` names no known format.
     #[error(
         "`format` in `[{secret}]` on line {line} is not a known format (expected one of url, int, bool, port, email, pem, json, base64, string)"
@@ -442,12 +477,11 @@ pub enum ViolationKind {
         /// The pattern's source text (not secret).
         pattern: String,
     },
-    /// The value has fewer `char`s than `min_length`.
+    /// The value has fewer `char`s than `min_length`. Its actual length is deliberately not
+    /// kept: reporting it would let whoever edits the template learn it in one run.
     TooShort {
         /// The declared minimum.
         min: usize,
-        /// The value's length in `char`s.
-        actual: usize,
     },
     /// Present in the values but absent from the template; callers decide whether it matters.
     NotInTemplate,
@@ -475,9 +509,9 @@ impl fmt::Display for Violation {
                 f,
                 "`{secret}` does not match the pattern `{pattern}` required in `{env}`"
             ),
-            ViolationKind::TooShort { min, actual } => write!(
+            ViolationKind::TooShort { min } => write!(
                 f,
-                "`{secret}` in `{env}` is {actual} characters long, shorter than the minimum of {min}"
+                "`{secret}` in `{env}` is shorter than the minimum of {min} characters"
             ),
             ViolationKind::NotInTemplate => write!(
                 f,
@@ -506,11 +540,10 @@ impl SecretSpec {
                 pattern: regex.as_str().to_owned(),
             });
         }
-        if let Some(min) = self.min_length {
-            let actual = value.chars().count();
-            if actual < min {
-                problems.push(ViolationKind::TooShort { min, actual });
-            }
+        if let Some(min) = self.min_length
+            && value.chars().take(min).count() < min
+        {
+            problems.push(ViolationKind::TooShort { min });
         }
         problems
     }
@@ -780,13 +813,84 @@ impl Field<'_> {
         Ok(rule)
     }
 
+    /// Compiles a pattern within the bounds below, so that neither compiling nor matching it
+    /// can take long, whoever wrote the template.
     fn regex(&self, env: &str, pattern: &str, span: Range<usize>) -> Result<Regex, TemplateError> {
-        Regex::new(pattern).map_err(|error| TemplateError::InvalidPattern {
+        let refused = |reason: String| TemplateError::PatternRefused {
             secret: self.secret.to_owned(),
             env: env.to_owned(),
-            line: self.line(span),
-            message: regex_message(&error),
-        })
+            line: self.line(span.clone()),
+            reason,
+        };
+        if pattern.len() > MAX_PATTERN_BYTES {
+            return Err(refused(format!(
+                "it is {} bytes long, more than the {MAX_PATTERN_BYTES} allowed (a pattern describes the shape of a value, not its content)",
+                pattern.len()
+            )));
+        }
+        // Measured on the parsed pattern, before compiling: the cost of a match grows with
+        // the pattern's size times the value's, and `a{100000}` against a 100 KB value once
+        // took 75 s. A pattern that does not parse gets the compiler's own message below.
+        if let Ok(hir) = regex_syntax::Parser::new().parse(pattern) {
+            let positions = positions(&hir);
+            if positions > MAX_PATTERN_POSITIONS {
+                return Err(refused(format!(
+                    "it spans {} positions once its repetitions are multiplied out, more than the {MAX_PATTERN_POSITIONS} allowed, because checking a long value against it could take minutes (use `+` or `*` instead of large counts like `{{1000}}`)",
+                    if positions == u64::MAX {
+                        "too many".to_owned()
+                    } else {
+                        positions.to_string()
+                    }
+                )));
+            }
+        }
+        regex::RegexBuilder::new(pattern)
+            .size_limit(MAX_PATTERN_COMPILED)
+            .dfa_size_limit(MAX_PATTERN_DFA)
+            .build()
+            .map_err(|error| match error {
+                regex::Error::CompiledTooBig(limit) => refused(format!(
+                    "it compiles to more than {} MiB, the most allowed, so checking values against it would be slow (Unicode classes such as `\\w` or `\\pL` are large: `[A-Za-z0-9_]` or `(?-u:\\w)` are much smaller)",
+                    limit >> 20
+                )),
+                error => TemplateError::InvalidPattern {
+                    secret: self.secret.to_owned(),
+                    env: env.to_owned(),
+                    line: self.line(span.clone()),
+                    message: regex_message(&error),
+                },
+            })
+    }
+}
+
+/// The longest pattern accepted, in bytes.
+const MAX_PATTERN_BYTES: usize = 1024;
+/// The most positions (characters, classes) a pattern may span with its counted
+/// repetitions multiplied out; `^[0-9a-f]{1024}$` fits, `a{100000}` does not.
+const MAX_PATTERN_POSITIONS: u64 = 2048;
+/// The most memory a compiled pattern may take. Unicode classes are large (`^[\w-]{20,64}$`
+/// needs about 3 MiB); this keeps compiling to milliseconds.
+const MAX_PATTERN_COMPILED: usize = 4 << 20;
+/// The most memory the lazy DFA of one pattern may cache while matching.
+const MAX_PATTERN_DFA: usize = 2 << 20;
+
+/// How many positions a parsed pattern spans: literals count their bytes, a class counts
+/// one, a counted repetition multiplies its body by its largest count, and an unbounded one
+/// (`*`, `+`, `{n,}`) by its minimum (at least one), since its loop is not unrolled.
+fn positions(hir: &regex_syntax::hir::Hir) -> u64 {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => 0,
+        HirKind::Literal(literal) => literal.0.len() as u64,
+        HirKind::Class(_) => 1,
+        HirKind::Repetition(repetition) => {
+            let count = repetition.max.unwrap_or(repetition.min.max(1));
+            positions(&repetition.sub).saturating_mul(u64::from(count))
+        }
+        HirKind::Capture(capture) => positions(&capture.sub),
+        HirKind::Concat(parts) | HirKind::Alternation(parts) => parts
+            .iter()
+            .fold(0u64, |sum, part| sum.saturating_add(positions(part))),
     }
 }
 
@@ -799,9 +903,6 @@ fn regex_message(error: &regex::Error) -> String {
             .rfind(|line| !line.trim().is_empty())
             .map_or(text.as_str(), |line| line.trim_start_matches("error: "))
             .to_owned(),
-        regex::Error::CompiledTooBig(limit) => {
-            format!("it compiles to more than the limit of {limit} bytes")
-        }
         other => other.to_string(),
     }
 }
@@ -880,71 +981,10 @@ fn parse_secret(
     Ok(spec)
 }
 
-const EXAMPLE: &str = r#"# .secrets.example.toml: the schema for this repository's secrets.
-#
-# Every secret the app needs is declared and documented here, WITHOUT values.
-# This file is committed; the values live encrypted, one file per environment.
-# `vault check` and `vault exec <env>` validate an environment against it.
-#
-# Each [SECRET_NAME] table takes these fields, all optional:
-#   description  what the secret is for, and where to get or rotate it
-#   required     environments that must set it; default: every environment.
-#                `required = []` makes it optional everywhere.
-#   format       url | int | bool | port | email | pem | json | base64 | string
-#                (default: string, which accepts anything)
-#   pattern      a regex the value must match: one for all environments, or a
-#                table by environment where "*" covers the rest. Patterns are
-#                unanchored unless you anchor them with ^ and $.
-#   rotate_days  how often to rotate the secret, in days
-#   min_length   the minimum length, in characters
-#
-# Unknown fields are errors, so a typo cannot silently switch a check off.
-# The environments below (dev, staging, prod) are examples: use your own.
-
-[DATABASE_URL]
-description = "Postgres connection string for the primary database"
-format = "url"
-rotate_days = 90
-
-[REDIS_URL]
-description = "Redis connection string for the cache and background jobs"
-format = "url"
-
-[STRIPE_SECRET_KEY]
-description = "Stripe secret API key (Dashboard > Developers > API keys)"
-# Live keys in prod, test keys everywhere else: a test key in prod, or a live
-# key in staging, is caught before the app starts.
-pattern = { prod = "^sk_live_", "*" = "^sk_test_" }
-rotate_days = 180
-
-[STRIPE_WEBHOOK_SECRET]
-description = "Signing secret for verifying Stripe webhook events"
-pattern = "^whsec_"
-
-[SESSION_SECRET]
-description = "Key that signs session cookies; generate with `openssl rand -hex 32`"
-min_length = 32
-rotate_days = 180
-
-# Mail is only sent from staging and prod; dev uses a local mail catcher.
-[SMTP_HOST]
-description = "Outgoing mail server host name"
-required = ["staging", "prod"]
-
-[SMTP_PORT]
-description = "Outgoing mail server port, usually 587"
-required = ["staging", "prod"]
-format = "port"
-
-[SMTP_USERNAME]
-description = "Outgoing mail server user name"
-required = ["staging", "prod"]
-
-[SMTP_PASSWORD]
-description = "Outgoing mail server password"
-required = ["staging", "prod"]
-rotate_days = 90
-"#;
+/// The starter `vault init` writes: the template of the example web shop that the docs and
+/// `vault demo` use, shipped at the repository's root so that there is one copy of it
+/// (tests/integration/example.rs checks the docs and the demo against it).
+const EXAMPLE: &str = include_str!("../.secrets.example.toml");
 
 #[cfg(test)]
 mod tests {
@@ -1009,12 +1049,16 @@ min_length = 20
                 let result = format.check(value);
                 let message = format!("{format} {value:?}: {result:?}");
                 assert_eq!(result.is_ok(), verdict == "+", "{message}");
+                // Whatever made it fail, the reason is the format's one fixed requirement.
+                if let Err(reason) = result {
+                    assert_eq!(reason, format.requirement(), "{message}");
+                }
             }
         }
         let pem = "-----END K-----\n-----BEGIN K-----\n-----END J-----";
         assert!(Format::Pem.check(pem).is_err(), "END must follow BEGIN");
         let too_big = Format::Int.check("99999999999999999999");
-        assert_eq!(too_big, Err("outside the 64-bit integer range"));
+        assert_eq!(too_big, Err(Format::Int.requirement()));
         for format in Format::ALL {
             assert_eq!(Format::from_name(&format.to_string()), Some(format));
         }
@@ -1099,10 +1143,11 @@ min_length = 20
     fn min_length_counts_chars() {
         let template = parse("[S]\nmin_length = 4\n");
         assert!(shown(&template, "dev", &[("S", "éééé")]).is_empty());
-        let too_short = ViolationKind::TooShort { min: 4, actual: 3 };
+        let too_short = ViolationKind::TooShort { min: 4 };
         assert_eq!(template.validate("dev", [("S", "ééé")])[0].kind, too_short);
-        let expected = "`S` in `dev` is 2 characters long, shorter than the minimum of 4";
+        let expected = "`S` in `dev` is shorter than the minimum of 4 characters";
         assert_eq!(shown(&template, "dev", &[("S", "ab")]), [expected]);
+        assert_eq!(shown(&template, "dev", &[("S", "")]), [expected]);
     }
 
     #[test]
@@ -1114,9 +1159,9 @@ min_length = 20
         let expected = [
             "`A` in `prod` is not a valid port: not a number from 1 to 65535",
             "`A` does not match the pattern `^9` required in `prod`",
-            "`A` in `prod` is 1 characters long, shorter than the minimum of 3",
+            "`A` in `prod` is shorter than the minimum of 3 characters",
             "`B` is required in `prod` but not set",
-            "`C` in `prod` is not a valid integer: not an optional sign followed by digits",
+            "`C` in `prod` is not a valid integer: expected digits with an optional sign, within the 64-bit range",
             "`EXTRA` is set in `prod` but not declared in .secrets.example.toml",
             "`ZED` is set in `prod` but not declared in .secrets.example.toml",
         ];
@@ -1260,6 +1305,84 @@ min_length = 20
         assert_eq!(stripe.for_env("dev").map(Regex::as_str), Some("^sk_test_"));
         assert_eq!(template.required_in("dev").count(), 5);
         assert_eq!(template.required_in("prod").count(), 9);
+    }
+
+    /// Issue 14, item 11: a rule must not become an oracle. Two values that break a rule in
+    /// different ways get the same message, and no message carries a length.
+    #[test]
+    fn violations_reveal_nothing_beyond_does_not_match() {
+        let rules = [
+            ("U", "format = \"url\""),
+            ("E", "format = \"email\""),
+            ("B", "format = \"base64\""),
+            ("P", "format = \"pem\""),
+            ("I", "format = \"int\""),
+            ("S", "min_length = 9999"),
+        ];
+        let text: String = rules
+            .iter()
+            .map(|(name, rule)| format!("[{name}]\nrequired = []\n{rule}\n"))
+            .collect();
+        let template = parse(&text);
+        let pairs = [
+            ("U", "no-scheme-here", "https://a b"),
+            ("U", "postgres://", "1x://host"),
+            ("E", "no-at-sign", "a@b@c.example"),
+            ("E", "@example.com", "a@localhost"),
+            ("B", "aGVsbG8==", "+_8="),
+            ("P", "MIIB", "-----BEGIN K-----\n-----END J-----"),
+            ("I", "12x", "99999999999999999999"),
+            ("S", "short", &"x".repeat(9998)),
+        ];
+        for (name, one, other) in pairs {
+            let a = shown(&template, "prod", &[(name, one)]);
+            let b = shown(&template, "prod", &[(name, other)]);
+            assert_eq!(a.len(), 1, "{a:?}");
+            assert_eq!(a, b, "{name}: the message depends on the value");
+        }
+        let text = shown(&template, "prod", &[("S", "short")]).join("");
+        assert!(!text.contains('5') && !text.contains("long,"), "{text}");
+    }
+
+    /// Issue 14, item 11: patterns are bounded in length, in positions (counted repetitions
+    /// multiplied out) and in compiled size, each refusal saying why and what to do instead,
+    /// and refused before anything slow happens.
+    #[test]
+    fn oversized_patterns_are_refused_quickly_with_the_reason() {
+        let start = std::time::Instant::now();
+        let refused = |pattern: &str| match err(&format!("[S]\npattern = '{pattern}'\n")) {
+            TemplateError::PatternRefused {
+                reason, line: 2, ..
+            } => reason,
+            other => panic!("{pattern}: {other}"),
+        };
+        let reason = refused("a{100000}");
+        assert!(reason.contains("100000 positions"), "{reason}");
+        assert!(reason.contains("2048 allowed"), "{reason}");
+        assert!(refused("(?:a{1000}){3}").contains("3000 positions"));
+        assert!(refused("(?:(?:a{1000}){1000}){1000}").contains("positions"));
+        assert!(refused(&"x".repeat(1025)).contains("1025 bytes long"));
+        let reason = refused(r"^\w{100}$");
+        assert!(reason.contains("compiles to more than 4 MiB"), "{reason}");
+        assert!(reason.contains("(?-u:\\w)"), "{reason}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+        let shown = err("[S]\npattern = 'a{100000}'\n").to_string();
+        assert!(shown.starts_with("the pattern for `*` in `[S]` on line 2 is refused: "));
+
+        // Realistic patterns, Unicode classes included, still compile.
+        for ok in [
+            r"^sk_live_[A-Za-z0-9]{24,99}$",
+            r"^[\w-]{20,64}$",
+            r"^[0-9a-f]{1024}$",
+            r"^postgres://[^:]+:[^@]+@[\w.-]+(:\d+)?/\w+$",
+            r"^(?-u:\w){2000}$",
+            "a+b*c{3,}",
+        ] {
+            assert!(
+                Template::parse(&format!("[S]\npattern = '{ok}'\n")).is_ok(),
+                "{ok}"
+            );
+        }
     }
 
     fn every_format() -> Template {

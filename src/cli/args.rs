@@ -157,7 +157,7 @@ pub struct HookArgs {
 /// `vault scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files and directories to scan (default: the current directory). Honours .gitignore.
+    /// Files and directories to scan (default: the current directory). Every file git tracks is scanned; .gitignore only skips untracked files.
     pub paths: Vec<PathBuf>,
     /// Scan the staged changes (the index) instead, as the pre-commit hook does.
     #[arg(long, conflicts_with = "paths")]

@@ -10,6 +10,7 @@ use crate::exec::ExecError;
 use crate::identity::IdentityError;
 use crate::store::StoreError;
 use crate::sync::SyncError;
+use crate::untrusted::sanitize;
 
 /// Whether stderr gets colour: only on a terminal, never with `NO_COLOR`.
 #[must_use]
@@ -27,32 +28,46 @@ fn label(text: &str, code: &str, color: bool) -> String {
 
 /// Prints a warning to stderr.
 pub fn warn(message: &str) {
-    eprintln!("{} {message}", label("warning:", "1;33", color_stderr()));
+    eprintln!(
+        "{} {}",
+        label("warning:", "1;33", color_stderr()),
+        sanitize(message)
+    );
 }
 
 /// Prints a notice to stderr.
 pub fn note(message: &str) {
-    eprintln!("{} {message}", label("note:", "1;36", color_stderr()));
+    eprintln!(
+        "{} {}",
+        label("note:", "1;36", color_stderr()),
+        sanitize(message)
+    );
 }
 
 /// Renders an error: `error: …`, one `caused by:` line per cause, then `hint: …`.
 #[must_use]
 pub fn error(err: &Error) -> String {
     let color = color_stderr();
-    let mut out = format!("{} {err}\n", label("error:", "1;31", color));
+    // Errors quote files anyone with push access can write (a line of `.vault.toml`, a
+    // path); control characters in them must not reach the terminal raw.
+    let mut out = format!(
+        "{} {}\n",
+        label("error:", "1;31", color),
+        sanitize(&err.to_string())
+    );
     let mut cause = err.source();
     // `transparent` variants repeat their inner error as the first source; skip duplicates.
     let mut last = err.to_string();
     while let Some(c) = cause {
         let text = c.to_string();
         if text != last {
-            let _ = writeln!(out, "  caused by: {text}");
+            let _ = writeln!(out, "  caused by: {}", sanitize(&text));
         }
         last = text;
         cause = c.source();
     }
     if let Some(hint) = hint(err) {
-        let _ = writeln!(out, "{} {hint}", label("hint:", "1;32", color));
+        let _ = writeln!(out, "{} {}", label("hint:", "1;32", color), sanitize(&hint));
     }
     out
 }
@@ -95,6 +110,7 @@ fn hint(err: &Error) -> Option<String> {
             IdentityError::AlreadyExists { .. } => "use `vault identity show` to see its public key, or `--output FILE` for another identity".to_owned(),
             IdentityError::Invalid { .. } | IdentityError::Unreadable { .. } => "point --identity or $VAULT_IDENTITY_FILE at an age identity (`AGE-SECRET-KEY-1…`) or an OpenSSH ed25519/RSA key".to_owned(),
             IdentityError::Write { .. } => "check that the directory is writable".to_owned(),
+            IdentityError::TooOpen { path, .. } => format!("run `chmod 600 {}` (for a mounted secret you cannot chmod, mount it with mode 0400, e.g. Kubernetes `defaultMode: 0400`, or pass the key itself in $VAULT_IDENTITY); if someone else could have copied it, make a new key with `vault identity new` and have it added with `vault member key add`", path.display()),
         },
         Error::Exec(ExecError::NoCommand) => "give the command after `--`, e.g. `vault exec prod -- ./server`".to_owned(),
         Error::Exec(ExecError::NotFound { .. }) => "check the spelling and $PATH".to_owned(),
@@ -109,6 +125,15 @@ fn hint(err: &Error) -> Option<String> {
         Error::ValueNotUtf8 { .. } => "store binary data base64-encoded (`base64 -w0 file | vault set <env> KEY`)".to_owned(),
         Error::Payload(_) => "secret names are environment-variable names; values cannot contain NUL bytes".to_owned(),
         Error::UnresolvedConflicts { env, .. } => format!("run `vault edit {env}`: it shows both values of each conflict; keep one"),
+        Error::RosterUnreadable { source } => {
+            let path = match source {
+                StoreError::Config { path, .. } | StoreError::Io { path, .. } => path.display().to_string(),
+                _ => crate::config::CONFIG_FILE.to_owned(),
+            };
+            format!("fix {path} at the place shown (after a merge, keep the right members and keys and delete the `<<<<<<<`, `=======` and `>>>>>>>` lines), check it with `vault access`, then run again; until then the pre-commit hook blocks every commit")
+        }
+        Error::Worker(_) | Error::Git(crate::git::GitError::Worker(_)) => "nothing was let through; run the command again, and if it fails again report it as a vault bug with the output above (it holds no secret values)".to_owned(),
+        Error::ScanIncomplete { .. } => "make the files or objects listed above readable (check `ls -l` and ownership; for history, `git fsck` names damaged or missing objects) or leave them out of the paths given, then scan again".to_owned(),
         Error::NotInGit => "run it inside a git work tree (`git init` first)".to_owned(),
         Error::HookConflict { path } => format!("merge your current pre-commit hook into {} by hand, or remove one of them", path.display()),
         Error::Io { path, .. } => format!("check that {} exists and is readable (or writable)", path.display()),

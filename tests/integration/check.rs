@@ -980,3 +980,107 @@ fn check_reports_another_environments_file_without_stopping() {
         assert!(report.contains("prod: ok"), "{report}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 14, item 11: template rules as an oracle.
+
+/// Whoever can edit `.secrets.example.toml` sees `check` and `exec` output. A violation
+/// must say "does not match" and nothing more: no length, and the same words whichever part
+/// of the value broke the rule.
+#[test]
+fn issue_14_violations_tell_nothing_about_the_value_beyond_does_not_match() {
+    let (repo, alice) = TestRepo::with_vault("dev,prod");
+    repo.write_template(
+        "[DB_URL]\nformat = \"url\"\n\n[TOKEN]\nmin_length = 9999\n\n[MAIL]\nformat = \"email\"\n",
+    );
+    // dev and prod break each rule differently (no scheme / whitespace, 7 / 12 characters,
+    // no `@` / two `@`).
+    for (env, db, token, mail) in [
+        (
+            "dev",
+            "shop:pw@db.internal/shop",
+            "abcdefg",
+            "ops.example.com",
+        ),
+        (
+            "prod",
+            "postgres://db internal/shop",
+            "abcdefghijkl",
+            "a@b@example.com",
+        ),
+    ] {
+        repo.set(&alice, env, "DB_URL", db);
+        repo.set(&alice, env, "TOKEN", token);
+        repo.set(&alice, env, "MAIL", mail);
+    }
+    let (code, out, err) = check(&repo, &alice, &[]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    let messages = |env: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.contains(&format!("in `{env}`")))
+            .map(|l| l.replace(&format!("`{env}`"), "`ENV`"))
+            .collect()
+    };
+    assert_eq!(messages("dev").len(), 3, "{out}");
+    assert_eq!(messages("dev"), messages("prod"), "{out}");
+    assert!(
+        out.contains("`TOKEN` in `dev` is shorter than the minimum of 9999 characters"),
+        "{out}"
+    );
+    for leak in [
+        "7 characters",
+        "12 characters",
+        " long,",
+        "scheme://` prefix",
+        "more than one `@`",
+    ] {
+        assert!(!out.contains(leak), "{leak}: {out}");
+    }
+
+    // exec refuses with the same value-free words.
+    let out = repo
+        .vault(&alice)
+        .args(["exec", "prod", "--", "true"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`TOKEN` in `prod` is shorter than the minimum of 9999 characters"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("12"), "{}", stderr(&out));
+}
+
+/// A pattern such as `a{100000}` against a 100 KB value took 75 s. It is refused as soon as
+/// the template is read, saying why, by `check` and `exec` alike.
+#[test]
+fn issue_14_a_huge_pattern_is_refused_quickly_saying_why() {
+    let (repo, alice) = TestRepo::with_vault("dev");
+    repo.set(&alice, "dev", "BLOB", &"a".repeat(100_000));
+    repo.write_template("[BLOB]\npattern = \"a{100000}\"\n");
+    let start = std::time::Instant::now();
+    let (code, out, err) = check(&repo, &alice, &[]);
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains(
+            "the pattern for `*` in `[BLOB]` on line 2 is refused: it spans 100000 positions"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("hint: "), "{err}");
+    let out = repo
+        .vault(&alice)
+        .args(["exec", "dev", "--", "true"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is refused"), "{}", stderr(&out));
+}

@@ -494,3 +494,184 @@ fn edit_conflicting_with_a_concurrent_write_saves_nothing() {
     assert_eq!(repo.get(&alice, "dev", "API_TOKEN"), "theirs");
     assert_eq!(repo.get(&alice, "dev", "KEEP"), "kept value");
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 14, item 5: the buffer never outlives `vault edit`.
+
+/// Starts `vault edit dev` (as alice, `$XDG_RUNTIME_DIR` = the base directory) with an
+/// editor that changes the buffer, writes its pid to `editor.pid`, then waits (at most 10
+/// s) to be terminated. Returns the child once the editor runs; its output goes to
+/// `edit.log`.
+fn start_waiting_edit(repo: &TestRepo, alice: &Key) -> std::process::Child {
+    let ready = repo.base_path("editor.pid");
+    let _ = std::fs::remove_file(&ready);
+    let editor = repo.script(
+        "wait.sh",
+        &format!(
+            "sed -i 's/^KEEP = .*/KEEP = \"changed\"/' \"$1\"\ntrap 'exit 0' TERM\necho $$ > '{}.tmp' && mv '{0}.tmp' '{0}'\ni=0\nwhile [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done",
+            ready.display()
+        ),
+    );
+    let log = std::fs::File::create(repo.base_path("edit.log")).unwrap();
+    let child = repo
+        .vault_process(Some(alice))
+        .env("EDITOR", &editor)
+        .args(["edit", "dev"])
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !ready.exists() {
+        assert!(start.elapsed() < TIMEOUT, "the editor never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child
+}
+
+/// Waits for `child` (at most [`TIMEOUT`]).
+fn wait_for(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(start.elapsed() < TIMEOUT, "vault edit did not stop");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// SIGQUIT, SIGUSR1, SIGALRM and the other catchable terminating signals used to kill
+/// `vault edit` with the decrypted buffer left behind. Each now removes it, changes
+/// nothing, and exits with 128 + the signal number.
+#[test]
+fn issue_14_edit_removes_the_buffer_on_every_terminating_signal() {
+    use rustix::process::Signal;
+    let (repo, alice) = edit_repo();
+    let before = repo.snapshot();
+    let mut signals: Vec<(String, i32)> = [
+        ("QUIT", Signal::QUIT),
+        ("USR1", Signal::USR1),
+        ("USR2", Signal::USR2),
+        ("ALRM", Signal::ALARM),
+        ("VTALRM", Signal::VTALARM),
+        ("PROF", Signal::PROF),
+        ("XCPU", Signal::XCPU),
+        ("HUP", Signal::HUP),
+    ]
+    .into_iter()
+    .map(|(name, s)| (name.to_owned(), s.as_raw()))
+    .collect();
+    if cfg!(target_os = "linux") {
+        // A real-time signal (SIGRTMIN + 6 under glibc), sent by number.
+        signals.push(("40".to_owned(), 40));
+    }
+    for (name, number) in signals {
+        let mut child = start_waiting_edit(&repo, &alice);
+        assert_eq!(repo.edit_leftovers().len(), 1, "no buffer while editing");
+        let sent = std::process::Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{name}");
+        let status = wait_for(&mut child);
+        let log = std::fs::read_to_string(repo.base_path("edit.log")).unwrap();
+        assert_eq!(status.code(), Some(128 + number), "{name}: {log}");
+        assert!(
+            log.contains(&format!("interrupted by signal {number}")),
+            "{name}: {log}"
+        );
+        assert_eq!(
+            repo.edit_leftovers(),
+            Vec::<std::path::PathBuf>::new(),
+            "{name} left the buffer"
+        );
+        assert_same_files(&before, &repo.snapshot());
+    }
+}
+
+/// SIGKILL cannot be caught, so its buffer stays behind; the next `vault edit` removes it
+/// (the process that made it is gone) and says so. Buffers of live processes are kept.
+#[test]
+fn issue_14_edit_removes_buffers_left_by_killed_processes() {
+    let (repo, alice) = edit_repo();
+    let mut child = start_waiting_edit(&repo, &alice);
+    let editor: i32 = std::fs::read_to_string(repo.base_path("editor.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _ = std::process::Command::new("kill")
+        .arg(editor.to_string())
+        .status();
+    let left = repo.edit_leftovers();
+    assert_eq!(left.len(), 1, "SIGKILL leaves the buffer: {left:?}");
+    let buffer = left[0].join("dev.toml");
+    assert!(
+        std::fs::read_to_string(&buffer)
+            .unwrap()
+            .contains("tok_old"),
+        "it holds plaintext"
+    );
+    // A buffer whose process is alive (this test) must survive.
+    let live = repo.base_path(&format!("vault-edit-{}-live", std::process::id()));
+    std::fs::create_dir(&live).unwrap();
+
+    let out = repo.edit(&alice, "dev", "true");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!left[0].exists(), "the stale buffer is still there");
+    assert!(
+        stderr(&out).contains(&format!("removed {}", left[0].display())),
+        "{}",
+        stderr(&out)
+    );
+    assert!(live.exists(), "a live process's buffer was removed");
+    assert!(!stderr(&out).contains("tok_old"), "{}", stderr(&out));
+}
+
+/// When the runtime directory is not memory-backed (a disk), vault says so before the
+/// plaintext is written there; on tmpfs it says nothing. Which kind a directory is comes
+/// from `stat -f`, independently of vault.
+#[test]
+fn issue_14_edit_warns_before_writing_to_a_directory_not_in_memory() {
+    let (repo, alice) = edit_repo();
+    let fs_type = |dir: &std::path::Path| {
+        let out = std::process::Command::new("stat")
+            .args(["-f", "-c", "%T"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let on_disk = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let shm = std::path::Path::new("/dev/shm");
+    let mut cases = vec![(on_disk.clone(), fs_type(&on_disk) != "tmpfs")];
+    if shm.is_dir() {
+        cases.push((shm.to_owned(), fs_type(shm) != "tmpfs"));
+    }
+    let marker = repo.script("marker.sh", "echo EDITOR-STARTED >&2");
+    for (dir, expect_warning) in cases {
+        let out = repo
+            .vault(&alice)
+            .env("XDG_RUNTIME_DIR", &dir)
+            .env("EDITOR", &marker)
+            .args(["edit", "dev"])
+            .timeout(TIMEOUT)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert!(out.status.success(), "{err}");
+        let warning = err.find("is on ").filter(|_| err.contains("not in memory"));
+        let started = err.find("EDITOR-STARTED").expect("the editor ran");
+        if expect_warning {
+            let at = warning.unwrap_or_else(|| panic!("{}: no warning:\n{err}", dir.display()));
+            assert!(at < started, "warned only after writing:\n{err}");
+            assert!(err.contains("$XDG_RUNTIME_DIR"), "{err}");
+        } else {
+            assert!(warning.is_none(), "{}: {err}", dir.display());
+        }
+    }
+}

@@ -1640,3 +1640,294 @@ fn a_fresh_clone_without_the_hook_says_so_and_check_warns() {
     let out = clone.vault(&alice).args(["ls", "dev"]).output().unwrap();
     assert!(!stderr(&out).contains("hooks install"), "{}", stderr(&out));
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 14: fail closed.
+
+/// Issue 14, item 1: files committed past `.gitignore` (`git add -f`, `--no-verify`) are
+/// still in the repository, so the CI scan reads them; ignore rules only keep untracked
+/// files out.
+#[test]
+fn issue_14_scan_reads_tracked_files_that_gitignore_matches() {
+    let (repo, alice) = TestRepo::with_vault("dev");
+    let aws = aws_key_id();
+    let stripe = stripe_live_key();
+    let mut ignore = repo.read_text(".gitignore");
+    ignore.push_str(".env\n*.log\nbuild/\n");
+    repo.write(".gitignore", ignore);
+    repo.write(".env", format!("AWS_ACCESS_KEY_ID={aws}\n"));
+    repo.write("debug.log", format!("request signed with {aws}\n"));
+    repo.write("build/out.txt", format!("charged with {stripe}\n"));
+    ok_git(&repo, None, &["add", "-A"]);
+    ok_git(
+        &repo,
+        None,
+        &["add", "-f", ".env", "debug.log", "build/out.txt"],
+    );
+    ok_git(
+        &repo,
+        Some(&alice),
+        &["commit", "-q", "--no-verify", "-m", "bypass the hook"],
+    );
+    // Untracked and ignored: not part of the repository, so not scanned.
+    repo.write("other.log", format!("{stripe}\n"));
+    repo.write("build/local.txt", format!("{stripe}\n"));
+
+    for args in [&["scan"][..], &["scan", "."]] {
+        let out = repo.vault(&alice).args(args).output().unwrap();
+        let text = all_text(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {text}");
+        assert!(text.contains("build/out.txt"), "{args:?}: {text}");
+        assert!(!text.contains("other.log"), "{args:?}: {text}");
+        assert!(!text.contains("build/local.txt"), "{args:?}: {text}");
+        assert!(!text.contains(&aws) && !text.contains(&stripe), "{text}");
+    }
+    let out = repo.vault(&alice).args(["scan"]).output().unwrap();
+    let found = stdout(&out);
+    assert_names(&found, &expect("debug.log", 1, "aws-access-key-id"));
+    assert_names(&found, &expect(".env", 0, "dotenv-file"));
+    assert_names(&found, &expect("build/out.txt", 1, "stripe-live-key"));
+
+    // From a subdirectory, tracked files below it are scanned with repository paths.
+    let out = repo
+        .vault(&alice)
+        .current_dir(repo.path("build"))
+        .args(["scan"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", all_text(&out));
+    assert_names(
+        &stdout(&out),
+        &expect("build/out.txt", 1, "stripe-live-key"),
+    );
+    assert!(!all_text(&out).contains("debug.log"), "{}", all_text(&out));
+}
+
+/// Issue 14, item 2: a roster that does not parse (a conflict marker left by a merge) used
+/// to make the hook skip the known-value check and pass. It must block, say why and how to
+/// fix the roster.
+#[test]
+fn issue_14_hook_blocks_when_the_roster_does_not_parse() {
+    let (repo, alice) = hooked_repo();
+    let password = format!("{}-{}", "hunter2", "Prod-Only-Value");
+    repo.set(&alice, "prod", "DB_PASSWORD", &password);
+    ok_git(&repo, None, &["add", "secrets/"]);
+    let out = commit(&repo, Some(&alice), "set DB_PASSWORD");
+    assert!(out.status.success(), "{}", all_text(&out));
+
+    let roster = repo.read_text(".vault.toml");
+    repo.write_roster(&format!(
+        "<<<<<<< HEAD\n{roster}=======\n{roster}>>>>>>> other-branch\n"
+    ));
+    let before = head(&repo);
+    repo.write("config.txt", format!("db {password}\n"));
+    ok_git(&repo, None, &["add", "config.txt"]);
+    let out = commit(&repo, Some(&alice), "should be blocked");
+    let text = all_text(&out);
+    assert!(!out.status.success(), "the commit went through:\n{text}");
+    assert_eq!(head(&repo), before, "a blocked commit moved HEAD");
+    assert!(!text.contains("no secrets found"), "{text}");
+    assert!(text.contains("error: cannot check for copies"), "{text}");
+    assert!(text.contains(".vault.toml"), "{text}");
+    assert!(text.contains("hint: fix"), "{text}");
+    assert!(
+        text.contains("<<<<<<<"),
+        "the hint names the markers:\n{text}"
+    );
+    assert!(!text.contains(&password), "{text}");
+
+    // `vault scan` fails the same way (exit 2), rather than scanning without the values.
+    let out = repo
+        .vault(&alice)
+        .args(["scan", "config.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", all_text(&out));
+    assert!(!all_text(&out).contains(&password));
+
+    // With the roster fixed, the hook finds the copy of the prod value.
+    repo.write_roster(&roster);
+    let out = commit(&repo, Some(&alice), "still blocked");
+    let text = all_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_names(&text, &expect("config.txt", 1, "known-value"));
+    assert!(text.contains("prod/DB_PASSWORD"), "{text}");
+}
+
+/// Issue 14, item 2: in a repository whose vault lives in a subdirectory, a tracked roster
+/// that does not parse blocks the hook too.
+#[test]
+fn issue_14_hook_blocks_when_a_subdirectory_roster_does_not_parse() {
+    let (repo, alice, _) = monorepo();
+    let roster = repo.read_text("app/.vault.toml");
+    repo.write("app/.vault.toml", format!("{roster}\n[envs.broken\n"));
+    repo.write("notes.txt", "nothing secret\n");
+    ok_git(&repo, None, &["add", "notes.txt"]);
+    let out = commit(&repo, Some(&alice), "should be blocked");
+    let text = all_text(&out);
+    assert!(!out.status.success(), "the commit went through:\n{text}");
+    assert!(text.contains("app/.vault.toml"), "{text}");
+    assert!(!committed(&repo, "notes.txt"));
+}
+
+/// `vault` for `key` that cannot override file permissions: as root (where mode 000 does
+/// not stop a read) it runs through `setpriv` without the two capabilities that bypass
+/// them, so an unreadable file is unreadable whoever runs the tests.
+fn vault_bound_by_permissions(repo: &TestRepo, key: &Key) -> assert_cmd::Command {
+    if !is_root() {
+        return repo.vault(key);
+    }
+    let mut cmd = repo.isolated("setpriv");
+    cmd.args(["--bounding-set", "-dac_override,-dac_read_search"])
+        .arg(vault_bin())
+        .env("VAULT_IDENTITY_FILE", &key.file)
+        .timeout(TIMEOUT);
+    cmd
+}
+
+/// Issue 14, item 3: one unreadable file is reported by name and the scan goes on to
+/// report the findings in every other file, then exits 2 because it is incomplete.
+#[test]
+fn issue_14_scan_reports_an_unreadable_file_and_carries_on() {
+    use std::os::unix::fs::PermissionsExt;
+    let (repo, alice) = TestRepo::with_vault("dev");
+    let aws = aws_key_id();
+    repo.write("app/a.py", format!("KEY = '{aws}'\n"));
+    repo.write("app/locked.txt", "cannot be read\n");
+    repo.write("app/z.py", format!("OTHER = '{aws}'\n"));
+    std::fs::create_dir_all(repo.path("app/private")).unwrap();
+    repo.write("app/private/inner.txt", "hidden\n");
+    let lock = |path: &str, mode| {
+        std::fs::set_permissions(repo.path(path), std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    lock("app/locked.txt", 0o000);
+    lock("app/private", 0o000);
+
+    let out = vault_bound_by_permissions(&repo, &alice)
+        .args(["scan", "app"])
+        .output()
+        .unwrap();
+    lock("app/private", 0o755);
+    let text = all_text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert_names(&stdout(&out), &expect("app/a.py", 1, "aws-access-key-id"));
+    assert_names(&stdout(&out), &expect("app/z.py", 1, "aws-access-key-id"));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: cannot read app/locked.txt:"),
+        "{err}"
+    );
+    assert!(err.contains("warning: cannot read app/private"), "{err}");
+    assert!(
+        err.contains("error: the scan is incomplete: 2 file(s) could not be read"),
+        "{err}"
+    );
+    assert!(err.contains("hint: "), "{err}");
+    assert!(!text.contains(&aws), "{text}");
+
+    // JSON lists them too, beside the findings.
+    let out = vault_bound_by_permissions(&repo, &alice)
+        .args(["scan", "app", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", all_text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 2, "{doc}");
+    assert_eq!(doc["unreadable"][0]["path"], "app/locked.txt", "{doc}");
+}
+
+/// Issue 14, item 3: a history object that cannot be read is named (blob, path, commit)
+/// instead of being skipped, the rest of history is still scanned, and the run exits 2.
+#[test]
+fn issue_14_scan_history_reports_a_missing_object() {
+    let (repo, alice) = TestRepo::with_vault("dev");
+    let aws = aws_key_id();
+    repo.write("app/keys.py", format!("K = '{aws}'\n"));
+    repo.write("app/lost.txt", "this blob will go missing\n");
+    ok_git(&repo, None, &["add", "-A"]);
+    ok_git(
+        &repo,
+        Some(&alice),
+        &["commit", "-q", "--no-verify", "-m", "oops"],
+    );
+    let blob = stdout(&ok_git(&repo, None, &["rev-parse", "HEAD:app/lost.txt"]))
+        .trim()
+        .to_owned();
+    let object = repo.path(&format!(".git/objects/{}/{}", &blob[..2], &blob[2..]));
+    std::fs::remove_file(&object).unwrap();
+
+    let out = repo
+        .vault(&alice)
+        .args(["scan", "--history"])
+        .output()
+        .unwrap();
+    let text = all_text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("app/keys.py"),
+        "the rest was scanned:\n{text}"
+    );
+    assert!(text.contains("[aws-access-key-id]"), "{text}");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "warning: cannot read blob {blob} (app/lost.txt in commit"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: the scan is incomplete: 1 object(s) of history could not be read"),
+        "{err}"
+    );
+    assert!(!text.contains(&aws), "{text}");
+
+    let out = repo
+        .vault(&alice)
+        .args(["scan", "--history", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", all_text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["unreadable"][0]["blob"], blob.as_str(), "{doc}");
+    assert_eq!(doc["unreadable"][0]["path"], "app/lost.txt", "{doc}");
+
+    // A branch whose commit is missing hides the history only it reaches: named, not
+    // skipped.
+    repo.write(".git/refs/heads/ghost", format!("{}\n", "1".repeat(40)));
+    let out = repo
+        .vault(&alice)
+        .args(["scan", "--history"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("warning: cannot read reference refs/heads/ghost"),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: the scan is incomplete: 2 object(s) of history could not be read"),
+        "{err}"
+    );
+    assert!(stdout(&out).contains("app/keys.py"), "{}", stdout(&out));
+}
+
+/// Issue 14, item 6: a committed file name is untrusted text; findings print it escaped.
+#[test]
+fn issue_14_scan_prints_file_names_escaped() {
+    let (repo, alice) = TestRepo::with_vault("dev");
+    let name = "evil\u{1b}[2J\u{202e}.env";
+    repo.write(name, "LOG_LEVEL=info\n");
+    let out = repo.vault(&alice).args(["scan"]).output().unwrap();
+    let text = all_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+        "{}",
+        text.escape_debug()
+    );
+    assert!(
+        text.contains("evil\\u{1b}[2J\\u{202e}.env  [dotenv-file]"),
+        "{text}"
+    );
+}

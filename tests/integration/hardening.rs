@@ -397,3 +397,53 @@ fn every_command_that_decrypts_has_core_dumps_off() {
         }
     }
 }
+
+/// Issue 14, item 3: a scanner worker that panics (forced with
+/// `VAULT_TEST_PANIC_AT=scan-file`) used to drop its findings and let the commit through.
+/// Now the hook blocks and `vault scan` fails, for files, the index and history alike.
+#[test]
+#[cfg_attr(
+    not(feature = "test-hooks"),
+    ignore = "needs a binary built with --features test-hooks (run by .ci/run)"
+)]
+fn issue_14_a_failing_scanner_worker_fails_the_hook_and_the_scan() {
+    let (repo, alice) = TestRepo::with_vault("dev");
+    repo.vault(&alice)
+        .args(["hooks", "install"])
+        .assert()
+        .success();
+    repo.git(["add", "-A"]);
+    repo.git(["commit", "-q", "--no-verify", "-m", "init"]);
+    repo.write("notes.txt", "nothing secret\n");
+    repo.git(["add", "notes.txt"]);
+    let head = || String::from_utf8(repo.git(["rev-parse", "HEAD"]).stdout).unwrap();
+    let before = head();
+    let out = repo
+        .git_cmd()
+        .args(["commit", "-m", "should be blocked"])
+        .env("VAULT_IDENTITY_FILE", &alice.file)
+        .env("VAULT_TEST_PANIC_AT", "scan-file")
+        .output()
+        .unwrap();
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!out.status.success(), "the commit went through:\n{text}");
+    assert_eq!(head(), before, "a blocked commit moved HEAD");
+    assert!(!text.contains("no secrets found"), "{text}");
+    assert!(text.contains("a worker thread failed"), "{text}");
+
+    for args in [&["scan"][..], &["scan", "--staged"], &["scan", "--history"]] {
+        let out = repo
+            .vault(&alice)
+            .args(args)
+            .env("VAULT_TEST_PANIC_AT", "scan-file")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("a worker thread failed"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(!stderr(&out).contains("no secrets found"), "{args:?}");
+    }
+}

@@ -275,7 +275,7 @@ fn protected_identity(path: &Path) -> String {
         Some(age::secrecy::SecretString::from("pw".to_owned())),
     )
     .unwrap();
-    std::fs::write(path, &bytes[..]).unwrap();
+    write_key_file(path, &bytes[..]);
     created.public
 }
 
@@ -417,4 +417,69 @@ fn invalid_or_missing_identities_are_explained_without_key_material() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains(&missing.display().to_string()), "{err}");
     assert!(err.contains("hint: "), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 14, item 8: identity files other users can read.
+
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Identity files readable (or writable) by group or others are refused, as ssh refuses
+/// such private keys, wherever they come from; the error gives the `chmod` to run. Files
+/// `vault identity new` writes are 0600 whatever the umask.
+#[test]
+fn issue_14_identity_files_other_users_can_read_are_refused() {
+    let (repo, alice, _) = lookup_repo();
+    assert_eq!(mode(&alice.file), 0o600, "the harness keys are private");
+
+    // `identity new` ignores a permissive umask.
+    let made = repo.base_path("made.key");
+    let out = repo
+        .isolated("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 000 && vault identity new --output '{}'",
+            made.display()
+        ))
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(mode(&made), 0o600);
+
+    let refused = |cmd: &mut assert_cmd::Command, path: &Path, shown: &str| {
+        let err = get_secret(cmd).unwrap_err();
+        assert!(err.contains(&format!("(mode {shown})")), "{err}");
+        assert!(err.contains("refuses to use it"), "{err}");
+        assert!(
+            err.contains(&format!("hint: run `chmod 600 {}`", path.display())),
+            "{err}"
+        );
+        assert!(!err.contains("alice-only"), "{err}");
+    };
+    for (bits, shown) in [(0o644, "0644"), (0o666, "0666"), (0o640, "0640")] {
+        chmod(&alice.file, bits);
+        refused(&mut repo.vault(&alice), &alice.file, shown);
+        let mut flag = repo.bare_vault();
+        flag.arg("--identity").arg(&alice.file);
+        refused(&mut flag, &alice.file, shown);
+    }
+    chmod(&alice.file, 0o600);
+    assert_eq!(get_secret(&mut repo.vault(&alice)), Ok("alice-only".into()));
+
+    // The default file and the SSH keys found by the search are held to the same rule.
+    install_default(&repo, &alice);
+    let default = default_identity(&repo);
+    chmod(&default, 0o644);
+    refused(&mut repo.bare_vault(), &default, "0644");
+    chmod(&default, 0o600);
+    assert_eq!(get_secret(&mut repo.bare_vault()), Ok("alice-only".into()));
+    std::fs::remove_file(&default).unwrap();
+    let private = repo.home.join(".ssh/id_ed25519");
+    ssh_keygen(&private, "");
+    chmod(&private, 0o644);
+    refused(&mut repo.bare_vault(), &private, "0644");
 }

@@ -14,6 +14,7 @@ mod check;
 mod core;
 mod edit;
 mod errors;
+mod example;
 mod exec;
 mod export;
 mod git;

@@ -1296,3 +1296,108 @@ fn name_mistakes_are_not_reported_as_a_broken_roster() {
     }
     assert_same_files(&before, &repo.snapshot());
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 14, item 6: untrusted text in secrets/<env>.recipients.
+
+/// A line crafted so that byte 12 and the sixth byte from the end fall inside multi-byte
+/// characters, carrying terminal escape sequences (clear the screen, set the window title)
+/// and a bidi override where the shortened key shows them.
+fn crafted_recipient() -> String {
+    format!(
+        "age1\u{1b}[2Jxéééé{}\u{1b}]0;owned\u{7}\u{202e}abcd",
+        "y".repeat(10)
+    )
+}
+
+/// Asserts a command neither panicked nor let a control character reach the terminal.
+fn assert_escaped(label: &str, out: &std::process::Output) {
+    let text = format!("{}{}", stdout(out), stderr(out));
+    assert_ne!(out.status.code(), Some(101), "{label} panicked:\n{text}");
+    assert!(!text.contains("panicked"), "{label}:\n{text}");
+    assert!(
+        !text
+            .chars()
+            .any(|c| c == '\u{1b}' || c == '\u{7}' || c == '\u{202e}'),
+        "{label} printed raw control characters:\n{}",
+        text.escape_debug()
+    );
+}
+
+#[test]
+fn issue_14_crafted_recipients_line_neither_panics_nor_reaches_the_terminal_raw() {
+    let (repo, alice, _bob) = team();
+    for env in ["dev", "staging"] {
+        let path = format!("secrets/{env}.recipients");
+        let mut summary = repo.read_text(&path);
+        summary.push_str(&crafted_recipient());
+        summary.push('\n');
+        repo.write(&path, &summary);
+    }
+
+    let out = repo
+        .vault(&alice)
+        .arg("check")
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert_escaped("check", &out);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // The summary is only a view of the signed recipients: the crafted line is reported
+    // as a mismatch, never believed (and never printed raw).
+    let report = stdout(&out);
+    assert!(
+        report.contains("does not match the recipients signed"),
+        "{report}"
+    );
+
+    let out = repo
+        .vault(&alice)
+        .args(["check", "--json"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert_escaped("check --json", &out);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+
+    let out = repo
+        .vault(&alice)
+        .args(["rekey", "--dry-run"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert_escaped("rekey --dry-run", &out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    for args in [
+        &["member", "remove", "bob", "--dry-run"][..],
+        &["member", "remove", "bob", "--yes"],
+    ] {
+        let out = repo
+            .vault(&alice)
+            .args(args)
+            .timeout(TIMEOUT)
+            .output()
+            .unwrap();
+        assert_escaped(&format!("{args:?}"), &out);
+    }
+}
+
+/// Issue 14, item 6: an error quoting a line of `.vault.toml` escapes the control
+/// characters in it.
+#[test]
+fn issue_14_roster_errors_quote_control_characters_escaped() {
+    let (repo, alice) = TestRepo::with_vault("dev");
+    let mut roster = repo.read_text(".vault.toml");
+    roster.push_str("\u{1b}]0;owned\u{7}\u{1b}[2J = \"x\"\n");
+    repo.write_roster(&roster);
+    let out = repo
+        .vault(&alice)
+        .arg("access")
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_escaped("access", &out);
+    assert!(stderr(&out).contains("\\u{1b}"), "{}", stderr(&out));
+}

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::support::{TestRepo, assert_same_files, stderr, stdout, vault_bin};
+use crate::support::{TestRepo, assert_same_files, stderr, stdout, vault_bin, write_key_file};
 
 /// The directory holding `age-plugin-vaulttest`, built once per test run: `cargo test
 /// --all-targets` compiles examples only as test harnesses, not as the plain binary.
@@ -53,7 +53,7 @@ fn plugin_key(repo: &TestRepo, name: &str) -> (PathBuf, String) {
         .to_owned();
     assert!(recipient.starts_with("age1vaulttest1"), "{recipient}");
     let file = repo.home.join(format!("{name}.plugin-key"));
-    std::fs::write(&file, text).unwrap();
+    write_key_file(&file, text);
     (file, recipient)
 }
 
@@ -202,7 +202,7 @@ fn malformed_plugin_recipients_and_identities_are_refused_clearly() {
     );
 
     let bad = repo.home.join("bad.key");
-    std::fs::write(&bad, "AGE-PLUGIN-VAULTTEST-1NOTVALID\n").unwrap();
+    write_key_file(&bad, "AGE-PLUGIN-VAULTTEST-1NOTVALID\n");
     let out = repo
         .bare_vault()
         .env("VAULT_IDENTITY_FILE", &bad)

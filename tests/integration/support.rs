@@ -437,6 +437,23 @@ pub fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
 }
 
+/// Writes an identity file as a user's own key would be: readable by its owner only (0600,
+/// whatever the umask), since vault refuses identity files others can read.
+pub fn write_key_file(path: &Path, bytes: impl AsRef<[u8]>) {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .unwrap();
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .unwrap();
+    file.write_all(bytes.as_ref()).unwrap();
+}
+
 /// Whether the tests run as root (where permission bits do not stop writes).
 pub fn is_root() -> bool {
     let out = std::process::Command::new("id").arg("-u").output().unwrap();

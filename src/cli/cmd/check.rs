@@ -105,7 +105,10 @@ fn print_report(report: &check::Report, strict: bool, out: &mut dyn Write) -> Re
                 1 => "1 secret checked".to_owned(),
                 n => format!("{n} secrets checked"),
             },
-            (false, Some(reason)) => format!("not decrypted ({reason}): key-free checks only"),
+            (false, Some(reason)) => format!(
+                "not decrypted ({}): key-free checks only",
+                crate::untrusted::sanitize(reason)
+            ),
             (false, None) => "not decrypted".to_owned(),
         };
         let verdict = if mine.is_empty() {
@@ -164,7 +167,15 @@ fn print_finding(
             "warning"
         }
     };
-    writeln!(out, "  {label} [{}]: {}", finding.code, finding.message).map_err(stdout_error)
+    // Messages can quote files anyone with push access writes (a recipients summary, an
+    // error from a roster or template line): no control character reaches the terminal.
+    writeln!(
+        out,
+        "  {label} [{}]: {}",
+        finding.code,
+        crate::untrusted::sanitize(&finding.message)
+    )
+    .map_err(stdout_error)
 }
 
 /// `vault rotate …`.

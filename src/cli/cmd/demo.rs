@@ -9,6 +9,7 @@ use crate::cli::args::DemoArgs;
 use crate::cli::{Outcome, stdout_error};
 use crate::error::Error;
 use crate::git;
+use crate::schema::Template;
 
 struct Demo<'a> {
     exe: PathBuf,
@@ -118,6 +119,28 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     }
 }
 
+/// The secrets of the example application that the demo sets. Their rules come from the
+/// template shipped at the repository's root, so the demo, the docs and `vault init` can
+/// never describe them differently.
+pub(crate) const DEMO_SECRETS: [&str; 2] = ["DATABASE_URL", "STRIPE_SECRET_KEY"];
+
+/// The example template cut down to [`DEMO_SECRETS`], comments kept.
+pub(crate) fn demo_template() -> Result<String, Error> {
+    let mut doc: toml_edit::DocumentMut = Template::example().parse().map_err(|_| Error::Demo {
+        step: "reading the example template".to_owned(),
+    })?;
+    let others: Vec<String> = doc
+        .as_table()
+        .iter()
+        .map(|(name, _)| name.to_owned())
+        .filter(|name| !DEMO_SECRETS.contains(&name.as_str()))
+        .collect();
+    for name in others {
+        doc.remove(&name);
+    }
+    Ok(doc.to_string())
+}
+
 /// Runs the demo.
 pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
     let temp = tempfile::Builder::new()
@@ -135,8 +158,7 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
         app.display()
     )
     .map_err(stdout_error)?;
-    let template = "[DATABASE_URL]\ndescription = \"Postgres connection string\"\nformat = \"url\"\nrotate_days = 90\n\n[API_TOKEN]\ndescription = \"Token for the payments API\"\nrotate_days = 180\n";
-    std::fs::write(app.join(".secrets.example.toml"), template).map_err(io(&app))?;
+    std::fs::write(app.join(".secrets.example.toml"), demo_template()?).map_err(io(&app))?;
     let mut demo = Demo {
         exe,
         dir: dir.clone(),
@@ -187,18 +209,29 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
     })?;
     demo.run(&ok("alice", &["ls", "prod"]))?;
 
-    demo.say("exec checks the template first: prod lacks API_TOKEN, so nothing starts (exit 125)")?;
+    demo.say(
+        "exec checks the template first: prod lacks STRIPE_SECRET_KEY, so nothing starts (exit 125)",
+    )?;
+    demo.run(&Step {
+        expect_success: false,
+        ..ok("alice", &["exec", "prod", "--", "sh", "-c", "echo started"])
+    })?;
+    demo.say("A Stripe test key in prod is refused too: the template wants `^sk_live_` there")?;
+    demo.run(&Step {
+        stdin: Some("sk_test_demo_5d1f0c"),
+        ..ok("alice", &["set", "prod", "STRIPE_SECRET_KEY"])
+    })?;
     demo.run(&Step {
         expect_success: false,
         ..ok("alice", &["exec", "prod", "--", "sh", "-c", "echo started"])
     })?;
     demo.run(&Step {
-        stdin: Some("tok_prod_5d1f0c"),
-        ..ok("alice", &["set", "prod", "API_TOKEN"])
+        stdin: Some("sk_live_demo_5d1f0c"),
+        ..ok("alice", &["set", "prod", "STRIPE_SECRET_KEY"])
     })?;
     demo.run(&Step {
-        stdin: Some("tok_dev_77ab12"),
-        ..ok("alice", &["set", "dev", "API_TOKEN"])
+        stdin: Some("sk_test_demo_77ab12"),
+        ..ok("alice", &["set", "dev", "STRIPE_SECRET_KEY"])
     })?;
     demo.run(&ok(
         "alice",
@@ -222,7 +255,7 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
             "--",
             "sh",
             "-c",
-            "echo \"bob's app sees API_TOKEN: ${#API_TOKEN} characters\"",
+            "echo \"bob's app sees STRIPE_SECRET_KEY: ${#STRIPE_SECRET_KEY} characters\"",
         ],
     ))?;
     demo.run(&Step {
@@ -251,18 +284,17 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
     })?;
     let unchanged = std::fs::read(&dev).map_err(io(&dev))? == saved;
     writeln!(demo.out, "    secrets/dev.age identical: {unchanged}").map_err(stdout_error)?;
-    // An "editor" that rotates API_TOKEN, as a script so the values stay off the screen.
-    let editor = demo.dir.join("rotate-api-token.sh");
+    // An "editor" that rotates the Stripe key, as a script so values stay off the screen.
+    let editor = demo.dir.join("rotate-stripe-key.sh");
     std::fs::write(
         &editor,
-        "#!/bin/sh
-sed -i s/tok_dev_77ab12/tok_dev_rotated/ \"$1\"\n",
+        "#!/bin/sh\nsed -i s/sk_test_demo_77ab12/sk_test_demo_rotated/ \"$1\"\n",
     )
     .map_err(io(&editor))?;
     std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o700))
         .map_err(io(&editor))?;
     demo.run(&Step {
-        env: &[("EDITOR", "../rotate-api-token.sh")],
+        env: &[("EDITOR", "../rotate-stripe-key.sh")],
         ..ok("alice", &["edit", "dev"])
     })?;
     demo.run(&ok("bob", &["ls", "dev"]))?;

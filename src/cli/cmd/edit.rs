@@ -5,7 +5,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::consts::SIGINT;
 
 use crate::cli::{Context, Outcome, render};
 use crate::edit::{self, EditError, Workspace};
@@ -19,17 +19,44 @@ pub fn run(context: &Context, env: &str, _out: &mut dyn Write) -> Result<Outcome
     let base = vault.decrypt(env, &identities)?;
     let editor = editor_command();
 
+    let stale = Workspace::remove_stale();
+    for path in &stale.removed {
+        render::note(&format!(
+            "removed {}, a decrypted buffer left by a `vault edit` that was killed",
+            path.display()
+        ));
+    }
+    for path in &stale.unknown {
+        render::warn(&format!(
+            "{} may be a decrypted buffer left by an older vault; once no `vault edit` is running, remove it with `rm -rf {0}`",
+            path.display()
+        ));
+    }
     let mut workspace = Workspace::create(env)?;
     if !workspace.memory_backed {
-        render::warn(
-            "no memory-backed directory ($XDG_RUNTIME_DIR, /dev/shm); the temporary file is on disk and will be overwritten and removed afterwards",
-        );
+        // Said before any plaintext is written, so the user can stop here (Ctrl-C).
+        render::warn(&format!(
+            "{} is on {}, not in memory: the decrypted secrets will be written to disk there while you edit (overwritten and removed afterwards); to keep them in memory, set $XDG_RUNTIME_DIR to a tmpfs directory such as /run/user/$(id -u) or /dev/shm",
+            workspace
+                .dir()
+                .parent()
+                .unwrap_or(workspace.dir())
+                .display(),
+            workspace
+                .filesystem
+                .as_deref()
+                .unwrap_or("storage this system cannot identify as memory-backed"),
+        ));
     }
     let signals = SignalWatch::start()?;
     let intro = edit::instructions(env, vault.relative(&vault.env_path(env)));
     let original = edit::render(&base, &intro);
     let mut shown = original.clone();
     let edited = loop {
+        if let Some(signal) = signals.received() {
+            workspace.wipe();
+            return Err(Error::Interrupted { signal });
+        }
         workspace.write(&shown)?;
         let status = signals.run_editor(&editor, workspace.file())?;
         if let Some(signal) = signals.received() {
@@ -141,9 +168,45 @@ fn editor_command() -> String {
         .unwrap_or_else(|| "vi".to_owned())
 }
 
-/// Forwards SIGTERM/SIGHUP to the editor and remembers them, and ignores SIGINT while the
-/// editor runs (the editor gets it from the terminal and decides), so the temporary file
-/// is always removed by us rather than left behind by a killed process.
+/// Every signal whose default action ends the process and that a handler may catch,
+/// except SIGINT (handled apart). Left out on purpose: SIGKILL and SIGSTOP (cannot be
+/// caught), SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP and SIGSYS (raised by a fault in this
+/// process or a debugger; a handler that returns would re-run the faulting instruction), and
+/// SIGPIPE (Rust ignores it). A stale buffer after SIGKILL is removed by the next run.
+fn terminating_signals() -> Vec<i32> {
+    use rustix::process::Signal;
+    let mut signals: Vec<i32> = [
+        Signal::HUP,
+        Signal::QUIT,
+        Signal::ABORT,
+        Signal::USR1,
+        Signal::USR2,
+        Signal::ALARM,
+        Signal::TERM,
+        Signal::XCPU,
+        Signal::XFSZ,
+        Signal::VTALARM,
+        Signal::PROF,
+        Signal::IO,
+    ]
+    .iter()
+    .map(|s| s.as_raw())
+    .collect();
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    signals.extend([Signal::STKFLT.as_raw(), Signal::POWER.as_raw()]);
+    // Real-time signals end a process too. glibc keeps 32 and 33 for itself and musl keeps
+    // 32 to 34, so only those above are ours to catch.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    signals.extend(34..=64);
+    #[cfg(all(target_os = "linux", target_env = "musl"))]
+    signals.extend(35..=64);
+    signals
+}
+
+/// Catches every terminating signal while the buffer exists: forwards SIGTERM to the editor
+/// and remembers the signal, so the caller removes the buffer and exits with 128 + its
+/// number instead of dying with plaintext on disk. SIGINT is ignored while the editor runs
+/// (the editor gets it from the terminal and decides).
 struct SignalWatch {
     child: Arc<AtomicU32>,
     received: Arc<AtomicI32>,
@@ -153,12 +216,12 @@ impl SignalWatch {
     fn start() -> Result<Self, Error> {
         let child = Arc::new(AtomicU32::new(0));
         let received = Arc::new(AtomicI32::new(0));
+        let mut caught = terminating_signals();
+        caught.push(SIGINT);
         let mut signals =
-            signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).map_err(|source| {
-                EditError::Workspace {
-                    action: "protect",
-                    source,
-                }
+            signal_hook::iterator::Signals::new(caught).map_err(|source| EditError::Workspace {
+                action: "protect",
+                source,
             })?;
         let (child_pid, flag) = (Arc::clone(&child), Arc::clone(&received));
         std::thread::spawn(move || {
@@ -167,10 +230,7 @@ impl SignalWatch {
                     continue;
                 }
                 flag.store(signal, Ordering::SeqCst);
-                let pid = child_pid.load(Ordering::SeqCst);
-                if let Some(pid) = rustix::process::Pid::from_raw(i32::try_from(pid).unwrap_or(0)) {
-                    let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
-                }
+                stop(child_pid.load(Ordering::SeqCst));
             }
         });
         Ok(Self { child, received })
@@ -181,6 +241,10 @@ impl SignalWatch {
     fn run_editor(&self, editor: &str, file: &std::path::Path) -> Result<Option<String>, Error> {
         let mut child = edit::spawn_editor(editor, file)?;
         self.child.store(child.id(), Ordering::SeqCst);
+        // A signal that came between the spawn and the store found no editor to stop.
+        if self.received().is_some() {
+            stop(child.id());
+        }
         let status = child.wait().map_err(|source| EditError::EditorFailed {
             editor: editor.to_owned(),
             source,
@@ -204,5 +268,12 @@ impl SignalWatch {
             0 => None,
             signal => Some(signal),
         }
+    }
+}
+
+/// Asks the editor process `pid` (0: none running) to terminate.
+fn stop(pid: u32) {
+    if let Some(pid) = rustix::process::Pid::from_raw(i32::try_from(pid).unwrap_or(0)) {
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
     }
 }

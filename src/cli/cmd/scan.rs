@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use zeroize::Zeroizing;
 
@@ -13,43 +12,37 @@ use crate::cli::{Context, Outcome, print_json, render, stdout_error};
 use crate::error::Error;
 use crate::git;
 use crate::identity::{Identities, IdentityError, NoPrompt, PassphrasePrompt};
+use crate::pool::{self, WorkerPanicked};
 use crate::scan::{Finding, Scanner};
-use crate::store::Vault;
+use crate::store::{StoreError, Vault};
+use crate::untrusted::escape;
 
 /// The baseline file looked for at the repository root when none is given.
 pub const DEFAULT_BASELINE: &str = ".vault-baseline.json";
 
 /// Scans `items` (path, bytes) on every core; findings come back sorted by path and line.
-pub fn scan_parallel(scanner: &Scanner, items: &[(String, Vec<u8>)]) -> Vec<Finding> {
-    let next = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism()
-        .map_or(2, std::num::NonZero::get)
-        .min(items.len().max(1));
-    let mut findings: Vec<Finding> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut found = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some((path, data)) = items.get(i) else {
-                            break;
-                        };
-                        found.extend(scanner.scan(path, data));
-                    }
-                    found
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
+///
+/// # Errors
+/// A scanner worker failed: its findings would be missing, so the scan must not pass.
+pub fn scan_parallel(
+    scanner: &Scanner,
+    items: &[(String, Vec<u8>)],
+) -> Result<Vec<Finding>, WorkerPanicked> {
+    let per_item = pool::run(
+        "scanning files",
+        items.len(),
+        || (),
+        |(), i| {
+            let (path, data) = &items[i];
+            crate::faults::panic_point("scan-file");
+            scanner.scan(path, data)
+        },
+    )?;
+    let mut findings: Vec<Finding> = per_item.into_iter().flatten().collect();
     findings.sort_by(|a, b| {
         (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule))
     });
-    findings
+    Ok(findings)
 }
 
 /// Exact values of the secrets the caller can decrypt (≥ 8 bytes), labelled `env/NAME`, so
@@ -63,6 +56,13 @@ fn known_values(context: &Context, vaults: &[Vault]) -> Vec<(String, Zeroizing<V
         Ok(ids) => ids,
         Err(IdentityError::NotFound { .. }) => {
             render::note("no identity: the check for copies of real secret values was skipped");
+            return Vec::new();
+        }
+        Err(IdentityError::TooOpen { path, mode, .. }) => {
+            render::warn(&format!(
+                "the identity {} is accessible to other users (mode {mode:04o}) and was not used: run `chmod 600 {0}`; the check for copies of real secret values was skipped",
+                path.display()
+            ));
             return Vec::new();
         }
         Err(IdentityError::PassphraseUnavailable { source_ }) => {
@@ -99,14 +99,32 @@ fn known_values(context: &Context, vaults: &[Vault]) -> Vec<(String, Zeroizing<V
 /// The vaults whose values the scan should know: the one containing `cwd`, else every
 /// tracked `.vault.toml` in the repository (git runs hooks at the work-tree root, and the
 /// vault may live in an app's subdirectory).
-fn vaults_for(cwd: &Path) -> Vec<Vault> {
-    if let Ok(vault) = Vault::discover(cwd) {
-        return vec![vault];
+///
+/// # Errors
+/// A roster that exists but cannot be read or parsed (a merge left conflict markers in it,
+/// say). Without it the scan cannot know which values to look for, and passing would let a
+/// copy of a real secret through: the hook must block instead.
+fn vaults_for(cwd: &Path) -> Result<Vec<Vault>, Error> {
+    let unreadable = |source| Error::RosterUnreadable { source };
+    match Vault::discover(cwd) {
+        Ok(vault) => return Ok(vec![vault]),
+        Err(StoreError::NotAVault { .. }) => {}
+        Err(source) => return Err(unreadable(source)),
     }
-    git::tracked_named(cwd, crate::config::CONFIG_FILE)
-        .iter()
-        .filter_map(|path| path.parent().and_then(|root| Vault::open(root).ok()))
-        .collect()
+    let mut vaults = Vec::new();
+    for path in git::tracked_named(cwd, crate::config::CONFIG_FILE) {
+        let Some(root) = path.parent() else {
+            continue;
+        };
+        match Vault::open(root) {
+            Ok(vault) => vaults.push(vault),
+            // Tracked but deleted from the work tree: this commit removes that vault.
+            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            }
+            Err(source) => return Err(unreadable(source)),
+        }
+    }
+    Ok(vaults)
 }
 
 fn load_baseline(path: &Path, explicit: bool) -> Result<BTreeSet<String>, Error> {
@@ -189,23 +207,37 @@ struct Report<'a> {
     scanned: usize,
     what: &'a str,
     staged: bool,
+    /// Files that could not be read (shown path, reason): reported, and the run fails.
+    unreadable: &'a [(String, String)],
 }
 
 fn report(report: &Report<'_>, json: bool, out: &mut dyn Write) -> Result<Outcome, Error> {
     if json {
-        let doc = serde_json::json!({ "scanned": report.scanned, "findings": report.findings });
+        let unreadable: Vec<serde_json::Value> = report
+            .unreadable
+            .iter()
+            .map(|(path, error)| serde_json::json!({ "path": path, "error": error }))
+            .collect();
+        let doc = serde_json::json!({
+            "scanned": report.scanned,
+            "findings": report.findings,
+            "unreadable": unreadable,
+        });
         print_json(out, &doc)?;
     } else {
         for f in &report.findings {
+            // File names are untrusted (anyone can commit one holding an escape sequence).
+            let path = escape(&f.path);
             let place = if f.line == 0 {
-                f.path.clone()
+                path.into_owned()
             } else {
-                format!("{}:{}:{}", f.path, f.line, f.column)
+                format!("{path}:{}:{}", f.line, f.column)
             };
             writeln!(out, "{place}  [{}] {} ({})", f.rule, f.description, f.hint)
                 .map_err(stdout_error)?;
         }
     }
+    warn_unreadable(report.unreadable);
     if report.findings.is_empty() {
         if !json {
             render::note(&format!(
@@ -250,6 +282,32 @@ struct Run<'a> {
     json: bool,
     what: &'a str,
     staged: bool,
+    /// Files that could not be read (shown path, reason).
+    unreadable: &'a [(String, String)],
+}
+
+/// One warning per file that could not be read (path escaped: file names are untrusted).
+fn warn_unreadable(unreadable: &[(String, String)]) {
+    for (path, error) in unreadable {
+        render::warn(&format!(
+            "cannot read {}: {error}; it was not scanned",
+            escape(path)
+        ));
+    }
+}
+
+/// Turns a finished scan into the final result: any file that could not be read makes the
+/// whole run fail (exit 2) after everything else was reported, as ripgrep does, because a
+/// file nobody read may hold a secret.
+fn incomplete(outcome: Outcome, unreadable: usize, what: &'static str) -> Result<Outcome, Error> {
+    if unreadable == 0 {
+        Ok(outcome)
+    } else {
+        Err(Error::ScanIncomplete {
+            count: unreadable,
+            what,
+        })
+    }
 }
 
 fn finish(
@@ -260,22 +318,26 @@ fn finish(
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
     let scanner = Scanner::new().with_known_values(known_values(context, vaults));
-    let mut findings = scan_parallel(&scanner, items);
+    let mut findings = scan_parallel(&scanner, items)?;
     if let Some(path) = run.write_baseline {
-        return save_baseline(path, &findings);
+        let outcome = save_baseline(path, &findings)?;
+        warn_unreadable(run.unreadable);
+        return incomplete(outcome, run.unreadable.len(), "file(s)");
     }
     let allowed = allowed_fingerprints(context, vaults, run.baseline)?;
     findings.retain(|f| !allowed.contains(&f.fingerprint));
-    report(
+    let outcome = report(
         &Report {
             findings,
             scanned: items.len(),
             what: run.what,
             staged: run.staged,
+            unreadable: run.unreadable,
         },
         run.json,
         out,
-    )
+    )?;
+    incomplete(outcome, run.unreadable.len(), "file(s)")
 }
 
 /// The pre-commit check: scans what is staged (the index), not the working tree.
@@ -297,7 +359,7 @@ fn staged_with(
 ) -> Result<Outcome, Error> {
     let files = git::staged_changes(context.cwd())?;
     let items: Vec<(String, Vec<u8>)> = files.into_iter().map(|f| (f.path, f.data)).collect();
-    let vaults = vaults_for(context.cwd());
+    let vaults = vaults_for(context.cwd())?;
     finish(
         context,
         &vaults,
@@ -308,6 +370,7 @@ fn staged_with(
             json,
             what: "staged file(s)",
             staged: true,
+            unreadable: &[],
         },
         out,
     )
@@ -349,47 +412,36 @@ pub fn run(context: &Context, args: &ScanArgs, out: &mut dyn Write) -> Result<Ou
     let display_root = git::work_tree(context.cwd())
         .and_then(|top| top.canonicalize().ok())
         .unwrap_or_else(|| context.cwd().to_owned());
-    for root in &roots {
-        let walker = ignore::WalkBuilder::new(root)
-            .hidden(false)
-            .git_ignore(true)
-            .require_git(false)
-            .filter_entry(|e| e.file_name() != ".git")
-            .build();
-        for entry in walker {
-            let entry = entry.map_err(|e| Error::Io {
-                action: "walk",
-                path: root.clone(),
-                source: std::io::Error::other(e.to_string()),
-            })?;
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                continue;
-            }
-            let path = entry.path();
-            if entry.metadata().is_ok_and(|m| m.len() > args.max_size) {
-                skipped += 1;
-                continue;
-            }
-            let data = std::fs::read(path).map_err(|source| Error::Io {
-                action: "read",
-                path: path.to_owned(),
-                source,
-            })?;
-            let shown = path
-                .strip_prefix(&display_root)
-                .unwrap_or(path)
-                .to_string_lossy()
-                .replace('\\', "/");
-            items.push((shown, data));
+    let shown = |path: &Path| {
+        path.strip_prefix(&display_root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/")
+    };
+    let (files, mut unreadable) = files_to_scan(context.cwd(), &roots)?;
+    for path in files {
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() > args.max_size) {
+            skipped += 1;
+            continue;
+        }
+        // One unreadable file must not hide the findings in all the others: it is
+        // reported, the scan goes on, and the exit status says the scan was incomplete.
+        match std::fs::read(&path) {
+            Ok(data) => items.push((shown(&path), data)),
+            Err(error) => unreadable.push((path, error.to_string())),
         }
     }
+    let unreadable: Vec<(String, String)> = unreadable
+        .into_iter()
+        .map(|(path, error)| (shown(&path), error))
+        .collect();
     if skipped > 0 {
         render::note(&format!(
             "skipped {skipped} file(s) larger than {} bytes (--max-size)",
             args.max_size
         ));
     }
-    let vaults = vaults_for(context.cwd());
+    let vaults = vaults_for(context.cwd())?;
     finish(
         context,
         &vaults,
@@ -400,9 +452,70 @@ pub fn run(context: &Context, args: &ScanArgs, out: &mut dyn Write) -> Result<Ou
             json: args.json,
             what: "file(s)",
             staged: false,
+            unreadable: &unreadable,
         },
         out,
     )
+}
+
+/// Paths that could not be read, each with the reason.
+type Unreadable = Vec<(PathBuf, String)>;
+
+/// The files under `roots` that `vault scan` reads: every file git tracks (from the index),
+/// whatever `.gitignore` says, and the untracked files the ignore rules do not exclude.
+/// Also the places the walk could not enter (path, reason), so they can be reported.
+///
+/// A committed file stays committed when a later `.gitignore` line matches it (or it was
+/// added with `git add -f`), and CI runs this scan as the backstop for `--no-verify`, so
+/// ignore rules may only narrow what is not in git. Sorted, each path once.
+fn files_to_scan(cwd: &Path, roots: &[PathBuf]) -> Result<(Vec<PathBuf>, Unreadable), Error> {
+    let mut files = BTreeSet::new();
+    let mut unreadable = Vec::new();
+    for root in roots {
+        let walker = ignore::WalkBuilder::new(root)
+            .hidden(false)
+            .git_ignore(true)
+            .require_git(false)
+            .filter_entry(|e| e.file_name() != ".git")
+            .build();
+        for entry in walker {
+            match entry {
+                Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
+                    files.insert(entry.into_path());
+                }
+                Ok(_) => {}
+                // A directory that cannot be listed hides files from the scan; a bad
+                // line in an ignore file only drops that rule, which hides nothing.
+                Err(error) => match error.io_error() {
+                    Some(io) => unreadable.push((walk_error_path(&error, root), io.to_string())),
+                    None => render::warn(&format!("{error}; that ignore rule was skipped")),
+                },
+            }
+        }
+    }
+    if let Some((_, tracked)) = git::tracked_files(cwd)? {
+        for path in tracked {
+            // A tracked file deleted from the work tree has nothing on disk to scan (its
+            // committed content is what `--history` reads).
+            if roots.iter().any(|root| path.starts_with(root))
+                && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file())
+            {
+                files.insert(path);
+            }
+        }
+    }
+    Ok((files.into_iter().collect(), unreadable))
+}
+
+/// The path a walk error is about, else the root being walked.
+fn walk_error_path(error: &ignore::Error, root: &Path) -> PathBuf {
+    match error {
+        ignore::Error::WithPath { path, .. } => path.clone(),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error_path(err, root)
+        }
+        _ => root.to_owned(),
+    }
 }
 
 /// `vault scan --history [RANGE]`: every distinct blob once, reported with a commit and
@@ -415,16 +528,44 @@ fn history(
 ) -> Result<Outcome, Error> {
     let history = git::history_blobs(context.cwd(), range, args.max_size)?;
     let sightings = &history.sightings;
-    let vaults = vaults_for(context.cwd());
+    let vaults = vaults_for(context.cwd())?;
     let scanner = Scanner::new().with_known_values(known_values(context, &vaults));
-    let mut found: Vec<(usize, Finding)> =
-        history.scan(context.cwd(), args.max_size, &|i, data| {
-            scanner
-                .scan(&sightings[i].path, data)
-                .into_iter()
-                .map(|f| (i, f))
-                .collect()
-        })?;
+    let scan = history.scan(context.cwd(), args.max_size, &|i, data| {
+        crate::faults::panic_point("scan-file");
+        scanner
+            .scan(&sightings[i].path, data)
+            .into_iter()
+            .map(|f| (i, f))
+            .collect()
+    })?;
+    let mut found: Vec<(usize, Finding)> = scan.found;
+    // A blob that cannot be read may hold a secret: name it (commit and path, never its
+    // content), keep going, and fail at the end.
+    let cause = |error: &git::GitError| {
+        std::error::Error::source(error).map_or_else(|| error.to_string(), ToString::to_string)
+    };
+    let mut unreadable: Vec<(String, String)> = scan
+        .unreadable
+        .iter()
+        .map(|(i, error)| {
+            let s = &sightings[*i];
+            (
+                format!(
+                    "blob {} ({} in commit {})",
+                    s.blob,
+                    escape(&s.path),
+                    &s.commit[..10]
+                ),
+                cause(error),
+            )
+        })
+        .collect();
+    unreadable.extend(history.unreadable_refs.iter().map(|(name, error)| {
+        (
+            format!("reference {} (its history was not walked)", escape(name)),
+            cause(error),
+        )
+    }));
     found.sort_by(|a, b| {
         (&a.1.path, a.1.line, &sightings[a.0].commit).cmp(&(
             &b.1.path,
@@ -432,9 +573,17 @@ fn history(
             &sightings[b.0].commit,
         ))
     });
+    const WHAT: &str = "object(s) of history";
+    let warn_unreadable = || {
+        for (what, error) in &unreadable {
+            render::warn(&format!("cannot read {what}: {error}; it was not scanned"));
+        }
+    };
     if let Some(path) = &args.write_baseline {
         let findings: Vec<Finding> = found.into_iter().map(|(_, f)| f).collect();
-        return save_baseline(path, &findings);
+        let outcome = save_baseline(path, &findings)?;
+        warn_unreadable();
+        return incomplete(outcome, unreadable.len(), WHAT);
     }
     let allowed = allowed_fingerprints(context, &vaults, args.baseline.as_deref())?;
     found.retain(|(_, f)| !allowed.contains(&f.fingerprint));
@@ -447,14 +596,38 @@ fn history(
                 v
             })
             .collect();
-        let doc = serde_json::json!({ "scanned_blobs": sightings.len(), "findings": list });
+        let mut unreadable_list: Vec<serde_json::Value> = scan
+            .unreadable
+            .iter()
+            .zip(&unreadable)
+            .map(|((i, _), (_, error))| {
+                let s = &sightings[*i];
+                serde_json::json!({ "blob": s.blob.to_string(), "path": s.path, "commit": s.commit, "error": error })
+            })
+            .collect();
+        unreadable_list.extend(
+            history
+                .unreadable_refs
+                .iter()
+                .zip(&unreadable[scan.unreadable.len()..])
+                .map(|((name, _), (_, error))| {
+                    serde_json::json!({ "reference": name, "error": error })
+                }),
+        );
+        let doc = serde_json::json!({
+            "scanned_blobs": sightings.len(),
+            "findings": list,
+            "unreadable": unreadable_list,
+        });
         print_json(out, &doc)?;
     } else {
         for (i, f) in &found {
+            // File names are untrusted (anyone can commit one holding an escape sequence).
+            let path = escape(&f.path);
             let place = if f.line == 0 {
-                f.path.clone()
+                path.into_owned()
             } else {
-                format!("{}:{}:{}", f.path, f.line, f.column)
+                format!("{path}:{}:{}", f.line, f.column)
             };
             writeln!(
                 out,
@@ -467,17 +640,18 @@ fn history(
             .map_err(stdout_error)?;
         }
     }
+    warn_unreadable();
     if found.is_empty() {
         render::note(&format!(
             "no secrets found in {} distinct blob(s) of history",
-            sightings.len()
+            sightings.len() - unreadable.len()
         ));
-        return Ok(Outcome::Success);
+        return incomplete(Outcome::Success, unreadable.len(), WHAT);
     }
     eprintln!(
         "\nvault: {} finding(s) in {} distinct blob(s) of history. Removing a secret from history does not revoke it: rotate it at its source first.",
         found.len(),
         sightings.len()
     );
-    Ok(Outcome::Problems)
+    incomplete(Outcome::Problems, unreadable.len(), WHAT)
 }
