@@ -150,6 +150,15 @@ pub fn textconv(
                 "your identity needs a passphrase; diffs cannot ask for it",
             );
         }
+        Err(Error::Identity(IdentityError::TooOpen { path, .. })) => {
+            return notice(
+                out,
+                &format!(
+                    "your identity file is readable by other users; run `chmod 600 {}`",
+                    crate::untrusted::escape(&path.display().to_string())
+                ),
+            );
+        }
         Err(e) => return Err(e),
     };
     let plaintext = match crypto::decrypt(&bytes, identities.as_age()) {
