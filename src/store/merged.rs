@@ -26,6 +26,28 @@ pub struct Merged {
     pub marked: Vec<String>,
 }
 
+/// Marks must-rotate every secret of `merged` whose value `brought(name, value)` says
+/// came from an exposed version, recording newly marked names in `marked`.
+fn mark_values(
+    merged: &mut Payload,
+    marked: &mut Vec<String>,
+    mark: &MustRotate,
+    brought: impl Fn(&str, &crate::secret::Secret) -> bool,
+) {
+    let names: Vec<String> = merged
+        .secrets
+        .iter()
+        .filter(|(name, entry)| brought(name, &entry.value))
+        .map(|(name, _)| name.clone())
+        .collect();
+    for name in names {
+        if merged.secrets[&name].must_rotate.is_none() {
+            marked.push(name.clone());
+        }
+        merged.mark_exposed(&name, mark);
+    }
+}
+
 impl Vault {
     /// Merges `theirs` into `ours` against `base` (empty: the file is new on both sides).
     ///
@@ -156,22 +178,9 @@ impl Vault {
                 reason: format!("{who} could read it in a version merged from another branch"),
                 since: now,
             };
-            let seen: Vec<String> = merged
-                .secrets
-                .iter()
-                .filter(|(name, entry)| {
-                    side.secrets
-                        .get(*name)
-                        .is_some_and(|e| e.value == entry.value)
-                })
-                .map(|(name, _)| name.clone())
-                .collect();
-            for name in seen {
-                if merged.secrets[&name].must_rotate.is_none() {
-                    marked.push(name.clone());
-                }
-                merged.mark_exposed(&name, &mark);
-            }
+            mark_values(&mut merged, &mut marked, &mark, |name, value| {
+                side.secrets.get(name).is_some_and(|e| e.value == *value)
+            });
         }
         // A version under an older write key may have been written by anyone who held that
         // key, including whoever the hand-over removed, and its own list of readers is only
@@ -193,26 +202,13 @@ impl Vault {
                 ),
                 since: now,
             };
-            let brought: Vec<String> = merged
-                .secrets
-                .iter()
-                .filter(|(name, entry)| {
-                    side.secrets
-                        .get(*name)
-                        .is_some_and(|e| e.value == entry.value)
-                        && newest_side
-                            .secrets
-                            .get(*name)
-                            .is_none_or(|e| e.value != entry.value)
-                })
-                .map(|(name, _)| name.clone())
-                .collect();
-            for name in brought {
-                if merged.secrets[&name].must_rotate.is_none() {
-                    marked.push(name.clone());
-                }
-                merged.mark_exposed(&name, &mark);
-            }
+            mark_values(&mut merged, &mut marked, &mark, |name, value| {
+                side.secrets.get(name).is_some_and(|e| e.value == *value)
+                    && newest_side
+                        .secrets
+                        .get(name)
+                        .is_none_or(|e| e.value != *value)
+            });
         }
         marked.sort();
         marked.dedup();

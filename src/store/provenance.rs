@@ -57,17 +57,9 @@ impl Vault {
         anchor: Option<PublicKey>,
     ) -> Result<Provenance, StoreError> {
         let mut out = Provenance::default();
-        let Some(path) = crate::git::repo_path(&self.env_path(env)) else {
+        let Some(history) = self.env_history(env)? else {
             return Ok(out);
         };
-        let history =
-            crate::git::file_history(&self.root, std::slice::from_ref(&path)).map_err(|e| {
-                StoreError::Io {
-                    action: "read the history of",
-                    path: self.env_path(env),
-                    source: std::io::Error::other(e),
-                }
-            })?;
         let mut seals: HashMap<&str, Result<Seal, AuthError>> = HashMap::new();
         for (id, bytes) in &history.blobs {
             seals.insert(id.as_str(), auth::inspect(env, bytes));

@@ -94,6 +94,28 @@ impl Vault {
         }
     }
 
+    /// The full history of `env`'s file reachable from `HEAD` (every commit that changed
+    /// it, every blob once): `None` outside a repository and in a shallow clone, whose
+    /// oldest commits are missing.
+    ///
+    /// # Errors
+    /// History that exists but cannot be read.
+    pub(crate) fn env_history(&self, env: &str) -> Result<Option<crate::git::History>, StoreError> {
+        let Some(path) = crate::git::repo_path(&self.env_path(env)) else {
+            return Ok(None);
+        };
+        if crate::git::is_shallow(&self.root) {
+            return Ok(None);
+        }
+        crate::git::file_history(&self.root, std::slice::from_ref(&path))
+            .map(Some)
+            .map_err(|e| StoreError::Io {
+                action: "read the history of",
+                path: self.env_path(env),
+                source: std::io::Error::other(e),
+            })
+    }
+
     /// The history anchor of `env`: `None` without full history (outside a repository, in
     /// a shallow clone) or without any signed version.
     ///
@@ -101,20 +123,9 @@ impl Vault {
     /// History that cannot be read, or that is ambiguous: two genesis keys (someone
     /// started a chain of their own), or two keys for one epoch (a fork).
     pub fn history_anchor(&self, env: &str) -> Result<Option<HistoryAnchor>, StoreError> {
-        let Some(path) = crate::git::repo_path(&self.env_path(env)) else {
+        let Some(history) = self.env_history(env)? else {
             return Ok(None);
         };
-        if crate::git::is_shallow(&self.root) {
-            return Ok(None);
-        }
-        let history =
-            crate::git::file_history(&self.root, std::slice::from_ref(&path)).map_err(|e| {
-                StoreError::Io {
-                    action: "read the history of",
-                    path: self.env_path(env),
-                    source: std::io::Error::other(e),
-                }
-            })?;
         let mut signed: Vec<(String, Stanza)> = Vec::new();
         // Oldest first, so the first signed version and the first of a fork are named.
         for change in history.changes.iter().rev() {
@@ -175,20 +186,9 @@ impl Vault {
     /// # Errors
     /// [`AuthError::UnconfirmedUpgrade`], or history that cannot be read.
     pub fn confirm_upgrade(&self, env: &str, identities: &Identities) -> Result<(), StoreError> {
-        let Some(path) = crate::git::repo_path(&self.env_path(env)) else {
+        let Some(history) = self.env_history(env)? else {
             return Ok(());
         };
-        if crate::git::is_shallow(&self.root) {
-            return Ok(());
-        }
-        let history =
-            crate::git::file_history(&self.root, std::slice::from_ref(&path)).map_err(|e| {
-                StoreError::Io {
-                    action: "read the history of",
-                    path: self.env_path(env),
-                    source: std::io::Error::other(e),
-                }
-            })?;
         let mut legacy = Vec::new();
         let mut genesis: Option<(&str, &Vec<u8>)> = None;
         for change in history.changes.iter().rev() {

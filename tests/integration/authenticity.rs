@@ -3,43 +3,7 @@
 //! to the honest team work (joins, merges, offboarding, shallow deploys) that must keep
 //! verifying.
 
-use std::process::Output;
-
 use crate::support::*;
-
-/// git as `key` (drivers and hook find it), with fixed authors; `who` names the author.
-fn git_as(repo: &TestRepo, key: Option<&Key>, who: &str, args: &[&str]) -> Output {
-    let mut cmd = repo.isolated("git");
-    cmd.env("GIT_AUTHOR_NAME", who)
-        .env("GIT_AUTHOR_EMAIL", format!("{who}@example.com"))
-        .env("GIT_COMMITTER_NAME", who)
-        .env("GIT_COMMITTER_EMAIL", format!("{who}@example.com"))
-        .timeout(TIMEOUT);
-    if let Some(key) = key {
-        cmd.env("VAULT_IDENTITY_FILE", &key.file);
-    }
-    let out = cmd.args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?} failed:\n{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    out
-}
-
-fn commit_all(repo: &TestRepo, key: Option<&Key>, who: &str, message: &str) -> String {
-    git_as(repo, key, who, &["add", "-A"]);
-    git_as(
-        repo,
-        key,
-        who,
-        &["commit", "-q", "--no-verify", "-m", message],
-    );
-    stdout(&git_as(repo, None, who, &["rev-parse", "HEAD"]))
-        .trim()
-        .to_owned()
-}
 
 /// prod read by alice and the deploy key, dev by alice and mallory (a developer who can
 /// push but must not read or write prod). Committed on main.
@@ -61,27 +25,6 @@ fn team() -> (TestRepo, Key, Key, Key) {
     );
     commit_all(&repo, Some(&alice), "alice", "vault");
     (repo, alice, deploy, mallory)
-}
-
-/// Runs `vault exec ENV -- touch MARKER` and returns (status, stderr, whether it started).
-fn exec_probe(repo: &TestRepo, cmd: &mut assert_cmd::Command) -> (Option<i32>, String, bool) {
-    let marker = repo.base_path("child-started");
-    let _ = std::fs::remove_file(&marker);
-    let out = cmd
-        .args(["--", "sh", "-c", &format!("touch '{}'", marker.display())])
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap();
-    (out.status.code(), stderr(&out), marker.exists())
-}
-
-fn check(repo: &TestRepo, key: Option<&Key>) -> (Option<i32>, String) {
-    let mut cmd = match key {
-        Some(key) => repo.vault(key),
-        None => repo.bare_vault(),
-    };
-    let out = cmd.arg("check").timeout(TIMEOUT).output().unwrap();
-    (out.status.code(), stdout(&out))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -649,3 +649,58 @@ pub fn write_key_of(repo: &TestRepo, key: &Key, env: &str) -> String {
     let payload = vault::payload::Payload::parse(&inner).unwrap();
     payload.write_key.unwrap().expose().to_owned()
 }
+
+/// git as `key` (drivers and hook find it), with fixed authors; `who` names the author.
+pub fn git_as(repo: &TestRepo, key: Option<&Key>, who: &str, args: &[&str]) -> Output {
+    let mut cmd = repo.isolated("git");
+    cmd.env("GIT_AUTHOR_NAME", who)
+        .env("GIT_AUTHOR_EMAIL", format!("{who}@example.com"))
+        .env("GIT_COMMITTER_NAME", who)
+        .env("GIT_COMMITTER_EMAIL", format!("{who}@example.com"))
+        .timeout(TIMEOUT);
+    if let Some(key) = key {
+        cmd.env("VAULT_IDENTITY_FILE", &key.file);
+    }
+    let out = cmd.args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?} failed:\n{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    out
+}
+
+/// Runs `vault exec ENV -- touch MARKER` and returns (status, stderr, whether it started).
+pub fn exec_probe(repo: &TestRepo, cmd: &mut assert_cmd::Command) -> (Option<i32>, String, bool) {
+    let marker = repo.base_path("child-started");
+    let _ = std::fs::remove_file(&marker);
+    let out = cmd
+        .args(["--", "sh", "-c", &format!("touch '{}'", marker.display())])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    (out.status.code(), stderr(&out), marker.exists())
+}
+
+pub fn check(repo: &TestRepo, key: Option<&Key>) -> (Option<i32>, String) {
+    let mut cmd = match key {
+        Some(key) => repo.vault(key),
+        None => repo.bare_vault(),
+    };
+    let out = cmd.arg("check").timeout(TIMEOUT).output().unwrap();
+    (out.status.code(), stdout(&out))
+}
+
+pub fn commit_all(repo: &TestRepo, key: Option<&Key>, who: &str, message: &str) -> String {
+    git_as(repo, key, who, &["add", "-A"]);
+    git_as(
+        repo,
+        key,
+        who,
+        &["commit", "-q", "--no-verify", "-m", message],
+    );
+    stdout(&git_as(repo, None, who, &["rev-parse", "HEAD"]))
+        .trim()
+        .to_owned()
+}
