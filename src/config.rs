@@ -76,6 +76,12 @@ pub enum ConfigError {
         /// The member.
         member: String,
     },
+    /// `vault env add` named an environment the roster already has.
+    #[error("environment `{env}` already exists")]
+    EnvExists {
+        /// The environment.
+        env: String,
+    },
     /// A command named an environment that is not in the roster.
     #[error("there is no environment `{env}`")]
     NoSuchEnv {
@@ -343,6 +349,33 @@ impl Config {
                     }
                 }
             }
+            RosterEdit::AddEnv { env, members } => {
+                if !names::is_env_name(env) {
+                    return Err(ConfigError::InvalidEnvName {
+                        name: (*env).to_owned(),
+                    });
+                }
+                if self.envs.contains_key(*env) {
+                    return Err(ConfigError::EnvExists {
+                        env: (*env).to_owned(),
+                    });
+                }
+                if let Some(unknown) = members.iter().find(|m| !self.members.contains_key(*m)) {
+                    return Err(no_member(unknown));
+                }
+                let envs = implicit_table(&mut doc, "envs");
+                let mut table = toml_edit::Table::new();
+                table.insert(
+                    "members",
+                    toml_edit::value(
+                        members
+                            .iter()
+                            .map(String::as_str)
+                            .collect::<toml_edit::Array>(),
+                    ),
+                );
+                envs.insert(env, toml_edit::Item::Table(table));
+            }
             RosterEdit::Revoke { name, envs } => {
                 if !self.members.contains_key(*name) {
                     return Err(no_member(name));
@@ -420,6 +453,13 @@ pub enum RosterEdit<'a> {
         name: &'a str,
         /// The environments.
         envs: &'a [String],
+    },
+    /// A new environment read by existing members.
+    AddEnv {
+        /// The environment.
+        env: &'a str,
+        /// Its readers.
+        members: &'a [String],
     },
     /// Removes a member from some environments, or (with `None`) from the roster.
     Revoke {

@@ -243,6 +243,28 @@ pub fn apply(
     Ok(applied)
 }
 
+/// Adds environment `env` (already in `target`): its empty file, signed with a new write
+/// key and sealed to its readers, then the roster. The file goes first, so an interrupted
+/// run leaves at worst an unused file, never a roster naming a file that does not exist.
+///
+/// # Errors
+/// The file exists already, the environment has no readers, or a write fails.
+pub fn add_environment(vault: &Vault, target: &Config, env: &str) -> Result<(), StoreError> {
+    let next = vault.with_config(target.clone());
+    let path = next.env_path(env);
+    if path.exists() {
+        return Err(StoreError::AlreadyInitialized { path });
+    }
+    next.write(env, &mut crate::payload::Payload::new(env))?;
+    // A new environment: a pin this machine kept for a deleted one of the same name is not
+    // its past.
+    let bytes = next.read_ciphertext(env)?;
+    if let Ok(crate::auth::Seal::Signed(stanza)) = crate::auth::inspect(env, &bytes) {
+        next.trust().reset(next.root(), env, Some(&stanza));
+    }
+    apply_roster(vault, target)
+}
+
 /// Writes a changed roster when no file needs re-encrypting (for example a new member
 /// with no environments yet).
 ///

@@ -66,6 +66,9 @@ pub enum Command {
     Rekey(RekeyArgs),
     /// Show who can read which environment.
     Access(AccessArgs),
+    /// Add an environment after `init` (shown as a plan).
+    #[command(subcommand)]
+    Env(EnvCommand),
     /// Sign every environment file still in the unauthenticated format of earlier releases (once, by a reader).
     Upgrade(RekeyArgs),
     /// Print the trusted write keys (pins) to give a machine identity, so deploys without git history verify.
@@ -346,6 +349,25 @@ pub struct MemberKeyAddArgs {
 pub struct RekeyArgs {
     /// Environments to check (default: all).
     pub envs: Vec<String>,
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+}
+
+/// `vault env …`.
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// A new environment with its readers: writes the roster and an empty, signed file.
+    Add(EnvAddArgs),
+}
+
+/// `vault env add`.
+#[derive(Debug, Args)]
+pub struct EnvAddArgs {
+    /// The new environment's name.
+    pub env: String,
+    /// Its readers, comma-separated (existing members).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub members: Vec<String>,
     #[command(flatten)]
     pub apply: ApplyArgs,
 }

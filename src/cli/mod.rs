@@ -208,6 +208,7 @@ fn dispatch(context: &Context, command: Command, out: &mut dyn Write) -> Result<
         Command::Member(args) => cmd::member::run(context, &args, out),
         Command::Rekey(args) => cmd::member::rekey(context, &args, out),
         Command::Access(args) => cmd::member::access(context, &args, out),
+        Command::Env(args::EnvCommand::Add(args)) => cmd::member::env_add(context, &args, out),
         Command::Upgrade(args) => cmd::trust::upgrade(context, &args, out),
         Command::Pin(args) => cmd::trust::pin(context, &args, out),
         Command::Accept(args) => cmd::trust::accept(context, &args, out),

@@ -150,6 +150,7 @@ fn hint(err: &Error) -> Option<String> {
         Error::RosterArgument { source, known_members, known_envs } => match source {
             crate::config::ConfigError::NoSuchEnv { .. } | crate::config::ConfigError::InvalidEnvName { .. } => format!("environments in .vault.toml: {}", known_envs.join(", ")),
             crate::config::ConfigError::SharedKey { .. } => "that key already belongs to a member: `vault access` lists them; a second key for the same person is `vault member key add`".to_owned(),
+            crate::config::ConfigError::EnvExists { .. } => format!("environments in .vault.toml: {}; to give someone access to one, `vault member add NAME --env ENV`", known_envs.join(", ")),
             crate::config::ConfigError::MemberExists { .. } => "choose another name, or `vault member key add` to give an existing member another key".to_owned(),
             _ => format!("members in .vault.toml: {}", known_members.join(", ")),
         },

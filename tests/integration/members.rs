@@ -1401,3 +1401,39 @@ fn issue_14_roster_errors_quote_control_characters_escaped() {
     assert_escaped("access", &out);
     assert!(stderr(&out).contains("\\u{1b}"), "{}", stderr(&out));
 }
+
+#[test]
+fn env_add_creates_a_signed_empty_environment_for_its_readers_only() {
+    let (repo, alice, bob) = team();
+    let out = repo
+        .vault(&alice)
+        .args(["env", "add", "qa", "--members", "bob", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("qa: new environment read by bob"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!repo.path("secrets/qa.age").exists());
+    repo.vault(&alice)
+        .args(["env", "add", "qa", "--members", "bob", "--yes"])
+        .assert()
+        .success();
+    assert!(repo.read_text(".vault.toml").contains("[envs.qa]"));
+    repo.set(&bob, "qa", "QA_TOKEN", "qa-token-value");
+    assert_eq!(repo.get(&bob, "qa", "QA_TOKEN"), "qa-token-value");
+    let (code, _) = get_fails(&repo, &alice, "qa", "QA_TOKEN");
+    assert_eq!(code, Some(2));
+    repo.vault(&alice).arg("check").assert().success();
+    // Twice, or with a stranger, is a mistake in the arguments.
+    for args in [
+        &["env", "add", "qa", "--members", "bob", "--yes"][..],
+        &["env", "add", "uat", "--members", "nobody", "--yes"],
+    ] {
+        let out = repo.vault(&alice).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!stderr(&out).contains("invalid roster"), "{}", stderr(&out));
+    }
+}

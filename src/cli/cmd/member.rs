@@ -162,6 +162,7 @@ fn argument_error(vault: &Vault, source: crate::config::ConfigError) -> Error {
         E::NoSuchMember { .. }
         | E::NoSuchEnv { .. }
         | E::MemberExists { .. }
+        | E::EnvExists { .. }
         | E::SharedKey { .. }
         | E::InvalidEnvName { .. }
         | E::InvalidMemberName { .. }
@@ -226,6 +227,47 @@ fn own_key(context: &Context) -> Result<String, Error> {
         .into_iter()
         .next()
         .ok_or(Error::UnknownPublicKey)
+}
+
+/// `vault env add ENV --members …`.
+pub fn env_add(
+    context: &Context,
+    args: &crate::cli::args::EnvAddArgs,
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let opened = context.vault()?;
+    let _lock = opened.lock()?;
+    let vault = Vault::open(opened.root())?.with_trust(opened.trust().clone());
+    let target = vault
+        .config()
+        .edited(&RosterEdit::AddEnv {
+            env: &args.env,
+            members: &args.members,
+        })
+        .map_err(|source| argument_error(&vault, source))?;
+    let keys = target.recipients_for(&args.env).unwrap_or_default().len();
+    let plan = format!(
+        "  {}: new environment read by {} ({keys} key(s)); writes {CONFIG_FILE} and an empty, signed secrets/{}.age\n",
+        args.env,
+        args.members.join(", "),
+        args.env
+    );
+    if args.apply.dry_run {
+        writeln!(out, "Plan (dry run, nothing changed):\n{plan}").map_err(stdout_error)?;
+        return Ok(Outcome::Success);
+    }
+    eprint!("Plan:\n{plan}");
+    if !args.apply.yes {
+        confirm()?;
+    }
+    members::add_environment(&vault, &target, &args.env)?;
+    writeln!(
+        out,
+        "created secrets/{}.age; commit it with {CONFIG_FILE}, then `vault set {} NAME`",
+        args.env, args.env
+    )
+    .map_err(stdout_error)?;
+    Ok(Outcome::Success)
 }
 
 /// `vault rekey [ENV…]`.
