@@ -547,6 +547,9 @@ pub struct FileChange {
     pub old: Option<String>,
     /// The blob after the commit (`None`: the file was deleted).
     pub new: Option<String>,
+    /// For a merge, the blob in each parent (first parent first); empty otherwise. A key a
+    /// merge took unchanged from one parent is that parent's change, not the merge's.
+    pub parents: Vec<Option<String>>,
 }
 
 /// The commits that changed `paths`, newest first, and every blob involved (by id), so
@@ -615,7 +618,20 @@ pub fn file_history(dir: &Path, paths: &[String]) -> Result<History, GitError> {
             let message = commit
                 .message()
                 .map_err(|e| read_err("a commit")(boxed(e)))?;
-            for id in [old, new].into_iter().flatten() {
+            let parents: Vec<Option<String>> = if before.len() > 1 {
+                before.iter().map(|b| b.map(|id| id.to_string())).collect()
+            } else {
+                Vec::new()
+            };
+            for id in [old, new]
+                .into_iter()
+                .chain(if before.len() > 1 {
+                    before.clone()
+                } else {
+                    Vec::new()
+                })
+                .flatten()
+            {
                 let key = id.to_string();
                 if let std::collections::hash_map::Entry::Vacant(slot) = history.blobs.entry(key) {
                     let blob = repo
@@ -633,6 +649,7 @@ pub fn file_history(dir: &Path, paths: &[String]) -> Result<History, GitError> {
                 path: path.clone(),
                 old: old.map(|id| id.to_string()),
                 new: new.map(|id| id.to_string()),
+                parents,
             });
         }
     }

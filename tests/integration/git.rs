@@ -1931,3 +1931,24 @@ fn issue_14_scan_prints_file_names_escaped() {
         "{text}"
     );
 }
+
+#[test]
+fn log_credits_keys_a_merge_brought_in_to_the_commits_that_changed_them() {
+    let (repo, alice) = merge_repo();
+    commit_on(&repo, &alice, "other", "X", "x-from-other");
+    commit_on(&repo, &alice, "main", "Y", "y-from-main");
+    let out = run_git(&repo, Some(&alice), &["merge", "--no-edit", "other"]);
+    assert!(out.status.success(), "{}", all_text(&out));
+    let out = repo.vault(&alice).args(["log", "dev"]).output().unwrap();
+    let text = stdout(&out);
+    let merge = text
+        .lines()
+        .find(|l| l.contains("Merge branch"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        merge.contains("merged (every key as one of its parents had it)"),
+        "{text}"
+    );
+    let x = text.lines().find(|l| l.contains("other: X")).unwrap();
+    assert!(x.contains("~X"), "{text}");
+}

@@ -35,18 +35,7 @@ fn changes(old: Option<&Payload>, new: Option<&Payload>) -> Changes {
 
 /// The file's path relative to the git work tree (the vault may live in a subdirectory).
 fn repo_path(vault: &Vault, env: &str) -> Result<String, Error> {
-    let top = git::work_tree(vault.root()).ok_or(Error::NotInGit)?;
-    let top = top.canonicalize().unwrap_or(top);
-    let file = vault.env_path(env);
-    let file = file
-        .parent()
-        .and_then(|d| d.canonicalize().ok())
-        .map_or(file.clone(), |d| d.join(format!("{env}.age")));
-    Ok(file
-        .strip_prefix(&top)
-        .unwrap_or(&file)
-        .to_string_lossy()
-        .replace('\\', "/"))
+    git::repo_path(&vault.env_path(env)).ok_or(Error::NotInGit)
 }
 
 /// `vault log [ENV] [KEY]`.
@@ -87,11 +76,43 @@ pub fn log(context: &Context, args: &LogArgs, out: &mut dyn Write) -> Result<Out
     let mut rows = Vec::new();
     for change in &history.changes {
         let env = &by_path[&change.path];
-        let old = change.old.as_deref().map(|id| open(env, id));
         let new = change.new.as_deref().map(|id| open(env, id));
-        let readable =
-            old.as_ref().is_none_or(Option::is_some) && new.as_ref().is_none_or(Option::is_some);
-        let diff = readable.then(|| changes(old.flatten().as_ref(), new.flatten().as_ref()));
+        // A merge is credited only with what differs from every parent (a resolution, or an
+        // edit of the merger's own); keys taken from one side belong to that side's commit.
+        let bases: Vec<Option<&str>> = if change.parents.is_empty() {
+            vec![change.old.as_deref()]
+        } else {
+            change.parents.iter().map(Option::as_deref).collect()
+        };
+        let mut diff: Option<Changes> = None;
+        let mut readable = new.as_ref().is_none_or(Option::is_some);
+        for base in bases {
+            let old = base.map(|id| open(env, id));
+            readable &= old.as_ref().is_none_or(Option::is_some);
+            if !readable {
+                break;
+            }
+            let this = changes(old.flatten().as_ref(), new.clone().flatten().as_ref());
+            diff = Some(match diff {
+                None => this,
+                Some(mut acc) => {
+                    let all = |names: &[String]| {
+                        this.added
+                            .iter()
+                            .chain(&this.changed)
+                            .chain(&this.removed)
+                            .any(|n| names.contains(n))
+                    };
+                    let keep =
+                        |list: &mut Vec<String>| list.retain(|n| all(std::slice::from_ref(n)));
+                    keep(&mut acc.added);
+                    keep(&mut acc.changed);
+                    keep(&mut acc.removed);
+                    acc
+                }
+            });
+        }
+        let diff = if readable { diff } else { None };
         if let Some(key) = &args.key {
             let touches = diff.as_ref().is_some_and(|d| {
                 d.added.contains(key) || d.changed.contains(key) || d.removed.contains(key)
@@ -135,6 +156,9 @@ pub fn log(context: &Context, args: &LogArgs, out: &mut dyn Write) -> Result<Out
                 parts.extend(d.changed.iter().map(|n| format!("~{n}")));
                 parts.extend(d.removed.iter().map(|n| format!("-{n}")));
                 match (parts.is_empty(), c.old.is_none()) {
+                    (true, _) if !c.parents.is_empty() => {
+                        "merged (every key as one of its parents had it)".to_owned()
+                    }
                     (true, true) => "created".to_owned(),
                     (true, false) => "re-keyed or metadata only".to_owned(),
                     (false, _) => parts.join(" "),
