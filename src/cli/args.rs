@@ -99,7 +99,7 @@ pub enum Command {
     /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
     Completions(CompletionsArgs),
     /// Print the man page (roff) to stdout.
-    Man,
+    Man(ManArgs),
     /// A guided end-to-end run in a throwaway repository.
     Demo(DemoArgs),
 }
@@ -370,6 +370,15 @@ pub struct EnvAddArgs {
     pub members: Vec<String>,
     #[command(flatten)]
     pub apply: ApplyArgs,
+}
+
+/// `vault man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `vault.1` and one page per command (`vault-init.1`, …) into DIR instead of
+    /// printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// `vault pin`.

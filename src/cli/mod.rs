@@ -165,7 +165,7 @@ pub fn run() -> ExitCode {
             | Command::Init(_)
             | Command::Check(_)
             | Command::Completions(_)
-            | Command::Man
+            | Command::Man(_)
             | Command::Demo(_)
     );
     let context = Context {
@@ -232,11 +232,49 @@ fn dispatch(context: &Context, command: Command, out: &mut dyn Write) -> Result<
             out.write_all(&script).map_err(stdout_error)?;
             Ok(Outcome::Success)
         }
-        Command::Man => {
+        Command::Man(args) => {
             let command = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(command)
-                .render(out)
-                .map_err(stdout_error)?;
+            let Some(dir) = args.dir else {
+                clap_mangen::Man::new(command)
+                    .render(out)
+                    .map_err(stdout_error)?;
+                return Ok(Outcome::Success);
+            };
+            // The main page refers to `vault-<command>(1)`: write those pages too.
+            let write = |name: &str, page: clap::Command| -> Result<(), Error> {
+                let path = dir.join(format!("{name}.1"));
+                let mut text = Vec::new();
+                clap_mangen::Man::new(page)
+                    .render(&mut text)
+                    .map_err(stdout_error)?;
+                crate::store::atomic::write(&path, &text, 0o644).map_err(|source| Error::Io {
+                    action: "write",
+                    path: path.clone(),
+                    source,
+                })
+            };
+            std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+                action: "create",
+                path: dir.clone(),
+                source,
+            })?;
+            // Built, so clap's own `help` subcommand, which the main page lists, is there.
+            let mut command = command;
+            command.build();
+            for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+                let name = format!("vault-{}", sub.get_name());
+                // clap names are `'static` without its `string` feature; this process ends
+                // right after writing the pages.
+                let leaked: &'static str = Box::leak(name.clone().into_boxed_str());
+                write(&name, sub.clone().name(leaked))?;
+            }
+            write("vault", command)?;
+            writeln!(
+                out,
+                "wrote vault.1 and one page per command in {}",
+                dir.display()
+            )
+            .map_err(stdout_error)?;
             Ok(Outcome::Success)
         }
         Command::Demo(args) => cmd::demo::run(&args, out),

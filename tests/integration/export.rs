@@ -242,6 +242,31 @@ fn completions_and_man_page_cover_the_commands() {
         "{page}"
     );
     assert!(page.contains("exec"));
+    // Every page the main one refers to exists.
+    let dir = repo.base_path("man1");
+    let out = repo
+        .bare_vault()
+        .args(["man", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let main = std::fs::read_to_string(dir.join("vault.1")).unwrap();
+    for reference in main.split("vault\\-").skip(1) {
+        let name: String = reference
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '\\')
+            .collect::<String>()
+            .replace("\\-", "-");
+        let name = name.trim_end_matches('\\');
+        if !name.is_empty() && main.contains(&format!("vault\\-{name}(1)")) {
+            assert!(
+                dir.join(format!("vault-{name}.1")).exists(),
+                "vault-{name}.1 is missing"
+            );
+        }
+    }
+    assert!(dir.join("vault-exec.1").exists());
 }
 
 #[cfg(not(feature = "kv"))]
