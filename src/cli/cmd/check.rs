@@ -354,9 +354,19 @@ fn status(
         print_json(out, &doc)?;
         return Ok(Outcome::Success);
     }
+    // Columns as wide as their longest entry, so long names do not shift the rest.
+    let width = |key: &str, header: &str| {
+        rows.iter()
+            .filter_map(|r| r[key].as_str())
+            .map(|s| s.chars().count())
+            .chain([header.len()])
+            .max()
+            .unwrap_or(header.len())
+    };
+    let (env_w, secret_w) = (width("env", "ENV"), width("secret", "SECRET"));
     writeln!(
         out,
-        "{:10} {:28} {:10} {:>5}  {:10}  STATUS",
+        "{:env_w$} {:secret_w$} {:10} {:>5}  {:10}  STATUS",
         "ENV", "SECRET", "ROTATED", "AGE", "DUE"
     )
     .map_err(stdout_error)?;
@@ -376,7 +386,7 @@ fn status(
         };
         writeln!(
             out,
-            "{:10} {:28} {:10} {:>4}d  {:10}  {state}",
+            "{:env_w$} {:secret_w$} {:10} {:>4}d  {:10}  {state}",
             row["env"].as_str().unwrap_or_default(),
             row["secret"].as_str().unwrap_or_default(),
             date(&row["rotated_at"]),
