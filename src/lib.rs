@@ -7,10 +7,12 @@
 //! talks to people.
 //!
 //! ```
-//! use vault::{crypto, identity, payload::Payload, secret::Secret};
+//! use vault::{auth, crypto, identity, payload::Payload, secret::Secret};
 //!
 //! let key = identity::generate(jiff::Timestamp::now());
 //! let mut payload = Payload::new("dev");
+//! // Every payload carries its environment's write key (see `auth`): only readers see it.
+//! payload.write_key = Some(Secret::new(auth::WriteKey::generate().to_text().to_string()));
 //! payload.set("DATABASE_URL", Secret::from("postgres://localhost/app"), jiff::Timestamp::now())?;
 //! let recipient: crypto::Recipient = key.public.parse()?;
 //! let ciphertext = crypto::encrypt(payload.to_toml().as_bytes(), &[recipient])?;
