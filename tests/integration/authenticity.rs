@@ -69,6 +69,14 @@ fn forged_file_with_a_sealed_list_is_refused_everywhere_and_never_sealed_to() {
         assert!(report.contains(&forged_commit[..10]), "{report}");
         assert!(report.contains("[stray-file]"), "{report}");
     }
+    // log shows git's (self-declared) author, and what the signatures say of the version.
+    let out = repo.vault(&alice).args(["log", "prod"]).output().unwrap();
+    let line = stdout(&out)
+        .lines()
+        .find(|l| l.starts_with(&forged_commit[..10]))
+        .unwrap_or_else(|| panic!("{}", stdout(&out)))
+        .to_owned();
+    assert!(line.contains("NOT AUTHENTICATED"), "{line}");
     // access does not show her as a reader.
     let (_, doc) = TestRepo::json_of(repo.bare_vault().args(["access", "--json"]));
     assert_eq!(doc["members"]["mallory"]["prod"], "-", "{doc}");

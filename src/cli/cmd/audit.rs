@@ -73,6 +73,23 @@ pub fn log(context: &Context, args: &LogArgs, out: &mut dyn Write) -> Result<Out
             })
             .clone()
     };
+    // What the signatures say about each version, as `vault check` judges them: git's author
+    // line is only what the committer typed.
+    let mut problems: HashMap<(String, String), String> = HashMap::new();
+    for env in &envs {
+        let current = vault.read_ciphertext(env).ok().and_then(|bytes| {
+            match vault.verify_current(env, &bytes, &[]) {
+                Ok(crate::auth::Seal::Signed(stanza)) => Some(stanza.chain.genesis_key()),
+                _ => None,
+            }
+        });
+        let anchor = current.or_else(|| vault.history_anchor(env).ok().flatten().map(|a| a.key));
+        for problem in vault.provenance(env, anchor)?.problems {
+            if !problem.warning {
+                problems.insert((env.clone(), problem.commit), problem.reason.to_string());
+            }
+        }
+    }
     let mut rows = Vec::new();
     for change in &history.changes {
         let env = &by_path[&change.path];
@@ -121,13 +138,18 @@ pub fn log(context: &Context, args: &LogArgs, out: &mut dyn Write) -> Result<Out
                 continue;
             }
         }
-        rows.push((change, env, diff));
+        let signed = problems
+            .get(&(env.clone(), change.commit.clone()))
+            .map_or(Ok(()), |reason| Err(reason.clone()));
+        rows.push((change, env, diff, signed));
     }
     if args.json {
         let list: Vec<serde_json::Value> = rows
             .iter()
-            .map(|(c, env, diff)| {
+            .map(|(c, env, diff, signed)| {
                 serde_json::json!({
+                    "authenticated": signed.is_ok(),
+                    "not_authenticated_because": signed.as_ref().err(),
                     "commit": c.commit,
                     "author": c.author,
                     "email": c.email,
@@ -144,7 +166,7 @@ pub fn log(context: &Context, args: &LogArgs, out: &mut dyn Write) -> Result<Out
         print_json(out, &serde_json::Value::from(list))?;
         return Ok(Outcome::Success);
     }
-    for (c, env, diff) in &rows {
+    for (c, env, diff, signed) in &rows {
         let date = jiff::Timestamp::from_second(c.time)
             .map(|t| t.strftime("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default();
@@ -167,10 +189,14 @@ pub fn log(context: &Context, args: &LogArgs, out: &mut dyn Write) -> Result<Out
         };
         writeln!(
             out,
-            "{} {date}  {:<20} {env:<10} {what}   ({})",
+            "{} {date}  {:<20} {env:<10} {what}   ({}){}",
             &c.commit[..c.commit.len().min(10)],
             c.author,
-            c.summary
+            c.summary,
+            match signed {
+                Ok(()) => String::new(),
+                Err(reason) => format!("  [NOT AUTHENTICATED: {reason}]"),
+            }
         )
         .map_err(stdout_error)?;
     }
