@@ -63,9 +63,16 @@ impl Demo<'_> {
                 Stdio::piped()
             } else {
                 Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            });
+        // One pipe for both streams, so plans (stderr) and results (stdout) show in the
+        // order the command wrote them.
+        let (mut reader, writer) = std::io::pipe().map_err(|_| Error::Demo {
+            step: "could not create a pipe".to_owned(),
+        })?;
+        let writer_err = writer.try_clone().map_err(|_| Error::Demo {
+            step: "could not create a pipe".to_owned(),
+        })?;
+        command.stdout(writer).stderr(writer_err);
         for (k, v) in step.env {
             command.env(k, v);
         }
@@ -77,17 +84,18 @@ impl Demo<'_> {
             pipe.write_all(input.as_bytes())
                 .map_err(|_| fail("stdin"))?;
         }
-        let output = child.wait_with_output().map_err(|_| fail("wait"))?;
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        for line in stdout
-            .lines()
-            .chain(String::from_utf8_lossy(&output.stderr).lines())
-        {
+        // The command holds the only write ends now: reading ends when it exits.
+        drop(command);
+        let mut combined = Vec::new();
+        std::io::Read::read_to_end(&mut reader, &mut combined).map_err(|_| fail("read"))?;
+        let status = child.wait().map_err(|_| fail("wait"))?;
+        let stdout = String::from_utf8_lossy(&combined).into_owned();
+        for line in stdout.lines() {
             writeln!(self.out, "    {line}").map_err(stdout_error)?;
         }
-        let code = output.status.code().unwrap_or(-1);
+        let code = status.code().unwrap_or(-1);
         writeln!(self.out, "    (exit {code})").map_err(stdout_error)?;
-        if output.status.success() != step.expect_success {
+        if status.success() != step.expect_success {
             return Err(fail(if step.expect_success {
                 "failed"
             } else {
