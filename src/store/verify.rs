@@ -2,8 +2,9 @@
 //! signature and chain (from [`crate::auth`]), checked against the anchors this machine
 //! has. Anchors, strongest first: pins the process carries (`VAULT_PIN`, `# vault-pin`
 //! lines of the identity), the user's pin file (the newest key verified on this machine),
-//! and, when neither exists, the environment's first signed version on the mainline of git
-//! history. With none of them (a shallow checkout on a machine without pins) there is
+//! and, when neither exists, what every signed version in git history agrees on (one
+//! genesis key, no fork, the newest chain; a once-unsigned vault's upgrade proven by a
+//! reader). With none of them (a shallow checkout on a machine without pins) there is
 //! nothing to decide with, so the read is refused.
 
 use std::path::Path;
