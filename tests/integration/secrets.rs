@@ -537,7 +537,7 @@ fn set_warns_when_a_value_breaks_the_template_but_stores_it() {
 /// when a prompt appears. Returns (exit code, everything the terminal showed).
 fn on_terminal(repo: &TestRepo, key: &Key, args: &[&str], lines: &[&str]) -> (i32, String) {
     let script = r#"
-import os, pty, sys, time
+import os, pty, sys, termios, time
 argv = sys.argv[1:sys.argv.index("--")]
 lines = sys.argv[sys.argv.index("--") + 1:]
 pid, fd = pty.fork()
@@ -551,8 +551,12 @@ for line in lines:
             out += os.read(fd, 4096)
         except OSError:
             break
-    # rpassword turns echo off just after printing the prompt: let it.
-    time.sleep(0.3)
+    # rpassword turns echo off just after printing the prompt: wait until it has (the
+    # master side reports the terminal's settings), however loaded the machine is.
+    deadline = time.time() + 10
+    while termios.tcgetattr(fd)[3] & termios.ECHO and time.time() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
     os.write(fd, line.encode() + b"\n")
     out += b"\n"
 while True:
