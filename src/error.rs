@@ -68,22 +68,6 @@ pub enum Error {
         /// The secret.
         name: String,
     },
-    /// The template's rules fail for an environment (exec refuses to start).
-    #[error("`{env}` does not satisfy .secrets.example.toml:\n  - {}", problems.join("\n  - "))]
-    TemplateViolations {
-        /// The environment.
-        env: String,
-        /// One value-free description per problem.
-        problems: Vec<String>,
-    },
-    /// `--only` named secrets that are not set.
-    #[error("`--only` names secrets not set in `{env}`: {}", names.join(", "))]
-    OnlyUnknown {
-        /// The environment.
-        env: String,
-        /// The missing names.
-        names: Vec<String>,
-    },
     /// Someone else changed the same secrets while `vault edit` was open.
     #[error("secrets/{env}.age changed while you were editing, and these secrets were changed on both sides: {}; your edit was not saved", names.join(", "))]
     EditConflict {
@@ -127,14 +111,6 @@ pub enum Error {
         /// What went wrong.
         reason: &'static str,
     },
-    /// A merge left conflicts in the environment.
-    #[error("`{env}` has unresolved merge conflicts in: {}", names.join(", "))]
-    UnresolvedConflicts {
-        /// The environment.
-        env: String,
-        /// The conflicting secrets.
-        names: Vec<String>,
-    },
     /// `export --format github-env` outside GitHub Actions.
     #[error("$GITHUB_ENV is not set, so this is not a GitHub Actions step")]
     NotInGithubActions,
@@ -158,14 +134,6 @@ pub enum Error {
         "the public key of your identity is unknown (an SSH key needs its `.pub` file beside it)"
     )]
     UnknownPublicKey,
-    /// Secrets that would change how the child loads code.
-    #[error("`{env}` sets {}, which change how programs load code; refusing to pass them", names.join(", "))]
-    LoaderVariables {
-        /// The environment.
-        env: String,
-        /// The variables.
-        names: Vec<String>,
-    },
     /// A member or environment named on the command line is wrong (the roster is fine).
     #[error("{source}")]
     RosterArgument {

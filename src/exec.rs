@@ -22,6 +22,38 @@ pub enum ExecError {
         /// The program as given.
         program: String,
     },
+    /// `--only` named secrets that are not set.
+    #[error("`--only` names secrets not set in `{env}`: {}", names.join(", "))]
+    OnlyUnknown {
+        /// The environment.
+        env: String,
+        /// The missing names.
+        names: Vec<String>,
+    },
+    /// A merge left conflicts in the environment.
+    #[error("`{env}` has unresolved merge conflicts in: {}", names.join(", "))]
+    UnresolvedConflicts {
+        /// The environment.
+        env: String,
+        /// The conflicting secrets.
+        names: Vec<String>,
+    },
+    /// The template's rules fail for an environment.
+    #[error("`{env}` does not satisfy .secrets.example.toml:\n  - {}", problems.join("\n  - "))]
+    TemplateViolations {
+        /// The environment.
+        env: String,
+        /// One value-free description per problem.
+        problems: Vec<String>,
+    },
+    /// Secrets that would change how the child loads code.
+    #[error("`{env}` sets {}, which change how programs load code; refusing to pass them", names.join(", "))]
+    LoaderVariables {
+        /// The environment.
+        env: String,
+        /// The variables.
+        names: Vec<String>,
+    },
     /// The program exists but cannot be executed (exit 126).
     #[error("command not executable: `{program}`")]
     NotExecutable {
@@ -120,6 +152,109 @@ pub fn blocked_loader_variables<'a>(
     blocked.sort();
     blocked.dedup();
     blocked
+}
+
+/// What must hold before an environment's secrets reach a running program (`exec`, or a
+/// store a program reads from, via `push`): no unresolved merge conflicts, and the
+/// template's rules met for the whole environment, even under `exec --only`: a deploy gate
+/// that a one-off job could pass while the environment is broken would not be a gate.
+///
+/// # Errors
+/// [`ExecError::UnresolvedConflicts`] or [`ExecError::TemplateViolations`].
+pub fn ready_for_runtime(
+    template: Option<&crate::schema::Template>,
+    env: &str,
+    payload: &crate::payload::Payload,
+) -> Result<(), ExecError> {
+    if !payload.conflicts.is_empty() {
+        return Err(ExecError::UnresolvedConflicts {
+            env: env.to_owned(),
+            names: payload.conflicts.keys().cloned().collect(),
+        });
+    }
+    let Some(template) = template else {
+        return Ok(());
+    };
+    let values = payload
+        .secrets
+        .iter()
+        .map(|(n, e)| (n.as_str(), e.value.expose()));
+    let problems: Vec<String> = template
+        .validate(env, values)
+        .into_iter()
+        .filter(|v| !v.is_warning())
+        .map(|v| v.to_string())
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ExecError::TemplateViolations {
+            env: env.to_owned(),
+            problems,
+        })
+    }
+}
+
+/// Refuses variables among `names` that change how programs load code and that the
+/// template does not allow: for every way values become a process environment (`exec`,
+/// `push`, `export` to env formats).
+///
+/// # Errors
+/// [`ExecError::LoaderVariables`].
+pub fn refuse_loader_variables<'a>(
+    template: Option<&crate::schema::Template>,
+    env: &str,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<(), ExecError> {
+    let blocked = blocked_loader_variables(template, names);
+    if blocked.is_empty() {
+        Ok(())
+    } else {
+        Err(ExecError::LoaderVariables {
+            env: env.to_owned(),
+            names: blocked,
+        })
+    }
+}
+
+/// The variables `vault exec` gives its child from `payload`: the environment must be
+/// ready ([`ready_for_runtime`]); with `only`, just those secrets (and their
+/// `NAME_PREVIOUS`), each of which must exist; and none that changes how programs load
+/// code unless the template allows it.
+///
+/// # Errors
+/// Why the program must not start.
+pub fn runtime_variables<'p>(
+    template: Option<&crate::schema::Template>,
+    env: &str,
+    payload: &'p crate::payload::Payload,
+    only: &[String],
+    now: jiff::Timestamp,
+) -> Result<Vec<(String, &'p Secret)>, ExecError> {
+    ready_for_runtime(template, env, payload)?;
+    let mut variables = payload.variables(now);
+    if !only.is_empty() {
+        let wanted: std::collections::BTreeSet<&str> = only.iter().map(String::as_str).collect();
+        let missing: Vec<String> = wanted
+            .iter()
+            .filter(|name| !payload.secrets.contains_key(**name))
+            .map(|name| (*name).to_owned())
+            .collect();
+        if !missing.is_empty() {
+            return Err(ExecError::OnlyUnknown {
+                env: env.to_owned(),
+                names: missing,
+            });
+        }
+        variables.retain(|(name, _)| {
+            wanted.contains(name.as_str())
+                || name
+                    .strip_suffix("_PREVIOUS")
+                    .is_some_and(|base| wanted.contains(base))
+        });
+    }
+    refuse_loader_variables(template, env, variables.iter().map(|(n, _)| n.as_str()))?;
+    Ok(variables)
 }
 
 /// Replaces the current process with `command`, adding `variables` to the inherited

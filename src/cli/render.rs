@@ -116,15 +116,15 @@ fn hint(err: &Error) -> Option<String> {
         Error::Exec(ExecError::NotFound { .. }) => "check the spelling and $PATH".to_owned(),
         Error::Exec(ExecError::NotExecutable { .. }) => "check the file's execute permission (`chmod +x`)".to_owned(),
         Error::SecretNotFound { env, .. } => format!("list the secrets with `vault ls {env}`"),
-        Error::TemplateViolations { env, .. } => format!("set the missing or invalid secrets with `vault edit {env}`; the rules are in .secrets.example.toml"),
-        Error::OnlyUnknown { env, .. } => format!("list the secrets with `vault ls {env}`"),
+        Error::Exec(ExecError::TemplateViolations { env, .. }) => format!("set the missing or invalid secrets with `vault edit {env}`; the rules are in .secrets.example.toml"),
+        Error::Exec(ExecError::OnlyUnknown { env, .. }) => format!("list the secrets with `vault ls {env}`"),
         Error::EditConflict { env, .. } => format!("run `vault edit {env}` again to apply your change on top of the new version"),
         Error::EditAbandoned { env, .. } => format!("run `vault edit {env}` again"),
         Error::Dotenv { .. } => "fix the line shown; quote values with single quotes to keep `$` and `#` literal".to_owned(),
         Error::NoValue { name } => format!("pipe it in (`printf %s \"$VALUE\" | vault set <env> {name}`), use --from-file, or run in a terminal to be prompted"),
         Error::ValueNotUtf8 { .. } => "store binary data base64-encoded (`base64 -w0 file | vault set <env> KEY`)".to_owned(),
         Error::Payload(_) => "secret names are environment-variable names; values cannot contain NUL bytes".to_owned(),
-        Error::UnresolvedConflicts { env, .. } => format!("run `vault edit {env}`: it shows both values of each conflict; keep one"),
+        Error::Exec(ExecError::UnresolvedConflicts { env, .. }) => format!("run `vault edit {env}`: it shows both values of each conflict; keep one"),
         Error::RosterUnreadable { source } => {
             let path = match source {
                 StoreError::Config { path, .. } | StoreError::Io { path, .. } => path.display().to_string(),
@@ -146,7 +146,7 @@ fn hint(err: &Error) -> Option<String> {
         Error::Sync(sync) => sync_hint(sync),
         Error::K8sName(_) => "Kubernetes names are lowercase DNS names, e.g. `--name myapp-secrets --namespace prod`".to_owned(),
         Error::NotInGithubActions => "run it in a GitHub Actions step (the runner sets $GITHUB_ENV), or use `--format dotenv`".to_owned(),
-        Error::LoaderVariables { env, names } => format!("a value there runs code in every program `vault exec` starts; if that is intended, declare it in .secrets.example.toml with `allow_loader = true` (e.g. `[{}]` then `allow_loader = true`), else remove it (`vault unset {env} {}`)", names[0], names[0]),
+        Error::Exec(ExecError::LoaderVariables { env, names }) => format!("a value there runs code in every program `vault exec` starts; if that is intended, declare it in .secrets.example.toml with `allow_loader = true` (e.g. `[{}]` then `allow_loader = true`), else remove it (`vault unset {env} {}`)", names[0], names[0]),
         Error::RosterArgument { source, known_members, known_envs } => match source {
             crate::config::ConfigError::NoSuchEnv { .. } | crate::config::ConfigError::InvalidEnvName { .. } => format!("environments in .vault.toml: {}", known_envs.join(", ")),
             crate::config::ConfigError::SharedKey { .. } => "that key already belongs to a member: `vault access` lists them; a second key for the same person is `vault member key add`".to_owned(),

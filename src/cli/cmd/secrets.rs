@@ -289,7 +289,14 @@ pub fn export(context: &Context, args: &ExportArgs, out: &mut dyn Write) -> Resu
     if !matches!(args.format, ExportFormat::Json) {
         // Every other format becomes some program's environment.
         let template = context.vault()?.template()?;
-        super::exec::refuse_loader_variables(template.as_ref(), &args.env, &payload)?;
+        crate::exec::refuse_loader_variables(
+            template.as_ref(),
+            &args.env,
+            payload
+                .variables(jiff::Timestamp::now())
+                .iter()
+                .map(|(n, _)| n.as_str()),
+        )?;
     }
     let pairs: Vec<(&str, &str)> = payload
         .secrets

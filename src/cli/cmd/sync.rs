@@ -44,9 +44,16 @@ pub fn run(
         Direction::Push => {
             let payload = vault.decrypt(&args.env, &identities)?;
             let template = vault.template()?;
-            super::exec::ready_for_runtime(template.as_ref(), &args.env, &payload)?;
+            crate::exec::ready_for_runtime(template.as_ref(), &args.env, &payload)?;
             // What a store holds reaches a program's environment like exec's variables.
-            super::exec::refuse_loader_variables(template.as_ref(), &args.env, &payload)?;
+            crate::exec::refuse_loader_variables(
+                template.as_ref(),
+                &args.env,
+                payload
+                    .variables(jiff::Timestamp::now())
+                    .iter()
+                    .map(|(n, _)| n.as_str()),
+            )?;
             // What the store should hold is what `exec` would give a program, including
             // `NAME_PREVIOUS` during a rotation's overlap.
             let local: BTreeMap<String, Secret> = payload
