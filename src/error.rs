@@ -198,3 +198,14 @@ pub enum Error {
         step: String,
     },
 }
+
+impl From<crate::rotation::RotationError> for Error {
+    fn from(error: crate::rotation::RotationError) -> Self {
+        use crate::rotation::RotationError;
+        match error {
+            RotationError::NotSet { env, name } => Self::SecretNotFound { env, name },
+            RotationError::InvalidGrace { text } => Self::InvalidDuration { text },
+            RotationError::Payload(e) => Self::Payload(e),
+        }
+    }
+}

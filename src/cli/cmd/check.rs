@@ -9,7 +9,6 @@ use crate::cli::args::{CheckArgs, RotateCommand, RotateStartArgs, RotateStatusAr
 use crate::cli::{Context, Outcome, print_json, render, stdout_error};
 use crate::error::Error;
 use crate::identity::{Identities, IdentityError};
-use crate::payload::Previous;
 use crate::store::Vault;
 
 /// Parses `--as-of`: a date (midnight UTC) or an RFC 3339 timestamp.
@@ -191,31 +190,22 @@ pub fn rotate(
             let vault = context.vault()?;
             vault.require_env(&args.env)?;
             let identities = context.identities()?;
-            vault
-                .update(&args.env, &identities, |payload| -> Result<_, Error> {
-                    let entry = payload.secrets.get_mut(&args.key).ok_or_else(|| {
-                        Error::SecretNotFound {
-                            env: args.env.clone(),
-                            name: args.key.clone(),
-                        }
-                    })?;
-                    let had = entry.previous.take().is_some();
-                    Ok((had, had))
-                })
-                .map(|had| {
-                    if had {
-                        render::note(&format!(
-                            "rotation of `{}` in `{}` finished; `{}_PREVIOUS` is gone",
-                            args.key, args.env, args.key
-                        ));
-                    } else {
-                        render::note(&format!(
-                            "`{}` in `{}` had no rotation in progress; nothing changed",
-                            args.key, args.env
-                        ));
-                    }
-                    Outcome::Success
-                })
+            let had = vault.update(&args.env, &identities, |payload| -> Result<_, Error> {
+                let had = crate::rotation::finish(payload, &args.env, &args.key)?;
+                Ok((had, had))
+            })?;
+            if had {
+                render::note(&format!(
+                    "rotation of `{}` in `{}` finished; `{}_PREVIOUS` is gone",
+                    args.key, args.env, args.key
+                ));
+            } else {
+                render::note(&format!(
+                    "`{}` in `{}` had no rotation in progress; nothing changed",
+                    args.key, args.env
+                ));
+            }
+            Ok(Outcome::Success)
         }
     }
 }
@@ -223,36 +213,22 @@ pub fn rotate(
 fn start(context: &Context, args: &RotateStartArgs) -> Result<Outcome, Error> {
     let vault = context.vault()?;
     vault.require_env(&args.env)?;
-    let grace = parse_grace(&args.grace)?;
+    let grace = crate::rotation::parse_grace(&args.grace)?;
     crate::payload::check_value(&args.key, "")?;
     let value = super::secrets::read_value(None, args.from_file.as_deref(), &args.key, &args.env)?;
     let identities = context.identities()?;
     let now = Timestamp::now();
-    let until = now.checked_add(grace).unwrap_or(Timestamp::MAX);
-    let changed = vault.update(&args.env, &identities, |payload| -> Result<_, Error> {
-        let old = payload
-            .secrets
-            .get(&args.key)
-            .map(|e| e.value.clone())
-            .ok_or_else(|| Error::SecretNotFound {
-                env: args.env.clone(),
-                name: args.key.clone(),
-            })?;
-        if !payload.set(&args.key, value, now)? {
-            return Ok((false, false));
-        }
-        if let Some(entry) = payload.secrets.get_mut(&args.key) {
-            entry.previous = Some(Previous { value: old, until });
-        }
-        Ok((true, true))
+    let until = vault.update(&args.env, &identities, |payload| -> Result<_, Error> {
+        let until = crate::rotation::start(payload, &args.env, &args.key, value, now, grace)?;
+        Ok((until, until.is_some()))
     })?;
-    if !changed {
+    let Some(until) = until else {
         render::note(&format!(
             "`{}` in `{}` already has this value; nothing changed (a rotation needs a new value)",
             args.key, args.env
         ));
         return Ok(Outcome::Success);
-    }
+    };
     render::note(&format!(
         "`{}` in `{}` has its new value; the old one stays available to `vault exec` as `{}_PREVIOUS` until {} — run `vault rotate finish {} {}` once every client uses the new one",
         args.key,
@@ -263,31 +239,6 @@ fn start(context: &Context, args: &RotateStartArgs) -> Result<Outcome, Error> {
         args.key
     ));
     Ok(Outcome::Success)
-}
-
-/// Parses `30m`, `24h`, `7d`, `2w`.
-fn parse_grace(text: &str) -> Result<jiff::SignedDuration, Error> {
-    let invalid = || Error::InvalidDuration {
-        text: text.to_owned(),
-    };
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(invalid)?;
-    let (number, unit) = text.split_at(split);
-    let number: i64 = number.parse().map_err(|_| invalid())?;
-    let per_unit: i64 = match unit {
-        "m" => 1,
-        "h" => 60,
-        "d" => 24 * 60,
-        "w" => 7 * 24 * 60,
-        _ => return Err(invalid()),
-    };
-    let minutes = number.checked_mul(per_unit).ok_or_else(invalid)?;
-    if minutes <= 0 || minutes > 366 * 24 * 60 {
-        return Err(invalid());
-    }
-    Ok(jiff::SignedDuration::from_mins(minutes))
 }
 
 fn status(
