@@ -18,6 +18,9 @@ use regex::Regex;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use crate::names::{is_env_name, is_secret_name};
+use crate::payload::line_of;
+
 /// The template's file name, relative to the repository root.
 pub const TEMPLATE_FILE: &str = ".secrets.example.toml";
 
@@ -652,27 +655,6 @@ fn in_file_order<'t, 'i>(table: &'t DeTable<'i>) -> Vec<Entry<'t, 'i>> {
     let mut entries: Vec<_> = table.iter().collect();
     entries.sort_by_key(|(key, _)| key.span().start);
     entries
-}
-
-/// The 1-based line holding byte `offset`.
-fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end].split(|&b| b == b'\n').count()
-}
-
-fn is_secret_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
-fn is_env_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    let lower_or_digit = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-    bytes.next().is_some_and(lower_or_digit)
-        && bytes.all(|b| lower_or_digit(b) || b == b'_' || b == b'-')
 }
 
 /// A TOML type with its article, for "must be a table, not an array".

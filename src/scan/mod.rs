@@ -66,7 +66,6 @@ pub use known::MIN_KNOWN_VALUE_LEN;
 /// A line containing this marker is never reported, whatever it matches.
 pub const ALLOW_MARKER: &str = "vault:allow";
 
-const ARMOR_BEGIN: &[u8] = b"-----BEGIN AGE ENCRYPTED FILE-----";
 const ARMOR_END: &[u8] = b"-----END AGE ENCRYPTED FILE-----";
 
 /// How much of the start of a file is sniffed for NUL bytes, like git does.
@@ -83,15 +82,13 @@ const LONG_LINE_AFTER: usize = 8192;
 /// a `Lines` rule rescan megabytes per hit.
 const MAX_WINDOW: usize = 64 * 1024;
 
-/// Whether `content` is an age ASCII-armored file: after optional leading
-/// whitespace it starts with `-----BEGIN AGE ENCRYPTED FILE-----`.
+/// The first line of every armored age file, as bytes.
+const ARMOR_BEGIN: &[u8] = crate::crypto::ARMOR_BEGIN.as_bytes();
+
+/// Whether `content` is an age ASCII-armored file (one rule, `crypto`'s).
 #[must_use]
 pub fn is_age_armor(content: &[u8]) -> bool {
-    let start = content
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(content.len());
-    content[start..].starts_with(ARMOR_BEGIN)
+    crate::crypto::is_armored(content)
 }
 
 /// What went wrong building a scanner.
