@@ -373,7 +373,8 @@ class Suite:
         log(f"scenario 7: check verifies {n:,} committed versions of one environment")
         e = self.env
         repo = self.work / "versions"
-        fixtures.vault_repo(e, repo, self.key, e.pub, {"dev": fakes.secret_values(20)})
+        secrets = fakes.secret_values(20)
+        fixtures.vault_repo(e, repo, self.key, e.pub, {"dev": secrets}, template=fixtures.template_text(secrets))
         for i in range(n):
             e.run([e.vault, "set", "dev", f"ROTATING_{i % 10}"], cwd=repo, input=f"value-{i:06d}-{'x' * 24}",
                   VAULT_IDENTITY_FILE=self.key)
