@@ -41,6 +41,7 @@ pub mod merge;
 pub mod names;
 pub mod payload;
 pub mod pool;
+pub mod pq;
 pub mod rotation;
 pub mod scan;
 pub mod schema;
