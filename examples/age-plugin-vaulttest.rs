@@ -20,27 +20,22 @@ use age_core::secrecy::ExposeSecret;
 use age_plugin::identity::{self, IdentityPluginV1};
 use age_plugin::recipient::{self, RecipientPluginV1};
 use age_plugin::{Callbacks, PluginHandler, print_new_identity, run_state_machine};
-use bech32::{FromBase32, ToBase32};
 
 const NAME: &str = "vaulttest";
 
 fn bech32_bytes(text: &str) -> Vec<u8> {
-    let (_, data, _) = bech32::decode(text).expect("age encodes keys in Bech32");
-    Vec::<u8>::from_base32(&data).expect("5-bit groups")
+    let (_, data) = bech32::decode(text).expect("age encodes keys in Bech32");
+    data
 }
 
 fn x25519_recipient(bytes: &[u8]) -> Option<age::x25519::Recipient> {
-    let text = bech32::encode("age", bytes.to_base32(), bech32::Variant::Bech32).ok()?;
+    let text = bech32::encode::<bech32::Bech32>(bech32::Hrp::parse("age").ok()?, bytes).ok()?;
     age::x25519::Recipient::from_str(&text).ok()
 }
 
 fn x25519_identity(bytes: &[u8]) -> Option<age::x25519::Identity> {
-    let text = bech32::encode(
-        "age-secret-key-",
-        bytes.to_base32(),
-        bech32::Variant::Bech32,
-    )
-    .ok()?;
+    let hrp = bech32::Hrp::parse("age-secret-key-").ok()?;
+    let text = bech32::encode::<bech32::Bech32>(hrp, bytes).ok()?;
     age::x25519::Identity::from_str(&text.to_uppercase()).ok()
 }
 

@@ -159,6 +159,7 @@ pub fn run(
         let pins = identities.map(Identities::pins).unwrap_or_default();
         let seal = authenticity(vault, env, &ciphertext, &pins, &mut push)?;
         drift(vault, env, seal.as_ref(), &mut push)?;
+        post_quantum(vault, env, &ciphertext, &mut push);
         let Some(identities) = identities else {
             statuses.push(EnvStatus {
                 env: env.clone(),
@@ -309,6 +310,44 @@ fn authenticity(
         );
     }
     Ok(stanza)
+}
+
+/// Files sealed to classic keys can be read by a future quantum computer from any clone of
+/// the history ("harvest now, decrypt later"): a warning, or an error where the roster
+/// requires post-quantum keys.
+fn post_quantum(vault: &Vault, env: &str, ciphertext: &[u8], push: &mut Push<'_>) {
+    let Some(false) = crypto::sealed_post_quantum(ciphertext, crate::auth::STANZA_TAG) else {
+        return;
+    };
+    if vault.config().requires_pq(env) {
+        push(
+            Severity::Error,
+            "legacy-recipient",
+            None,
+            format!(
+                "secrets/{env}.age is sealed to classic keys, but .vault.toml requires post-quantum keys for `{env}` (`require_pq = true`); a reader runs `vault rekey {env}`"
+            ),
+        );
+        return;
+    }
+    let missing = vault.config().missing_pq(env);
+    let next = if missing.is_empty() {
+        format!("every member has a post-quantum key: a reader runs `vault rekey {env} --pq`")
+    } else {
+        format!(
+            "to move it (`vault rekey {env} --pq`), {} first need{} a post-quantum key (`vault identity new --pq`)",
+            missing.join(", "),
+            if missing.len() == 1 { "s" } else { "" }
+        )
+    };
+    push(
+        Severity::Warning,
+        "legacy-recipient",
+        None,
+        format!(
+            "secrets/{env}.age is sealed to classic keys, which a future quantum computer could break from any copy of the history; {next}"
+        ),
+    );
 }
 
 fn short(commit: &str) -> &str {

@@ -96,12 +96,41 @@ pub enum ConfigError {
         /// The rejected name.
         name: String,
     },
+    /// A member of an environment has no key of the kind the environment is sealed to
+    /// (post-quantum with `require_pq = true`, classic otherwise).
+    #[error("{}", no_key_of_kind(env, member, *post_quantum))]
+    NoKeyOfKind {
+        /// The environment.
+        env: String,
+        /// The member.
+        member: String,
+        /// Whether the environment is post-quantum.
+        post_quantum: bool,
+    },
+    /// Environments cannot move to post-quantum keys while some of their members have none.
+    #[error("{} cannot move to post-quantum keys yet: {}", if missing.len() == 1 { "this environment" } else { "these environments" }, missing.iter().map(|(env, who)| format!("{env} needs one for {}", who.join(", "))).collect::<Vec<_>>().join("; "))]
+    MissingPostQuantum {
+        /// Each environment with the members who have no post-quantum key.
+        missing: Vec<(String, Vec<String>)>,
+    },
     /// A member name breaks `[A-Za-z0-9][A-Za-z0-9._-]*`.
     #[error("`{name}` is not a valid member name (use letters, digits, `.`, `-` and `_`)")]
     InvalidMemberName {
         /// The rejected name.
         name: String,
     },
+}
+
+fn no_key_of_kind(env: &str, member: &str, post_quantum: bool) -> String {
+    if post_quantum {
+        format!(
+            "environment `{env}` is sealed to post-quantum keys only (`require_pq = true`), and member `{member}` has none"
+        )
+    } else {
+        format!(
+            "environment `{env}` is sealed to classic keys (age cannot mix them with post-quantum ones in one file), and member `{member}` has only post-quantum keys"
+        )
+    }
 }
 
 #[derive(Deserialize)]
@@ -128,6 +157,10 @@ pub struct Environment {
     /// Member names, in file order.
     #[serde(default)]
     pub members: Vec<String>,
+    /// Seal this environment to post-quantum keys only (`age1pq1…`). age cannot mix them
+    /// with classic keys in one file, so otherwise it is sealed to classic keys only.
+    #[serde(default)]
+    pub require_pq: bool,
 }
 
 /// The parsed and validated roster, with its source text kept for comment-preserving edits.
@@ -202,6 +235,13 @@ impl Config {
                         member: member.clone(),
                     });
                 }
+                if self.keys_of_kind(member, environment.require_pq).is_empty() {
+                    return Err(ConfigError::NoKeyOfKind {
+                        env: env.clone(),
+                        member: member.clone(),
+                        post_quantum: environment.require_pq,
+                    });
+                }
             }
         }
         Ok(())
@@ -236,30 +276,55 @@ impl Config {
         self.members.get(name)
     }
 
-    /// The recipients `secrets/<env>.age` must be encrypted to: every key of every member
-    /// of the environment, deduplicated, in a stable order. `None` for an unknown environment.
+    /// The recipients `secrets/<env>.age` must be encrypted to: every key of the
+    /// environment's kind (post-quantum or classic) of every member of the environment,
+    /// deduplicated, in a stable order. `None` for an unknown environment.
     #[must_use]
     pub fn recipients_for(&self, env: &str) -> Option<Vec<Recipient>> {
         let environment = self.envs.get(env)?;
         let mut seen = BTreeSet::new();
         let mut recipients = Vec::new();
         for member in &environment.members {
-            for key in self
-                .members
-                .get(member)
-                .map(|m| m.keys.as_slice())
-                .unwrap_or_default()
-            {
-                // Validation already parsed every key, so failures cannot happen here.
-                if let Ok(recipient) = key.parse::<Recipient>()
-                    && seen.insert(recipient.canonical().to_owned())
-                {
+            for recipient in self.keys_of_kind(member, environment.require_pq) {
+                if seen.insert(recipient.canonical().to_owned()) {
                     recipients.push(recipient);
                 }
             }
         }
         recipients.sort_by(|a, b| a.canonical().cmp(b.canonical()));
         Some(recipients)
+    }
+
+    /// A member's keys that are post-quantum (or that are not).
+    fn keys_of_kind(&self, member: &str, post_quantum: bool) -> Vec<Recipient> {
+        self.members
+            .get(member)
+            .map(|m| m.keys.as_slice())
+            .unwrap_or_default()
+            .iter()
+            // Validation already parsed every key, so failures cannot happen here.
+            .filter_map(|key| key.parse::<Recipient>().ok())
+            .filter(|r| r.is_post_quantum() == post_quantum)
+            .collect()
+    }
+
+    /// Whether `env` is sealed to post-quantum keys (`require_pq = true`).
+    #[must_use]
+    pub fn requires_pq(&self, env: &str) -> bool {
+        self.envs.get(env).is_some_and(|e| e.require_pq)
+    }
+
+    /// The members of `env` who have no post-quantum key, so it cannot move to one yet.
+    #[must_use]
+    pub fn missing_pq(&self, env: &str) -> Vec<String> {
+        self.envs
+            .get(env)
+            .map(|e| e.members.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter(|m| self.keys_of_kind(m, true).is_empty())
+            .cloned()
+            .collect()
     }
 
     /// The member who owns a canonical recipient, if any.
@@ -275,6 +340,32 @@ impl Config {
                 })
                 .then_some(name.as_str())
         })
+    }
+
+    /// This roster with `envs` sealed to post-quantum keys (`require_pq = true`).
+    ///
+    /// # Errors
+    /// [`ConfigError::MissingPostQuantum`] naming, for every environment, each member who
+    /// has no post-quantum key yet (all of them at once, so one round of requests suffices).
+    pub fn with_post_quantum(&self, envs: &[String]) -> Result<Config, ConfigError> {
+        let mut missing = Vec::new();
+        for env in envs {
+            if !self.envs.contains_key(env) {
+                return Err(ConfigError::NoSuchEnv { env: env.clone() });
+            }
+            let who = self.missing_pq(env);
+            if !who.is_empty() {
+                missing.push((env.clone(), who));
+            }
+        }
+        if !missing.is_empty() {
+            return Err(ConfigError::MissingPostQuantum { missing });
+        }
+        let mut next = self.clone();
+        for env in envs.iter().filter(|e| !self.requires_pq(e)) {
+            next = next.edited(&RosterEdit::RequirePq { env })?;
+        }
+        Ok(next)
     }
 
     /// Applies `edit` to the roster text (keeping comments and layout) and validates the
@@ -376,6 +467,16 @@ impl Config {
                 );
                 envs.insert(env, toml_edit::Item::Table(table));
             }
+            RosterEdit::RequirePq { env } => {
+                let table = doc
+                    .get_mut("envs")
+                    .and_then(|e| e.get_mut(env))
+                    .and_then(toml_edit::Item::as_table_like_mut)
+                    .ok_or_else(|| ConfigError::NoSuchEnv {
+                        env: (*env).to_owned(),
+                    })?;
+                table.insert("require_pq", toml_edit::value(true));
+            }
             RosterEdit::Revoke { name, envs } => {
                 if !self.members.contains_key(*name) {
                     return Err(no_member(name));
@@ -460,6 +561,11 @@ pub enum RosterEdit<'a> {
         env: &'a str,
         /// Its readers.
         members: &'a [String],
+    },
+    /// Seals an environment to post-quantum keys from now on (`require_pq = true`).
+    RequirePq {
+        /// The environment.
+        env: &'a str,
     },
     /// Removes a member from some environments, or (with `None`) from the roster.
     Revoke {

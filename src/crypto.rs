@@ -54,6 +54,10 @@ pub enum CryptoError {
         /// The plugin's binary, e.g. `age-plugin-yubikey`.
         binary: String,
     },
+    /// Post-quantum and classic recipients in one file: the classic stanza would let a
+    /// future quantum computer read what the post-quantum one protects, so age refuses.
+    #[error("post-quantum (`age1pq1…`) and classic keys cannot be mixed in one file")]
+    MixedPostQuantum,
     /// An age plugin ran and reported a failure.
     #[error("the age plugin failed: {message}")]
     Plugin {
@@ -81,8 +85,9 @@ impl age::Callbacks for NoInteraction {
     }
 }
 
-/// A public key a file can be encrypted to: age X25519 (`age1…`), SSH (`ssh-ed25519 …`,
-/// `ssh-rsa …`), or an age plugin's (`age1yubikey1…`, `age1tpm1…`).
+/// A public key a file can be encrypted to: age X25519 (`age1…`), age's hybrid post-quantum
+/// (`age1pq1…`), SSH (`ssh-ed25519 …`, `ssh-rsa …`), or an age plugin's (`age1yubikey1…`,
+/// `age1tpm1…`).
 pub struct Recipient {
     canonical: String,
     inner: Kind,
@@ -112,6 +117,13 @@ impl Recipient {
     #[must_use]
     pub fn canonical(&self) -> &str {
         &self.canonical
+    }
+
+    /// Whether this is a post-quantum key (`age1pq1…`). A file is sealed either to
+    /// post-quantum keys only or to classic keys only.
+    #[must_use]
+    pub fn is_post_quantum(&self) -> bool {
+        self.canonical.starts_with(crate::pq::RECIPIENT_PREFIX)
     }
 
     /// The age plugin this recipient needs, if any (`yubikey` for `age1yubikey1…`).
@@ -145,6 +157,26 @@ impl FromStr for Recipient {
             text: shorten(trimmed),
             reason,
         };
+        // Before the plugin form: `age1pq1…` would otherwise read as a plugin called `pq`.
+        if trimmed.starts_with(crate::pq::RECIPIENT_PREFIX) {
+            return match trimmed.parse::<crate::pq::Recipient>() {
+                Ok(key) => Ok(Self {
+                    canonical: key.to_string(),
+                    inner: Kind::Native(Box::new(key)),
+                }),
+                Err(e) => Err(InvalidRecipient {
+                    text: shorten(trimmed),
+                    reason: match e {
+                        crate::pq::ParseError::Key => {
+                            "not a valid post-quantum public key (the key itself is damaged)"
+                        }
+                        _ => {
+                            "not a valid post-quantum public key (`age1pq1…`; a typo or truncated copy?)"
+                        }
+                    },
+                }),
+            };
+        }
         if trimmed.starts_with("age1") {
             if let Ok(key) = age::x25519::Recipient::from_str(trimmed) {
                 return Ok(Self {
@@ -182,7 +214,7 @@ impl FromStr for Recipient {
                 Err(_) => Err(invalid("not a valid SSH public key")),
             };
         }
-        if trimmed.starts_with("AGE-SECRET-KEY-") {
+        if trimmed.starts_with("AGE-SECRET-KEY-") || trimmed.starts_with("age-secret-key-") {
             return Err(InvalidRecipient {
                 text: "AGE-SECRET-KEY-…".to_owned(),
                 reason: "this is a private key; use its public key (`vault identity show`)",
@@ -231,6 +263,16 @@ fn encrypt_binary(
 ) -> Result<Vec<u8>, CryptoError> {
     if recipients.is_empty() {
         return Err(CryptoError::NoRecipients);
+    }
+    let post_quantum = recipients[0].is_post_quantum();
+    if recipients
+        .iter()
+        .any(|r| r.is_post_quantum() != post_quantum)
+    {
+        return Err(CryptoError::MixedPostQuantum);
+    }
+    if let Some(capture) = capture {
+        capture.post_quantum.set(post_quantum);
     }
     let mut plugins: Vec<Box<dyn age::Recipient>> = Vec::new();
     let mut names: Vec<&str> = recipients.iter().filter_map(Recipient::plugin).collect();
@@ -289,7 +331,7 @@ pub fn encrypt_with_stanza(
 ) -> Result<Vec<u8>, CryptoError> {
     let capture = CaptureFileKey::default();
     let binary = encrypt_binary(plaintext, recipients, Some(&capture))?;
-    let file_key = capture.0.into_inner().ok_or(CryptoError::Malformed {
+    let file_key = capture.key.into_inner().ok_or(CryptoError::Malformed {
         reason: "the file key was not captured".to_owned(),
     })?;
     let parts = split_binary(&binary)?;
@@ -318,9 +360,13 @@ pub fn encrypt_with_stanza(
 const V1_LINE: &[u8] = b"age-encryption.org/v1\n";
 
 /// An age recipient that wraps nothing and remembers the file key, so the header can be
-/// re-authenticated after vault's stanza is added. Never leaves this module.
+/// re-authenticated after vault's stanza is added. Never leaves this module. It carries the
+/// same labels as the real recipients (age only combines recipients whose labels agree).
 #[derive(Default)]
-struct CaptureFileKey(std::cell::RefCell<Option<Zeroizing<[u8; 16]>>>);
+struct CaptureFileKey {
+    key: std::cell::RefCell<Option<Zeroizing<[u8; 16]>>>,
+    post_quantum: std::cell::Cell<bool>,
+}
 
 impl age::Recipient for CaptureFileKey {
     fn wrap_file_key(
@@ -334,8 +380,12 @@ impl age::Recipient for CaptureFileKey {
         age::EncryptError,
     > {
         use age::secrecy::ExposeSecret;
-        *self.0.borrow_mut() = Some(Zeroizing::new(*file_key.expose_secret()));
-        Ok((Vec::new(), std::collections::HashSet::new()))
+        *self.key.borrow_mut() = Some(Zeroizing::new(*file_key.expose_secret()));
+        let mut labels = std::collections::HashSet::new();
+        if self.post_quantum.get() {
+            labels.insert(crate::pq::LABEL.to_owned());
+        }
+        Ok((Vec::new(), labels))
     }
 }
 
@@ -534,6 +584,23 @@ pub fn decrypt(
     let mut plaintext = Zeroizing::new(Vec::with_capacity(ciphertext.len()));
     reader.read_to_end(&mut plaintext).map_err(|e| map_io(&e))?;
     Ok(plaintext)
+}
+
+/// Whether an armored age file is sealed to post-quantum recipients only (`mlkem768x25519`
+/// stanzas), read from its header without any key. Stanzas tagged `ignore` (vault's own
+/// signature stanza) and age's random "grease" stanzas are not recipients. `None` when the
+/// header cannot be read.
+#[must_use]
+pub fn sealed_post_quantum(armored: &[u8], ignore: &str) -> Option<bool> {
+    let binary = dearmor(armored).ok()?;
+    let parts = split_binary(&binary).ok()?;
+    let stanzas = stanzas(parts.stanzas).ok()?;
+    let mut recipients = stanzas
+        .iter()
+        .filter(|s| s.tag != ignore && !s.tag.ends_with("-grease"))
+        .peekable();
+    recipients.peek()?;
+    Some(recipients.all(|s| s.tag == crate::pq::STANZA_TAG))
 }
 
 /// Checks that `bytes` is ASCII-armored age with a well-formed header, without any key.

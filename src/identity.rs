@@ -502,9 +502,17 @@ fn parse_identity(
             plugin_keys.push(key);
             continue;
         }
+        if line.starts_with(crate::pq::IDENTITY_PREFIX) {
+            let key: crate::pq::Identity = line.parse().map_err(|_| {
+                invalid("not a valid post-quantum identity (`AGE-SECRET-KEY-PQ-1…`)")
+            })?;
+            public_keys.push(key.to_public().to_string());
+            identities.push(Box::new(key));
+            continue;
+        }
         let key = age::x25519::Identity::from_str(line).map_err(|_| {
             invalid(
-                "expected `AGE-SECRET-KEY-1…` or `AGE-PLUGIN-…` lines, or an OpenSSH private key",
+                "expected `AGE-SECRET-KEY-1…`, `AGE-SECRET-KEY-PQ-1…` or `AGE-PLUGIN-…` lines, or an OpenSSH private key",
             )
         })?;
         public_keys.push(key.to_public().to_string());
@@ -553,7 +561,7 @@ fn read_ssh_public(private: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// A freshly generated X25519 identity, in the `age-keygen` file format.
+/// A freshly generated identity, in the `age-keygen` file format.
 pub struct NewIdentity {
     /// The public key (`age1…`).
     pub public: String,
@@ -569,6 +577,20 @@ pub fn generate(now: jiff::Timestamp) -> NewIdentity {
     let text = Zeroizing::new(format!(
         "# created: {now}\n# public key: {public}\n{}\n",
         key.to_string().expose_secret()
+    ));
+    NewIdentity { public, text }
+}
+
+/// Generates a new hybrid post-quantum identity (ML-KEM-768 + X25519), in the format of
+/// `age-keygen -pq` (age 1.3), so stock `age` reads it too.
+#[must_use]
+pub fn generate_post_quantum(now: jiff::Timestamp) -> NewIdentity {
+    let key = crate::pq::Identity::generate();
+    let public = key.to_public().to_string();
+    let secret = key.to_text();
+    let text = Zeroizing::new(format!(
+        "# created: {now}\n# public key: {public}\n{}\n",
+        secret.as_str()
     ));
     NewIdentity { public, text }
 }

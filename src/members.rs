@@ -39,6 +39,10 @@ pub struct EnvPlan {
     pub gained: Vec<Reader>,
     /// Readers who lose access.
     pub lost: Vec<Reader>,
+    /// Keys dropped while their member keeps reading with another key: the classic keys
+    /// of an environment moving to post-quantum keys. Not a loss of access, so nothing
+    /// is marked must-rotate for them.
+    pub retired: Vec<Reader>,
 }
 
 impl EnvPlan {
@@ -123,22 +127,29 @@ pub fn plan(vault: &Vault, target: &Config, envs: &[String]) -> Result<Vec<EnvPl
                 member: owner(k),
             })
             .collect();
-        let lost = sealed_set
+        let (retired, lost) = sealed_set
             .difference(&target_set)
             .map(|k| Reader {
                 recipient: (*k).clone(),
                 member: owner(k),
             })
-            .collect();
+            .partition(|r| still_reads(target, &target_keys, r.member.as_deref()));
         plans.push(EnvPlan {
             env,
             sealed,
             target: target_keys,
             gained,
             lost,
+            retired,
         });
     }
     Ok(plans)
+}
+
+/// Whether `member` still reads an environment sealed to `target_keys`, with a key of theirs
+/// in `target`.
+fn still_reads(target: &Config, target_keys: &[String], member: Option<&str>) -> bool {
+    member.is_some_and(|m| target_keys.iter().any(|k| target.owner_of(k) == Some(m)))
 }
 
 /// What applying a plan did to one environment.
@@ -191,6 +202,7 @@ pub fn apply(
             .recipients
             .iter()
             .filter(|r| !plan.target.contains(r))
+            .filter(|r| !still_reads(target, &plan.target, target.owner_of(r)))
             .map(|r| {
                 target
                     .owner_of(r)

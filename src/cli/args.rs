@@ -349,6 +349,10 @@ pub struct MemberKeyAddArgs {
 pub struct RekeyArgs {
     /// Environments to check (default: all).
     pub envs: Vec<String>,
+    /// Move the environments to post-quantum keys (sets `require_pq = true` in
+    /// .vault.toml); refused, naming who, while a member has no `age1pq1…` key.
+    #[arg(long)]
+    pub pq: bool,
     #[command(flatten)]
     pub apply: ApplyArgs,
 }
@@ -431,7 +435,7 @@ pub struct InitArgs {
 /// `vault identity …`.
 #[derive(Debug, Subcommand)]
 pub enum IdentityCommand {
-    /// Create a new X25519 identity and print its public key.
+    /// Create a new identity (X25519, or post-quantum with --pq) and print its public key.
     New(IdentityNewArgs),
     /// Print the public key(s) of your identity.
     Show,
@@ -440,6 +444,11 @@ pub enum IdentityCommand {
 /// `vault identity new`.
 #[derive(Debug, Args)]
 pub struct IdentityNewArgs {
+    /// A hybrid post-quantum key (ML-KEM-768 + X25519, `age1pq1…`, as `age-keygen -pq`). If
+    /// your identity file exists, the key is added to it, so you keep reading environments
+    /// still sealed to your classic key.
+    #[arg(long)]
+    pub pq: bool,
     /// Protect the identity with a passphrase (age's scrypt encryption).
     #[arg(long)]
     pub passphrase: bool,

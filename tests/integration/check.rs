@@ -23,7 +23,10 @@ fn check(repo: &TestRepo, key: &Key, args: &[&str]) -> (Option<i32>, String, Str
 
 /// `vault check --json ARGS` as `key`'s owner: (exit code, report).
 fn check_json(repo: &TestRepo, key: &Key, args: &[&str]) -> (Option<i32>, Value) {
-    TestRepo::json_of(repo.vault(key).args(["check", "--json"]).args(args))
+    let (code, mut report) =
+        TestRepo::json_of(repo.vault(key).args(["check", "--json"]).args(args));
+    without_legacy_recipients(&mut report);
+    (code, report)
 }
 
 /// (code, env, secret) of every finding.
@@ -96,9 +99,10 @@ fn missing_required_secret_fails_with_code_missing() {
         out.contains("`DATABASE_URL` is required in `prod` but not set"),
         "{out}"
     );
-    assert!(out.contains("dev: ok"), "{out}");
+    // Only the classic-keys warning (see `without_legacy_recipients`).
+    assert!(out.contains("dev: warnings"), "{out}");
     assert!(out.contains("prod: problems"), "{out}");
-    assert!(out.contains("1 error(s), 0 warning(s)"), "{out}");
+    assert!(out.contains("1 error(s), 2 warning(s)"), "{out}");
 
     let (code, report) = check_json(&repo, &alice, &[]);
     assert_eq!(code, Some(1));
@@ -112,7 +116,12 @@ fn missing_required_secret_fails_with_code_missing() {
     repo.set(&alice, "prod", "DATABASE_URL", "postgres://prod-host/db");
     let (code, out, _) = check(&repo, &alice, &[]);
     assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("0 error(s), 0 warning(s)"), "{out}");
+    assert!(out.contains("0 error(s), 2 warning(s)"), "{out}");
+    assert_eq!(
+        out.matches("warning [legacy-recipient]").count(),
+        2,
+        "{out}"
+    );
 }
 
 #[test]
@@ -262,7 +271,8 @@ fn a_value_shared_across_environments_is_reported_without_the_value() {
         .output()
         .unwrap();
     assert!(!stdout(&raw).contains(&shared) && !stderr(&raw).contains(&shared));
-    let report: Value = serde_json::from_slice(&raw.stdout).unwrap();
+    let mut report: Value = serde_json::from_slice(&raw.stdout).unwrap();
+    without_legacy_recipients(&mut report);
     assert_eq!(
         findings(&report),
         BTreeSet::from([finding("shared-value", None, Some("DB_PASSWORD"))])
@@ -375,7 +385,8 @@ fn drift_is_found_without_any_identity() {
         "{}",
         stderr(&out)
     );
-    let (code, report) = TestRepo::json_of(repo.bare_vault().args(["check", "--json"]));
+    let (code, mut report) = TestRepo::json_of(repo.bare_vault().args(["check", "--json"]));
+    without_legacy_recipients(&mut report);
     assert_eq!(code, Some(1));
     assert_eq!(
         findings(&report),
@@ -387,7 +398,8 @@ fn drift_is_found_without_any_identity() {
 
     // A missing summary is drift too: nobody can tell who reads the file.
     std::fs::remove_file(repo.path("secrets/dev.recipients")).unwrap();
-    let (_, report) = TestRepo::json_of(repo.bare_vault().args(["check", "--json"]));
+    let (_, mut report) = TestRepo::json_of(repo.bare_vault().args(["check", "--json"]));
+    without_legacy_recipients(&mut report);
     assert!(
         findings(&report).contains(&finding("drift", Some("dev"), None)),
         "{report}"
@@ -427,7 +439,8 @@ fn secret_not_in_template_is_a_warning_unless_strict() {
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("warning [not-in-template]"), "{out}");
     assert!(out.contains("`UNDOCUMENTED`"), "{out}");
-    assert!(out.contains("0 error(s), 1 warning(s)"), "{out}");
+    // And `legacy-recipient` for the environment's classic keys.
+    assert!(out.contains("0 error(s), 2 warning(s)"), "{out}");
     let (code, report) = check_json(&repo, &alice, &[]);
     assert_eq!(code, Some(0));
     assert_eq!(report["ok"], true);
@@ -437,7 +450,7 @@ fn secret_not_in_template_is_a_warning_unless_strict() {
     let (code, out, _) = check(&repo, &alice, &["--strict"]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("error [not-in-template]"), "{out}");
-    assert!(out.contains("1 error(s), 0 warning(s)"), "{out}");
+    assert!(out.contains("2 error(s), 0 warning(s)"), "{out}");
     let (code, report) = check_json(&repo, &alice, &["--strict"]);
     assert_eq!(code, Some(1));
     assert_eq!(report["ok"], false);
@@ -925,7 +938,8 @@ fn damaged_and_missing_files_are_findings_not_crashes() {
     );
 
     // Without a key, the damaged armor and the missing file are still found.
-    let (code, report) = TestRepo::json_of(repo.bare_vault().args(["check", "--json"]));
+    let (code, mut report) = TestRepo::json_of(repo.bare_vault().args(["check", "--json"]));
+    without_legacy_recipients(&mut report);
     assert_eq!(code, Some(1));
     assert_eq!(
         findings(&report),
@@ -977,7 +991,8 @@ fn check_reports_another_environments_file_without_stopping() {
         assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
         let report = stdout(&out);
         assert!(report.contains("[wrong-environment]"), "{report}");
-        assert!(report.contains("prod: ok"), "{report}");
+        assert!(report.contains("prod: warnings"), "{report}");
+        assert!(!report.contains("error [legacy-recipient]"), "{report}");
     }
 }
 

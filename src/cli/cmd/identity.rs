@@ -29,7 +29,12 @@ fn new(context: &Context, args: &IdentityNewArgs, out: &mut dyn Write) -> Result
     } else {
         None
     };
-    let created = identity::generate(jiff::Timestamp::now());
+    let now = jiff::Timestamp::now();
+    let created = if args.pq {
+        identity::generate_post_quantum(now)
+    } else {
+        identity::generate(now)
+    };
     let bytes = identity::protect(&created, passphrase).map_err(|_| Error::Passphrase {
         reason: "could not encrypt the identity with the passphrase",
     })?;
@@ -47,8 +52,16 @@ fn new(context: &Context, args: &IdentityNewArgs, out: &mut dyn Write) -> Result
                         searched: Vec::new(),
                     })?,
             };
-            write_identity(&path, &bytes)?;
-            render::note(&format!("created {}", path.display()));
+            if args.pq && !args.passphrase && path.exists() {
+                add_to_identity(&path, &created)?;
+                render::note(&format!(
+                    "added a post-quantum key to {}; your other keys stay, so you still read environments sealed to them",
+                    path.display()
+                ));
+            } else {
+                write_identity(&path, &bytes)?;
+                render::note(&format!("created {}", path.display()));
+            }
             writeln!(out, "{}", created.public).map_err(stdout_error)?;
         }
     }
@@ -83,6 +96,46 @@ pub(crate) fn write_identity(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 }
 
 use std::os::unix::fs::DirBuilderExt;
+
+/// Adds a post-quantum key to an existing plain identity file (atomically, still 0600): a
+/// team moves environments to post-quantum keys one at a time, and until the last one moves
+/// its members need both keys.
+fn add_to_identity(path: &Path, created: &identity::NewIdentity) -> Result<(), Error> {
+    let source = identity::Source::Flag(path.to_owned());
+    let invalid = |reason: &str| IdentityError::Invalid {
+        source_: source.clone(),
+        reason: reason.to_owned(),
+    };
+    let existing = zeroize::Zeroizing::new(std::fs::read(path).map_err(|error| {
+        IdentityError::Unreadable {
+            source_: source.clone(),
+            error,
+        }
+    })?);
+    let text = std::str::from_utf8(&existing).map_err(|_| {
+        invalid(
+            "it is passphrase-protected or not text; write the new key elsewhere with `-o FILE`",
+        )
+    })?;
+    let current = identity::Identities::from_text(text).map_err(|_| {
+        invalid("it is not a plain age identity file; write the new key elsewhere with `-o FILE`")
+    })?;
+    if current
+        .public_keys()
+        .iter()
+        .any(|k| k.starts_with(crate::pq::RECIPIENT_PREFIX))
+    {
+        return Err(invalid("it already holds a post-quantum key (`vault identity show`)").into());
+    }
+    let mut combined = zeroize::Zeroizing::new(text.trim_end().to_owned());
+    combined.push('\n');
+    combined.push_str(&created.text);
+    atomic::write(path, combined.as_bytes(), 0o600).map_err(|error| IdentityError::Write {
+        path: path.to_owned(),
+        error,
+    })?;
+    Ok(())
+}
 
 fn ask_new_passphrase() -> Result<SecretString, Error> {
     let first = prompt::hidden("New passphrase: ").ok_or(Error::Passphrase {

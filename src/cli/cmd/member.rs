@@ -166,7 +166,9 @@ fn argument_error(vault: &Vault, source: crate::config::ConfigError) -> Error {
         | E::SharedKey { .. }
         | E::InvalidEnvName { .. }
         | E::InvalidMemberName { .. }
-        | E::InvalidKey { .. } => Error::RosterArgument {
+        | E::InvalidKey { .. }
+        | E::NoKeyOfKind { .. }
+        | E::MissingPostQuantum { .. } => Error::RosterArgument {
             source,
             known_members: vault.config().members().keys().cloned().collect(),
             known_envs: vault.config().env_names().map(str::to_owned).collect(),
@@ -278,7 +280,19 @@ pub fn rekey(context: &Context, args: &RekeyArgs, out: &mut dyn Write) -> Result
     for env in &args.envs {
         vault.require_env(env)?;
     }
-    let target = vault.config().clone();
+    let target = if args.pq {
+        let envs: Vec<String> = if args.envs.is_empty() {
+            vault.config().env_names().map(str::to_owned).collect()
+        } else {
+            args.envs.clone()
+        };
+        vault
+            .config()
+            .with_post_quantum(&envs)
+            .map_err(|source| argument_error(&vault, source))?
+    } else {
+        vault.config().clone()
+    };
     let plans = members::plan(&vault, &target, &args.envs)?;
     execute(context, &lock, &vault, &target, &plans, &args.apply, out)
 }
@@ -314,6 +328,13 @@ fn describe(plans: &[EnvPlan]) -> String {
                 "      - {who} loses access ({}): every secret in {} will be marked must-rotate\n",
                 short_key(&reader.recipient),
                 plan.env
+            ));
+        }
+        for reader in &plan.retired {
+            let who = reader.member.clone().unwrap_or_default();
+            text.push_str(&format!(
+                "      ~ {who}'s key {} is retired; {who} keeps reading with another key\n",
+                short_key(&reader.recipient)
             ));
         }
         if plan.sealed.is_none() {
