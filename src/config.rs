@@ -502,7 +502,8 @@ impl Config {
         Config::parse(&doc.to_string())
     }
 
-    /// Renders a new roster with one member who reads every environment.
+    /// Renders a new roster with one member who reads every environment; with a
+    /// post-quantum key, every environment requires post-quantum keys.
     #[must_use]
     pub fn render_new(member: &str, key: &str, envs: &[String]) -> String {
         let mut doc = toml_edit::DocumentMut::new();
@@ -524,6 +525,9 @@ impl Config {
                 "members",
                 toml_edit::value(toml_edit::Array::from_iter([member])),
             );
+            if key.starts_with(crate::pq::RECIPIENT_PREFIX) {
+                table.insert("require_pq", toml_edit::value(true));
+            }
             env_tables.insert(env, toml_edit::Item::Table(table));
         }
         doc.insert("envs", toml_edit::Item::Table(env_tables));

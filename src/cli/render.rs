@@ -97,6 +97,8 @@ fn hint(err: &Error) -> Option<String> {
             StoreError::NothingToAccept { .. } => "`vault check` shows what, if anything, does not verify".to_owned(),
             StoreError::NoTrustedVersion { env } => format!("fetch the full history (`git fetch --unshallow`) and retry; if `{env}` was never signed, a reader runs `vault upgrade`"),
             StoreError::NeedsUpgrade { .. } => "a reader runs `vault upgrade` once (it shows the plan first) and commits the result; after that every version is signed".to_owned(),
+            StoreError::KindChangePending { env, post_quantum: true } => format!("a reader runs `vault rekey {env}` to move it to post-quantum keys; then retry"),
+            StoreError::KindChangePending { env, post_quantum: false } => format!("check who removed `require_pq = true` from `[envs.{env}]` in .vault.toml (`git log -p .vault.toml`): moving back to classic keys lets a future quantum computer read new values. If intended, a reader runs `vault rekey {env}`"),
             StoreError::RemovalPending { env, .. } => format!("run `vault rekey {env}`: it shows the plan, re-encrypts without them and marks what they could read must-rotate; then retry"),
             StoreError::Template { .. } => "fix .secrets.example.toml; each secret is a [NAME] table (see docs/file-format.md)".to_owned(),
             StoreError::Lock(_) => "wait for the other vault command to finish, then retry".to_owned(),

@@ -199,6 +199,16 @@ pub enum StoreError {
         /// Who would lose access.
         who: Vec<String>,
     },
+    /// The roster now seals the environment to the other kind of key (post-quantum or
+    /// classic) than its file: a routine write must not switch it, least of all down to
+    /// classic keys, which a push to `.vault.toml` alone could otherwise cause.
+    #[error("`.vault.toml` seals `{env}` to {} keys now, but secrets/{env}.age is sealed to {} keys", if *post_quantum { "post-quantum" } else { "classic" }, if *post_quantum { "classic" } else { "post-quantum" })]
+    KindChangePending {
+        /// The environment.
+        env: String,
+        /// Whether the roster wants post-quantum keys.
+        post_quantum: bool,
+    },
     /// `vault accept` was asked to accept a version that verifies.
     #[error("secrets/{env}.age is authenticated; there is nothing to accept")]
     NothingToAccept {
@@ -719,6 +729,17 @@ impl Vault {
         payload: &Payload,
     ) -> Result<Vec<crate::crypto::Recipient>, StoreError> {
         let roster = self.config.recipients_for(env).unwrap_or_default();
+        let post_quantum = self.config.requires_pq(env);
+        let sealed_post_quantum = payload
+            .recipients
+            .iter()
+            .all(|r| r.starts_with(crate::pq::RECIPIENT_PREFIX));
+        if !payload.recipients.is_empty() && sealed_post_quantum != post_quantum {
+            return Err(StoreError::KindChangePending {
+                env: env.to_owned(),
+                post_quantum,
+            });
+        }
         let dropped: BTreeSet<String> = payload
             .recipients
             .iter()

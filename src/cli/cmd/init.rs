@@ -129,7 +129,9 @@ fn own_public_key(context: &Context) -> Result<String, Error> {
                 .lookup()
                 .default_file()
                 .ok_or(IdentityError::NotFound { searched: Vec::new() })?;
-            let created = identity::generate(jiff::Timestamp::now());
+            // New teams start post-quantum: their history is what a future quantum
+            // computer would harvest, and there is nothing to migrate yet.
+            let created = identity::generate_post_quantum(jiff::Timestamp::now());
             super::identity::write_identity(&path, created.text.as_bytes())?;
             render::note(&format!(
                 "created your identity at {} — back it up; without it you cannot decrypt",
