@@ -389,6 +389,35 @@ class Suite:
             "versions", f"7. check, {n:,} versions", "verify the signature and write-key chain of every committed version",
             cases))
 
+    # -- 8. post-quantum keys -------------------------------------------------------------------
+
+    def s8_pq(self):
+        n = self.plan.secrets
+        log(f"scenario 8: exec with a post-quantum identity vs an X25519 one, {n} secrets")
+        e = self.env
+        secrets = fakes.secret_values(n)
+        pq_key = self.work / "pq-identity.txt"
+        out = e.run([e.vault, "identity", "new", "--pq", "--output", pq_key], cwd=self.work)
+        pq_pub = out.stdout.strip().splitlines()[-1]
+        assert pq_pub.startswith("age1pq1"), pq_pub
+        roots = {}
+        for label, key, pub in (("x25519", self.key, e.pub), ("pq", pq_key, pq_pub)):
+            roots[label] = self.work / f"pq-{label}"
+            fixtures.vault_repo(e, roots[label], key, pub, {"dev": secrets},
+                                template=fixtures.template_text(secrets))
+        sizes = {label: (root / "secrets" / "dev.age").stat().st_size for label, root in roots.items()}
+        cases = [
+            Case("vault exec, post-quantum identity",
+                 fixed(step([e.vault, "exec", "dev", "--", "true"], roots["pq"], e.env(VAULT_IDENTITY_FILE=pq_key)))),
+            Case("vault exec, X25519 identity",
+                 fixed(step([e.vault, "exec", "dev", "--", "true"], roots["x25519"], e.env(VAULT_IDENTITY_FILE=self.key)))),
+        ]
+        measure.alternate(cases, self.plan.exec_iters, label="pq")
+        self.results["scenarios"].append(scenario(
+            "pq", f"8. exec, post-quantum vs X25519, {n} secrets",
+            "the same environment sealed to one ML-KEM-768 + X25519 key, and to one X25519 key",
+            cases, extra={"file_bytes": sizes}))
+
     # -- targets ----------------------------------------------------------------------------
 
     def targets(self):
@@ -410,6 +439,7 @@ class Suite:
         ratio_target("edit no-op ≤ 0.5× sops edit", "edit-noop", "sops", 0.5)
         ratio_target("re-key ≤ 0.5× sops updatekeys", "rekey", "sops", 0.5)
         ratio_target("pre-commit ≤ 0.5× gitleaks", "precommit", "gitleaks", 0.5)
+        ratio_target("exec with a post-quantum identity ≤ 1.5× with an X25519 one", "pq", "vault exec, X25519", 1.5)
         if "history" in sc:
             r = sc["history"]["ratios"][case("history", "gitleaks")["name"]]
             f = next(x for x in self.results["findings"] if x["id"] == "history")["tools"]
