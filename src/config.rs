@@ -465,6 +465,15 @@ impl Config {
                             .collect::<toml_edit::Array>(),
                     ),
                 );
+                // A new environment starts post-quantum when every reader can: there is
+                // no history to protect yet, and nothing to migrate later.
+                if !members.is_empty()
+                    && members
+                        .iter()
+                        .all(|m| !self.keys_of_kind(m, true).is_empty())
+                {
+                    table.insert("require_pq", toml_edit::value(true));
+                }
                 envs.insert(env, toml_edit::Item::Table(table));
             }
             RosterEdit::RequirePq { env } => {

@@ -119,6 +119,16 @@ fn a_new_vault_starts_post_quantum_and_runs_with_it() {
         .unwrap();
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(codes(&report, "prod").is_empty(), "{report}");
+
+    // A new environment of a post-quantum team is post-quantum too.
+    repo.bare_vault()
+        .args(["env", "add", "qa", "--members", "alice", "--yes"])
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+    let roster = String::from_utf8(repo.read(".vault.toml")).unwrap();
+    assert_eq!(roster.matches("require_pq = true").count(), 3, "{roster}");
+    assert_eq!(stanza_types(&repo.read("secrets/qa.age")), ["mlkem768x25519"]);
 }
 
 #[test]
