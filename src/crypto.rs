@@ -743,6 +743,39 @@ mod tests {
     }
 
     #[test]
+    fn post_quantum_and_classic_keys_are_not_mixed() {
+        let pq = crate::pq::Identity::generate();
+        let pq_recipient: Recipient = pq.to_public().to_string().parse().unwrap();
+        assert!(pq_recipient.is_post_quantum());
+        let (classic_identity, classic) = keypair();
+        assert!(!classic.is_post_quantum());
+        let classic_text = classic.canonical().to_owned();
+        assert!(matches!(
+            encrypt(b"x", &[pq_recipient, classic]),
+            Err(CryptoError::MixedPostQuantum)
+        ));
+        // Signed files carry the same labels as their recipients, so age accepts them.
+        let pq_recipient: Recipient = pq.to_public().to_string().parse().unwrap();
+        let file = encrypt_with_stanza(b"secret", &[pq_recipient], |_, _| {
+            ("vault-test".to_owned(), Vec::new(), b"body".to_vec())
+        })
+        .unwrap();
+        assert_eq!(sealed_post_quantum(&file, "vault-test"), Some(true));
+        let ids: Vec<Box<dyn age::Identity + Send + Sync>> = vec![Box::new(pq)];
+        assert_eq!(decrypt(&file, &ids).unwrap().as_slice(), b"secret");
+        assert!(matches!(
+            decrypt(&file, &[classic_identity]),
+            Err(CryptoError::NoMatchingKey)
+        ));
+        let classic: Recipient = classic_text.parse().unwrap();
+        let classic_file = encrypt(b"x", &[classic]).unwrap();
+        assert_eq!(
+            sealed_post_quantum(&classic_file, "vault-test"),
+            Some(false)
+        );
+    }
+
+    #[test]
     fn recipient_parsing() {
         assert!("age1nope".parse::<Recipient>().is_err());
         let err = "AGE-SECRET-KEY-1XYZ".parse::<Recipient>().unwrap_err();

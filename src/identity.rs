@@ -628,6 +628,21 @@ mod tests {
     }
 
     #[test]
+    fn post_quantum_identity_loads_from_text_with_its_public_key() {
+        let new = generate_post_quantum(jiff::Timestamp::UNIX_EPOCH);
+        assert!(new.public.starts_with(crate::pq::RECIPIENT_PREFIX));
+        let ids = Identities::from_text(&new.text).unwrap();
+        assert_eq!(ids.public_keys(), std::slice::from_ref(&new.public));
+        // A damaged key line is refused without being echoed.
+        let damaged = new
+            .text
+            .replace("AGE-SECRET-KEY-PQ-1", "AGE-SECRET-KEY-PQ-1Q");
+        let err = Identities::from_text(&damaged).unwrap_err().to_string();
+        assert!(err.contains("post-quantum identity"), "{err}");
+        assert!(!err.contains("AGE-SECRET-KEY-PQ-1Q"), "{err}");
+    }
+
+    #[test]
     fn garbage_is_invalid_and_not_echoed() {
         let err = Identities::from_text("AGE-SECRET-KEY-NOTREALCANARY").unwrap_err();
         assert!(matches!(err, IdentityError::Invalid { .. }));
