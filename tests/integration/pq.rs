@@ -128,7 +128,10 @@ fn a_new_vault_starts_post_quantum_and_runs_with_it() {
         .success();
     let roster = String::from_utf8(repo.read(".vault.toml")).unwrap();
     assert_eq!(roster.matches("require_pq = true").count(), 3, "{roster}");
-    assert_eq!(stanza_types(&repo.read("secrets/qa.age")), ["mlkem768x25519"]);
+    assert_eq!(
+        stanza_types(&repo.read("secrets/qa.age")),
+        ["mlkem768x25519"]
+    );
 }
 
 #[test]
@@ -263,6 +266,30 @@ fn a_team_moves_prod_to_post_quantum_keys_once_everyone_has_one() {
     assert!(err.contains("post-quantum keys only"), "{err}");
     assert!(err.contains("vault identity new --pq"), "{err}");
     assert_eq!(repo.secrets_snapshot(), before);
+
+    // Offboarding still is one: both of bob's keys go, and what he could read must rotate.
+    repo.vault(&alice)
+        .args(["member", "remove", "bob", "--yes"])
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+    assert_eq!(
+        stanza_types(&repo.read("secrets/prod.age")),
+        ["mlkem768x25519"]
+    );
+    let (code, report) = check_json(&repo, &alice);
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        codes(&report, "prod").contains(&("must-rotate".to_owned(), "error".to_owned())),
+        "{report}"
+    );
+    let out = repo
+        .vault(&bob)
+        .args(["get", "prod", "DB_PASSWORD"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
 
 #[test]
