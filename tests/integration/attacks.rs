@@ -71,24 +71,7 @@ fn forge_signed(
             "\n[secrets.{name}]\nvalue = \"{value}\"\nrotated_at = \"2026-11-20T09:00:00Z\"\n"
         ));
     }
-    let parsed: Vec<vault::crypto::Recipient> =
-        recipients.iter().map(|r| r.parse().unwrap()).collect();
-    let unsigned = vault::auth::Unsigned {
-        env: env.to_owned(),
-        seq,
-        chain,
-        recipients: recipients.iter().map(|r| (*r).to_owned()).collect(),
-    };
-    vault::crypto::encrypt_with_stanza(payload.as_bytes(), &parsed, |stanzas, body| {
-        unsigned.sign(
-            key,
-            vault::auth::Covered {
-                stanzas,
-                payload: body,
-            },
-        )
-    })
-    .unwrap()
+    sign_with(env, key, chain, seq, recipients, &payload)
 }
 
 /// An outsider's own write key and a signed file for `env` under it (a chain nobody on the
@@ -330,23 +313,14 @@ fn merge_driver_takes_unmarked_values_from_a_removed_members_old_epoch_branch() 
         &recipients_line,
         &format!("recipients = [\"{}\"]", alice.public),
     ) + "\n[secrets.WEBHOOK_URL]\nvalue = \"https://bob.example/hook\"\nrotated_at = \"2026-11-20T09:00:00Z\"\n";
-    let parsed: Vec<vault::crypto::Recipient> = vec![alice.public.parse().unwrap()];
-    let unsigned = vault::auth::Unsigned {
-        env: "prod".into(),
-        seq: old.seq + 1,
-        chain: old.chain.clone(),
-        recipients: vec![alice.public.clone()],
-    };
-    let forged = vault::crypto::encrypt_with_stanza(plain.as_bytes(), &parsed, |s, p| {
-        unsigned.sign(
-            &old_key,
-            vault::auth::Covered {
-                stanzas: s,
-                payload: p,
-            },
-        )
-    })
-    .unwrap();
+    let forged = sign_with(
+        "prod",
+        &old_key,
+        old.chain.clone(),
+        old.seq + 1,
+        &[&alice.public],
+        &plain,
+    );
     repo.write("secrets/prod.age", &forged);
     commit_all(&repo, None, "bob", "prod: webhook");
 
@@ -430,16 +404,7 @@ fn a_shallow_deploy_without_pins_accepts_a_downgrade_it_cannot_date() {
         stock_age_encrypt(&[&alice.public, &deploy.public], &payload),
     );
     commit_all(&repo, None, "outsider", "prod");
-    let remote = format!("file://{}", repo.root.display());
-    let shallow = TestRepo::new();
-    std::fs::remove_dir_all(&shallow.root).unwrap();
-    let out = std::process::Command::new("git")
-        .args(["clone", "-q", "--depth", "1", &remote])
-        .arg(&shallow.root)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    let shallow = repo.shallow_clone();
     let (code, out, _) = try_get(&shallow, &deploy, "prod", "DATABASE_URL");
     assert!(
         !out.contains("evil.example"),
@@ -566,16 +531,7 @@ fn a_carried_pin_must_be_renewed_after_an_offboarding_and_the_removal_says_so() 
         ),
     );
     commit_all(&repo, None, "bob", "prod");
-    let remote = format!("file://{}", repo.root.display());
-    let shallow = TestRepo::new();
-    std::fs::remove_dir_all(&shallow.root).unwrap();
-    let out = std::process::Command::new("git")
-        .args(["clone", "-q", "--depth", "1", &remote])
-        .arg(&shallow.root)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    let shallow = repo.shallow_clone();
     // A pin taken before the removal cannot know about the hand-over: this is the limit
     // of a static pin (docs/authenticated-writes.md#limits). The removal says so and
     // prints the new pin; with it, the deploy refuses bob's version.

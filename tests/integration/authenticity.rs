@@ -418,26 +418,14 @@ fn a_removed_members_competing_hand_over_and_replays_are_refused() {
         alice.public.clone().max(bob.public.clone()),
         bobs.to_text().as_str()
     );
-    let recipients: Vec<vault::crypto::Recipient> = [&alice.public, &bob.public]
-        .iter()
-        .map(|r| r.parse().unwrap())
-        .collect();
-    let unsigned = vault::auth::Unsigned {
-        env: "prod".into(),
-        seq: 99,
+    let forged = sign_with(
+        "prod",
+        &bobs,
         chain,
-        recipients: vec![alice.public.clone(), bob.public.clone()],
-    };
-    let forged = vault::crypto::encrypt_with_stanza(payload.as_bytes(), &recipients, |s, p| {
-        unsigned.sign(
-            &bobs,
-            vault::auth::Covered {
-                stanzas: s,
-                payload: p,
-            },
-        )
-    })
-    .unwrap();
+        99,
+        &[&alice.public, &bob.public],
+        &payload,
+    );
     repo.write("secrets/prod.age", &forged);
     let fork = commit_all(&repo, None, "bob", "prod: rotate");
     // alice's machine pinned the real hand-over: refused.
@@ -491,16 +479,7 @@ fn a_downgrade_to_the_old_format_is_refused_after_the_upgrade() {
 #[test]
 fn shallow_deploys_verify_with_a_pin_and_refuse_without_one() {
     let (repo, alice, deploy, _mallory) = team();
-    let remote = format!("file://{}", repo.root.display());
-    let shallow = TestRepo::new();
-    std::fs::remove_dir_all(&shallow.root).unwrap();
-    let out = std::process::Command::new("git")
-        .args(["clone", "-q", "--depth", "1", &remote])
-        .arg(&shallow.root)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    let shallow = repo.shallow_clone();
     let (code, err, started) = exec_probe(&shallow, shallow.vault(&deploy).args(["exec", "prod"]));
     assert_eq!((code, started), (Some(125), false), "{err}");
     assert!(

@@ -491,6 +491,22 @@ impl TestRepo {
         key
     }
 
+    /// A `git clone --depth 1` of this repository, as a deploy checks it out: only the
+    /// newest commit, no history to verify versions against.
+    pub fn shallow_clone(&self) -> TestRepo {
+        let remote = format!("file://{}", self.root.display());
+        let shallow = TestRepo::new();
+        std::fs::remove_dir_all(&shallow.root).unwrap();
+        let out = std::process::Command::new("git")
+            .args(["clone", "-q", "--depth", "1", &remote])
+            .arg(&shallow.root)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        shallow
+    }
+
     /// The bytes of `secrets/<env>.age` and `secrets/<env>.recipients`.
     pub fn env_files(&self, env: &str) -> (Vec<u8>, Vec<u8>) {
         (
@@ -621,17 +637,37 @@ pub fn sign_as_reader(
     let payload = vault::payload::Payload::parse(&inner).unwrap();
     let write_key =
         vault::auth::WriteKey::from_text(payload.write_key.as_ref().unwrap().expose()).unwrap();
+    sign_with(
+        env,
+        &write_key,
+        stanza.chain,
+        stanza.seq + 1,
+        recipients,
+        plaintext,
+    )
+}
+
+/// `plaintext` sealed to `recipients` (canonical) and signed with `key` as write number
+/// `seq` of `chain`: what anyone holding a write key, stolen or their own, can produce.
+pub fn sign_with(
+    env: &str,
+    key: &vault::auth::WriteKey,
+    chain: vault::auth::Chain,
+    seq: u64,
+    recipients: &[&str],
+    plaintext: &str,
+) -> Vec<u8> {
     let parsed: Vec<vault::crypto::Recipient> =
         recipients.iter().map(|r| r.parse().unwrap()).collect();
     let unsigned = vault::auth::Unsigned {
         env: env.to_owned(),
-        seq: stanza.seq + 1,
-        chain: stanza.chain.clone(),
+        seq,
+        chain,
         recipients: recipients.iter().map(|r| (*r).to_owned()).collect(),
     };
     vault::crypto::encrypt_with_stanza(plaintext.as_bytes(), &parsed, |stanzas, body| {
         unsigned.sign(
-            &write_key,
+            key,
             vault::auth::Covered {
                 stanzas,
                 payload: body,
