@@ -91,7 +91,17 @@ impl Demo<'_> {
         let status = child.wait().map_err(|_| fail("wait"))?;
         let stdout = String::from_utf8_lossy(&combined).into_owned();
         for line in stdout.lines() {
-            writeln!(self.out, "    {line}").map_err(stdout_error)?;
+            // A post-quantum public key is one 1,960-character word: show its ends.
+            let shown = match line.char_indices().nth(100) {
+                Some(_) if !line.contains(' ') => {
+                    let count = line.chars().count();
+                    let head: String = line.chars().take(24).collect();
+                    let tail: String = line.chars().skip(count - 8).collect();
+                    format!("{head}…{tail} ({count} characters)")
+                }
+                _ => line.to_owned(),
+            };
+            writeln!(self.out, "    {shown}").map_err(stdout_error)?;
         }
         let code = status.code().unwrap_or(-1);
         writeln!(self.out, "    (exit {code})").map_err(stdout_error)?;
@@ -180,13 +190,13 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
         expect_success: true,
     };
 
-    demo.say("Two people each create an identity (a private key that never leaves their machine)")?;
+    demo.say("Two people each create a post-quantum identity (a private key that never leaves their machine; ML-KEM-768 + X25519, so a future quantum computer cannot read the history either)")?;
     demo.run(&Step {
-        args: &["identity", "new", "--output", "../alice.key"],
+        args: &["identity", "new", "--pq", "--output", "../alice.key"],
         ..ok("alice", &[])
     })?;
     demo.run(&Step {
-        args: &["identity", "new", "--output", "../bob.key"],
+        args: &["identity", "new", "--pq", "--output", "../bob.key"],
         ..ok("bob", &[])
     })?;
 
