@@ -531,3 +531,63 @@ fn write_private(path: &Path, text: &str) {
         .unwrap();
     file.write_all(text.as_bytes()).unwrap();
 }
+
+#[test]
+fn a_newcomer_to_a_post_quantum_vault_is_told_to_bring_a_post_quantum_key() {
+    let repo = TestRepo::new();
+    repo.bare_vault()
+        .args(["init", "--name", "alice", "--env", "dev,prod"])
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+    std::fs::remove_file(repo.path(".secrets.example.toml")).unwrap();
+    let bob = repo.key("bob");
+    let out = repo
+        .vault(&bob)
+        .args(["member", "request", "bob"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("dev, prod are sealed to post-quantum keys only")
+            && err.contains("vault identity new --pq"),
+        "{err}"
+    );
+
+    // With a post-quantum key added to the identity, a request carries both keys, so bob
+    // reads environments of either kind.
+    let carol = repo.key("carol");
+    let pq = add_pq_key(&repo, &carol);
+    let out = repo
+        .vault(&carol)
+        .args(["member", "request", "carol"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("post-quantum keys only"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("(and 1 more)"), "{}", stdout(&out));
+    let roster = String::from_utf8(repo.read(".vault.toml")).unwrap();
+    assert!(
+        roster.contains(&pq) && roster.contains(&carol.public),
+        "{roster}"
+    );
+    repo.bare_vault()
+        .args(["member", "add", "carol", "--env", "prod", "--yes"])
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+    repo.bare_vault()
+        .args(["set", "prod", "TOKEN"])
+        .write_stdin("prod-token-value")
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+    assert_eq!(repo.get(&carol, "prod", "TOKEN"), "prod-token-value");
+}

@@ -31,17 +31,36 @@ pub fn run(
     };
     match command {
         MemberCommand::Request(args) => {
-            let key = match &args.key {
-                Some(key) => key.clone(),
-                None => own_key(context)?,
+            // Every key of your identity: one with both a classic and a post-quantum key
+            // reads environments of either kind.
+            let keys = match &args.key {
+                Some(key) => vec![key.clone()],
+                None => own_keys(context)?,
             };
+            let key = keys[0].clone();
             let target = roster(
                 RosterEdit::AddMember {
                     name: &args.name,
-                    keys: std::slice::from_ref(&key),
+                    keys: &keys,
                 },
                 config,
             )?;
+            let pq_envs: Vec<&str> = config
+                .env_names()
+                .filter(|env| config.requires_pq(env))
+                .collect();
+            if !pq_envs.is_empty()
+                && !keys
+                    .iter()
+                    .any(|k| k.starts_with(crate::pq::RECIPIENT_PREFIX))
+            {
+                render::warn(&format!(
+                    "{} {} sealed to post-quantum keys only, and your key is classic: create one with `vault identity new --pq` and add it in this pull request with `vault member key add {} <the age1pq1… key>`",
+                    pq_envs.join(", "),
+                    if pq_envs.len() == 1 { "is" } else { "are" },
+                    args.name
+                ));
+            }
             let path = vault.root().join(CONFIG_FILE);
             atomic::write(&path, target.text().as_bytes(), 0o644).map_err(|source| Error::Io {
                 action: "write",
@@ -50,11 +69,15 @@ pub fn run(
             })?;
             writeln!(
                 out,
-                "Added `{}` to {CONFIG_FILE} with the key {} and no environments.\n\n\
+                "Added `{}` to {CONFIG_FILE} with the key {}{} and no environments.\n\n\
                  Next:\n  1. Commit and open a pull request:\n       git checkout -b vault-add-{0} && git add {CONFIG_FILE} && git commit -m \"vault: request access for {0}\"\n  \
                  2. Ask a member who reads the environments you need to run, on the merged branch:\n       vault member add {0} --env dev",
                 args.name,
-                short_key(&key)
+                short_key(&key),
+                match keys.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more)", n - 1),
+                }
             )
             .map_err(stdout_error)?;
             Ok(Outcome::Success)
@@ -222,13 +245,12 @@ fn readable_by(
     Ok(envs)
 }
 
-fn own_key(context: &Context) -> Result<String, Error> {
-    let identities = context.identities()?;
-    identities
-        .public_keys()
-        .into_iter()
-        .next()
-        .ok_or(Error::UnknownPublicKey)
+fn own_keys(context: &Context) -> Result<Vec<String>, Error> {
+    let keys = context.identities()?.public_keys();
+    if keys.is_empty() {
+        return Err(Error::UnknownPublicKey);
+    }
+    Ok(keys)
 }
 
 /// `vault env add ENV --members …`.
