@@ -362,14 +362,14 @@ fn value_with_nul_is_refused() {
 fn oversized_value_is_refused() {
     let (repo, alice) = matrix_repo();
     let file = repo.base_path("big.bin");
-    std::fs::write(&file, "x".repeat(200 * 1024)).unwrap();
+    std::fs::write(&file, "x".repeat(1024 * 1024 + 1)).unwrap();
     assert_refused(
         &repo,
         repo.vault(&alice)
             .args(["set", "dev", "BIG", "--from-file"])
             .arg(&file),
         2,
-        &["`BIG`", "204800 bytes", "122880"],
+        &["`BIG`", "1048577 bytes", "1048576"],
     );
 }
 

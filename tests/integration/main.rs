@@ -22,6 +22,7 @@ mod hardening;
 mod identity;
 mod members;
 mod plugins;
+mod runtime;
 mod secrets;
 #[cfg(any(feature = "ssm", feature = "kv"))]
 mod sync;
