@@ -44,9 +44,15 @@ pub fn run(
     // forwarded once it does.
     let mut signals = SignalsInfo::<WithOrigin>::new(FORWARDED).map_err(supervise)?;
     let handle = signals.handle();
-    // Our own descriptors, written unbuffered: the CLI holds std's stdout lock.
-    let out = std::fs::File::from(rustix::io::dup(rustix::stdio::stdout()).map_err(io)?);
-    let err = std::fs::File::from(rustix::io::dup(rustix::stdio::stderr()).map_err(io)?);
+    // Our own descriptors, written unbuffered (the CLI holds std's stdout lock), and
+    // close-on-exec: a child that inherited them could write around the masking.
+    let dup = |fd| {
+        rustix::io::fcntl_dupfd_cloexec(fd, 3)
+            .map(std::fs::File::from)
+            .map_err(io)
+    };
+    let out = dup(rustix::stdio::stdout())?;
+    let err = dup(rustix::stdio::stderr())?;
     cmd.stdin(Stdio::inherit())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

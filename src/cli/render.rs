@@ -159,7 +159,7 @@ fn hint(err: &Error) -> Option<String> {
             crate::placeholders::ProblemKind::Malformed => None,
         }) {
             Some(name) => format!("check the spelling against `vault ls {env}`, or set it with `vault set {env} {name}`"),
-            None => "a placeholder is `{{ NAME }}` with a secret's name; write `{{{{` for a literal `{{` (see docs/exec-and-deploys.md)".to_owned(),
+            None => "a placeholder is `{{ NAME }}` around a secret's name (letters, digits and `_`, not starting with a digit); see docs/exec-and-deploys.md#configuration-files-vault-render".to_owned(),
         },
         Error::NotInGithubActions => "run it in a GitHub Actions step (the runner sets $GITHUB_ENV), or use `--format dotenv`".to_owned(),
         Error::Exec(ExecError::LoaderVariables { env, names }) => format!("a value there runs code in every program `vault exec` starts; if that is intended, declare it in .secrets.example.toml with `allow_loader = true` (e.g. `[{}]` then `allow_loader = true`), else remove it (`vault unset {env} {}`)", names[0], names[0]),

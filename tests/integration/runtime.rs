@@ -592,6 +592,28 @@ fn mask_returns_the_child_status_and_128_plus_a_signal() {
         .code(127);
 }
 
+#[test]
+fn mask_leaves_the_child_no_way_around_the_masking() {
+    let (repo, alice) = runtime_repo();
+    // The child has the same descriptors as without --mask: none of vault's own copies of
+    // the real stdout and stderr, which it could write unmasked output to.
+    let list = "cd /proc/$$/fd && echo *";
+    let plain = repo
+        .vault(&alice)
+        .args(["exec", "dev", "--", "sh", "-c", list])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let masked = repo
+        .vault(&alice)
+        .args(["exec", "dev", "--mask", "--", "sh", "-c", list])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert!(plain.status.success() && masked.status.success());
+    assert_eq!(stdout(&masked), stdout(&plain));
+}
+
 /// Starts `vault exec --mask dev -- sh -c script` with stdout piped.
 fn spawn_masked(repo: &TestRepo, key: &Key, script: &str) -> std::process::Child {
     repo.vault_process(Some(key))
