@@ -49,7 +49,7 @@ pub enum Error {
         refused: Vec<crate::export::DockerEnvRefused>,
     },
     /// `vault render` with placeholders that cannot be filled.
-    #[error("{} has placeholders that cannot be filled from `{env}`; nothing was written:\n  - {}", template.display(), problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  - "))]
+    #[error("{} has placeholders that cannot be filled from `{env}`; nothing was written:\n  - {}", if template.as_os_str() == "-" { "the template on stdin".to_owned() } else { template.display().to_string() }, problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  - "))]
     Render {
         /// The template file.
         template: PathBuf,

@@ -166,6 +166,37 @@ fn render_fills_placeholders_to_stdout() {
 }
 
 #[test]
+fn render_reads_stdin_and_runs_nothing() {
+    let (repo, alice) = runtime_repo();
+    let marker = repo.base_path("pwned");
+    let shell = format!("$(touch {0}) `touch {0}` ${{HOME}}", marker.display());
+    repo.vault(&alice)
+        .args(["render", "dev", "-"])
+        .write_stdin(format!(
+            "{shell} {{{{{{{{% if x %}}}} {{{{ API_TOKEN }}}}\n"
+        ))
+        .timeout(TIMEOUT)
+        .assert()
+        .success()
+        .stdout(format!("{shell} {{{{% if x %}}}} tok-3f9a1c7e\n"));
+    assert!(!marker.exists());
+    // Any other template language is an error, not passed through unfilled.
+    let out = repo
+        .vault(&alice)
+        .args(["render", "dev", "-"])
+        .write_stdin("{{% if x %}}\n")
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("error: the template on stdin has placeholders"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn render_writes_out_atomically_with_mode_0600() {
     let (repo, alice) = runtime_repo();
     repo.write("app.conf.tmpl", "token={{ API_TOKEN }}\n");
