@@ -154,7 +154,7 @@ pub enum IdentityError {
         status: String,
     },
     /// `VAULT_IDENTITY_CMD`'s program printed no usable identity.
-    #[error("$VAULT_IDENTITY_CMD printed no identity: `{program}` succeeded but {reason}")]
+    #[error("$VAULT_IDENTITY_CMD printed no identity: `{program}` {reason}")]
     CommandOutput {
         /// The program (never its arguments).
         program: String,

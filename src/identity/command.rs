@@ -67,7 +67,7 @@ pub fn run(command_line: &str) -> Result<Zeroizing<Vec<u8>>, IdentityError> {
     if output.len() > MAX_OUTPUT {
         return Err(IdentityError::CommandOutput {
             program: program.clone(),
-            reason: "it printed more than 64 KiB, which is no identity",
+            reason: "printed more than 64 KiB, which is no identity",
         });
     }
     if !status.success() {
@@ -83,7 +83,7 @@ pub fn run(command_line: &str) -> Result<Zeroizing<Vec<u8>>, IdentityError> {
     if output.iter().all(u8::is_ascii_whitespace) {
         return Err(IdentityError::CommandOutput {
             program: program.clone(),
-            reason: "it printed nothing",
+            reason: "succeeded but printed nothing",
         });
     }
     Ok(output)

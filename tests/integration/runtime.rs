@@ -113,7 +113,7 @@ fn identity_cmd_failures_name_the_variable_and_never_the_arguments() {
         ),
         (
             "true --canary-4",
-            "error: $VAULT_IDENTITY_CMD printed no identity: `true` succeeded but it printed nothing",
+            "error: $VAULT_IDENTITY_CMD printed no identity: `true` succeeded but printed nothing",
         ),
         (
             "echo canary-5",
