@@ -40,6 +40,24 @@ pub enum Error {
     /// `export --format k8s` with a name Kubernetes refuses.
     #[error(transparent)]
     K8sName(#[from] crate::export::InvalidK8sName),
+    /// `export --format docker` with values a docker env file cannot hold.
+    #[error("`{env}` cannot be written as a docker env file; nothing was printed:\n  - {}", refused.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  - "))]
+    DockerEnv {
+        /// The environment.
+        env: String,
+        /// Each refused secret and why (never a value).
+        refused: Vec<crate::export::DockerEnvRefused>,
+    },
+    /// `vault render` with placeholders that cannot be filled.
+    #[error("{} has placeholders that cannot be filled from `{env}`; nothing was written:\n  - {}", if template.as_os_str() == "-" { "the template on stdin".to_owned() } else { template.display().to_string() }, problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  - "))]
+    Render {
+        /// The template file.
+        template: PathBuf,
+        /// The environment.
+        env: String,
+        /// Every problem (names and positions, never values).
+        problems: Vec<crate::placeholders::Problem>,
+    },
     /// A dotenv file for `vault import` is invalid.
     #[error("cannot import {}", path.display())]
     Dotenv {

@@ -1,8 +1,9 @@
-//! Replacing vault with the user's command, secrets in its environment.
+//! Replacing vault with the user's command, secrets in its environment (or, with
+//! `--file`, in sealed in-memory files, see [`crate::secret_file`]).
 //!
 //! `execve` rather than spawn: signals, the terminal, stdin/stdout and the exit status
-//! then belong to the child with no vault process in between. Nothing here logs the
-//! environment or argv.
+//! then belong to the child with no vault process in between. (`--mask` must spawn; that
+//! is [`crate::supervise`].) Nothing here logs the environment or argv.
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
@@ -54,6 +55,51 @@ pub enum ExecError {
         /// The variables.
         names: Vec<String>,
     },
+    /// `--file` named secrets that are not set.
+    #[error("`--file` names secrets not set in `{env}`: {}", names.join(", "))]
+    FileUnknown {
+        /// The environment.
+        env: String,
+        /// The missing names.
+        names: Vec<String>,
+    },
+    /// `--file NAME` would set `NAME_FILE`, which is already a secret of the environment.
+    #[error("`--file` would set {}, which `{env}` already sets as secrets", names.join(", "))]
+    FileVariableTaken {
+        /// The environment.
+        env: String,
+        /// The `NAME_FILE` variables.
+        names: Vec<String>,
+    },
+    /// Values too long to be environment variables.
+    #[error("{} in `{env}` {} too long for an environment variable (at most {MAX_VARIABLE_LEN} bytes each)", names.join(", "), if names.len() == 1 { "is" } else { "are" })]
+    VariableTooLong {
+        /// The environment.
+        env: String,
+        /// The secrets.
+        names: Vec<String>,
+    },
+    /// `--file` on a system without sealed in-memory files.
+    #[error(
+        "`--file` is not supported on this system: it needs Linux's sealed in-memory files (memfd)"
+    )]
+    FilesUnsupported,
+    /// A secret's in-memory file could not be made.
+    #[error("cannot make the in-memory file for `{name}`")]
+    SecretFile {
+        /// The secret.
+        name: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `--mask` could not set up the pipes, threads or signal handlers it needs.
+    #[error("cannot supervise the command for `--mask`")]
+    Supervise {
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The program exists but cannot be executed (exit 126).
     #[error("command not executable: `{program}`")]
     NotExecutable {
@@ -64,6 +110,11 @@ pub enum ExecError {
         source: std::io::Error,
     },
 }
+
+/// The longest value an environment variable can carry: Linux refuses a `NAME=value`
+/// string over 128 KiB (`MAX_ARG_STRLEN`); the margin leaves room for the name. Longer
+/// values go by `--file`.
+pub const MAX_VARIABLE_LEN: usize = 120 * 1024;
 
 /// Variables that change how a program loads or runs code: the dynamic linker's, language
 /// runtimes' option and path variables, and the shell's startup files. A value that sets
@@ -217,10 +268,21 @@ pub fn refuse_loader_variables<'a>(
     }
 }
 
-/// The variables `vault exec` gives its child from `payload`: the environment must be
-/// ready ([`ready_for_runtime`]); with `only`, just those secrets (and their
-/// `NAME_PREVIOUS`), each of which must exist; and none that changes how programs load
-/// code unless the template allows it.
+/// How `vault exec` hands secrets to its child: variables, and secrets given as files
+/// (`--file`), each named by the variable that will hold its path (`NAME_FILE`).
+#[derive(Debug, Default)]
+pub struct Delivery<'p> {
+    /// `NAME=value` variables.
+    pub variables: Vec<(String, &'p Secret)>,
+    /// `(NAME_FILE, value)`: the value goes into a file whose path is `NAME_FILE`.
+    pub files: Vec<(String, &'p Secret)>,
+}
+
+/// What `vault exec` gives its child from `payload`: the environment must be ready
+/// ([`ready_for_runtime`]); with `only`, just those secrets (and their `NAME_PREVIOUS`),
+/// each of which must exist; the secrets in `files` (which must exist, and are passed even
+/// if `only` leaves them out) as files instead of variables, `NAME_PREVIOUS` included;
+/// and no variable that changes how programs load code unless the template allows it.
 ///
 /// # Errors
 /// Why the program must not start.
@@ -229,23 +291,37 @@ pub fn runtime_variables<'p>(
     env: &str,
     payload: &'p crate::payload::Payload,
     only: &[String],
+    files: &[String],
     now: jiff::Timestamp,
-) -> Result<Vec<(String, &'p Secret)>, ExecError> {
+) -> Result<Delivery<'p>, ExecError> {
+    use std::collections::BTreeSet;
     ready_for_runtime(template, env, payload)?;
-    let mut variables = payload.variables(now);
-    if !only.is_empty() {
-        let wanted: std::collections::BTreeSet<&str> = only.iter().map(String::as_str).collect();
-        let missing: Vec<String> = wanted
+    let unknown = |names: &BTreeSet<&str>| -> Vec<String> {
+        names
             .iter()
             .filter(|name| !payload.secrets.contains_key(**name))
             .map(|name| (*name).to_owned())
-            .collect();
+            .collect()
+    };
+    let as_files: BTreeSet<&str> = files.iter().map(String::as_str).collect();
+    let missing = unknown(&as_files);
+    if !missing.is_empty() {
+        return Err(ExecError::FileUnknown {
+            env: env.to_owned(),
+            names: missing,
+        });
+    }
+    let mut variables = payload.variables(now);
+    if !only.is_empty() {
+        let wanted: BTreeSet<&str> = only.iter().map(String::as_str).collect();
+        let missing = unknown(&wanted);
         if !missing.is_empty() {
             return Err(ExecError::OnlyUnknown {
                 env: env.to_owned(),
                 names: missing,
             });
         }
+        let wanted: BTreeSet<&str> = wanted.union(&as_files).copied().collect();
         variables.retain(|(name, _)| {
             wanted.contains(name.as_str())
                 || name
@@ -253,21 +329,66 @@ pub fn runtime_variables<'p>(
                     .is_some_and(|base| wanted.contains(base))
         });
     }
-    refuse_loader_variables(template, env, variables.iter().map(|(n, _)| n.as_str()))?;
-    Ok(variables)
+    let is_file = |name: &str| {
+        as_files.contains(name)
+            || name
+                .strip_suffix("_PREVIOUS")
+                .is_some_and(|base| as_files.contains(base))
+    };
+    let (file_values, variables): (Vec<_>, Vec<_>) =
+        variables.into_iter().partition(|(name, _)| is_file(name));
+    let files: Vec<(String, &Secret)> = file_values
+        .into_iter()
+        .map(|(name, value)| (format!("{name}_FILE"), value))
+        .collect();
+    let taken: Vec<String> = files
+        .iter()
+        .filter(|(file_var, _)| variables.iter().any(|(n, _)| n == file_var))
+        .map(|(file_var, _)| file_var.clone())
+        .collect();
+    if !taken.is_empty() {
+        return Err(ExecError::FileVariableTaken {
+            env: env.to_owned(),
+            names: taken,
+        });
+    }
+    refuse_loader_variables(
+        template,
+        env,
+        variables
+            .iter()
+            .chain(files.iter())
+            .map(|(n, _)| n.as_str()),
+    )?;
+    // Checked here rather than left to `execve`, whose E2BIG would read as "command not
+    // executable".
+    let too_long: Vec<String> = variables
+        .iter()
+        .filter(|(_, value)| value.len() > MAX_VARIABLE_LEN)
+        .map(|(name, _)| name.clone())
+        .collect();
+    if !too_long.is_empty() {
+        return Err(ExecError::VariableTooLong {
+            env: env.to_owned(),
+            names: too_long,
+        });
+    }
+    Ok(Delivery { variables, files })
 }
 
-/// Replaces the current process with `command`, adding `variables` to the inherited
-/// environment (secrets win over inherited variables of the same name). Returns only if
-/// the command could not be started.
-#[must_use]
-pub fn replace_process(
+/// The child's command: `command` with `variables` added to the inherited environment
+/// (secrets win over inherited variables of the same name), `NAME_FILE` set to each of
+/// `files`' paths, and never `VAULT_IDENTITY`.
+///
+/// # Errors
+/// [`ExecError::NoCommand`] for an empty command.
+pub fn child_command(
     command: &[OsString],
     variables: &[(String, &Secret)],
-    guard: &CoreDumpGuard,
-) -> ExecError {
+    files: &[crate::secret_file::SecretFile],
+) -> Result<std::process::Command, ExecError> {
     let Some((program, args)) = command.split_first() else {
-        return ExecError::NoCommand;
+        return Err(ExecError::NoCommand);
     };
     let mut cmd = std::process::Command::new(program);
     cmd.args(args);
@@ -276,8 +397,15 @@ pub fn replace_process(
     for (name, value) in variables {
         cmd.env(name, value.expose());
     }
-    guard.restore();
-    let error = cmd.exec();
+    for file in files {
+        cmd.env(file.variable(), file.path());
+    }
+    Ok(cmd)
+}
+
+/// Why `program` could not be started: 127 when it does not exist, else 126.
+#[must_use]
+pub fn start_error(program: &std::ffi::OsStr, error: std::io::Error) -> ExecError {
     let program = program.to_string_lossy().into_owned();
     match error.kind() {
         std::io::ErrorKind::NotFound => ExecError::NotFound { program },
@@ -286,6 +414,24 @@ pub fn replace_process(
             source: error,
         },
     }
+}
+
+/// Replaces the current process with `command` (see [`child_command`]); `files` are
+/// inherited by it. Returns only if the command could not be started.
+#[must_use]
+pub fn replace_process(
+    command: &[OsString],
+    variables: &[(String, &Secret)],
+    files: &[crate::secret_file::SecretFile],
+    guard: &CoreDumpGuard,
+) -> ExecError {
+    let mut cmd = match child_command(command, variables, files) {
+        Ok(cmd) => cmd,
+        Err(error) => return error,
+    };
+    guard.restore();
+    let error = cmd.exec();
+    start_error(&command[0], error)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Renderings of an environment for platforms that read secrets their own way: a Kubernetes
-//! Secret manifest and GitHub Actions' `$GITHUB_ENV` file. (dotenv and shell live in
-//! [`crate::dotenv`].) Every function here returns plaintext; callers decide where it goes.
+//! Secret manifest, GitHub Actions' `$GITHUB_ENV` file, docker's `--env-file` and a direnv
+//! `.envrc` fragment. (dotenv and shell live in [`crate::dotenv`].) Every function here
+//! returns plaintext; callers decide where it goes. No filesystem access.
 
 use std::fmt::Write as _;
 
@@ -58,6 +59,71 @@ pub fn check_k8s_names(name: &str, namespace: Option<&str>) -> Result<(), Invali
         });
     }
     Ok(())
+}
+
+/// Why a value cannot be written to a docker `--env-file`. Names the secret, never the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{name}`: {reason}")]
+pub struct DockerEnvRefused {
+    /// The secret.
+    pub name: String,
+    /// Why docker would misread it.
+    pub reason: &'static str,
+}
+
+/// The longest line docker reads from an env file: it scans lines with Go's
+/// `bufio.Scanner`, whose buffer (line plus newline) stops at 64 KiB.
+const DOCKER_MAX_LINE: usize = 64 * 1024 - 1;
+
+/// `NAME=value` lines for `docker run --env-file` (and compose's `env_file` with
+/// `format: raw`). Docker's parser takes everything after the first `=` literally, with no
+/// quotes, escapes or expansion, and ends a value at the line break; so a value holding a
+/// line break (or a carriage return, which its line scanner drops at the end of a line)
+/// cannot be written, nor one longer than the scanner's line limit. Nothing else needs
+/// care: leading whitespace and `#` only matter at the start of a line, which is the name.
+///
+/// # Errors
+/// Every refused secret, by name, in the order given; nothing is rendered then.
+pub fn docker_env_file(pairs: &[(&str, &str)]) -> Result<String, Vec<DockerEnvRefused>> {
+    let refused: Vec<DockerEnvRefused> = pairs
+        .iter()
+        .filter_map(|(name, value)| {
+            let reason = if value.contains('\n') {
+                "it spans several lines, and docker env files have no way to write a line break"
+            } else if value.contains('\r') {
+                "it contains a carriage return, which docker drops or misreads"
+            } else if name.len() + 1 + value.len() > DOCKER_MAX_LINE {
+                "it is longer than the 64 KiB line docker reads"
+            } else {
+                return None;
+            };
+            Some(DockerEnvRefused {
+                name: (*name).to_owned(),
+                reason,
+            })
+        })
+        .collect();
+    if !refused.is_empty() {
+        return Err(refused);
+    }
+    let mut out = String::with_capacity(pairs.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
+    for (name, value) in pairs {
+        let _ = writeln!(out, "{name}={value}");
+    }
+    Ok(out)
+}
+
+/// An `.envrc` fragment for direnv: `export` lines (single-quoted, so nothing in a value is
+/// expanded), then `watch_file` for each of `watched`, so direnv loads again when a pull
+/// changes the environment's file, its recipients or the roster.
+#[must_use]
+pub fn direnv(pairs: &[(&str, &str)], watched: &[&std::path::Path]) -> String {
+    let mut out = crate::dotenv::render_shell(pairs);
+    for path in watched {
+        let text = path.to_string_lossy();
+        let _ = writeln!(out, "watch_file '{}'", text.replace('\'', "'\\''"));
+    }
+    out
 }
 
 /// A YAML double-quoted scalar. Escapes everything a YAML 1.1 or 1.2 parser could read as
@@ -231,6 +297,65 @@ mod tests {
                 pairs.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect();
             prop_assert_eq!(parsed, expected);
         }
+    }
+
+    /// Parses an env file the way docker's `ParseKeyValueFile` does.
+    fn parse_docker_env(text: &str) -> Vec<(String, String)> {
+        text.lines()
+            .map(|l| l.trim_start())
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| {
+                let (k, v) = l.split_once('=').unwrap();
+                (k.to_owned(), v.to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn docker_env_file_is_literal_and_refuses_line_breaks_by_name() {
+        let pairs = [
+            ("A", " leading and trailing "),
+            ("B", "#not-a-comment 'quoted' \"dq\" $HOME \\n"),
+            ("C", ""),
+            ("D", "a=b=c"),
+        ];
+        let text = docker_env_file(&pairs).unwrap();
+        let parsed = parse_docker_env(&text);
+        let expected: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
+        assert_eq!(parsed, expected);
+
+        let long = "x".repeat(DOCKER_MAX_LINE);
+        let refused = docker_env_file(&[
+            ("OK", "fine"),
+            ("PEM", "line one canary\nline two"),
+            ("CR", "value-canary\r"),
+            ("LONG", &long),
+        ])
+        .unwrap_err();
+        let names: Vec<&str> = refused.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["PEM", "CR", "LONG"]);
+        for r in &refused {
+            assert!(r.to_string().starts_with(&format!("`{}`: ", r.name)), "{r}");
+            assert!(!r.to_string().contains("canary"), "{r}");
+        }
+    }
+
+    #[test]
+    fn direnv_exports_and_watches_the_files() {
+        let out = direnv(
+            &[("A", "it's $x")],
+            &[
+                std::path::Path::new("/r/secrets/dev.age"),
+                std::path::Path::new("/r o/it's/.vault.toml"),
+            ],
+        );
+        assert_eq!(
+            out,
+            "export A='it'\\''s $x'\nwatch_file '/r/secrets/dev.age'\nwatch_file '/r o/it'\\''s/.vault.toml'\n"
+        );
     }
 
     #[test]

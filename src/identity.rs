@@ -1,7 +1,8 @@
 //! Finding, loading and creating the user's own identities (private keys).
 //!
 //! Lookup order (first match wins for the explicit sources): `--identity FILE`,
-//! `VAULT_IDENTITY` (the key text itself, for CI), `VAULT_IDENTITY_FILE`; otherwise every
+//! `VAULT_IDENTITY` (the key text itself, for CI), `VAULT_IDENTITY_CMD` (a command that
+//! prints it, see [`command`]), `VAULT_IDENTITY_FILE`; otherwise every
 //! one of the default file, `~/.ssh/id_ed25519` and `~/.ssh/id_rsa` that exists is tried.
 //! Passphrases are asked for through [`PassphrasePrompt`], which the CLI implements on
 //! the terminal and which refuses when there is none, so nothing here ever blocks.
@@ -15,6 +16,8 @@ use age::secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use crate::crypto::{self, CryptoError};
+
+pub mod command;
 
 /// Asks the user for a passphrase. Returns `None` when nobody can be asked
 /// (no terminal), which callers turn into an error naming `VAULT_IDENTITY`.
@@ -43,6 +46,8 @@ pub enum Source {
     Flag(PathBuf),
     /// `VAULT_IDENTITY`.
     EnvKey,
+    /// `VAULT_IDENTITY_CMD`.
+    EnvCmd,
     /// `VAULT_IDENTITY_FILE`.
     EnvFile(PathBuf),
     /// `$XDG_CONFIG_HOME/vault/identity.txt`.
@@ -56,6 +61,7 @@ impl fmt::Display for Source {
         match self {
             Source::Flag(path) => write!(f, "--identity {}", path.display()),
             Source::EnvKey => f.write_str("$VAULT_IDENTITY"),
+            Source::EnvCmd => f.write_str("$VAULT_IDENTITY_CMD"),
             Source::EnvFile(path) => write!(f, "$VAULT_IDENTITY_FILE ({})", path.display()),
             Source::Default(path) | Source::Ssh(path) => write!(f, "{}", path.display()),
         }
@@ -66,7 +72,7 @@ impl fmt::Display for Source {
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
     /// No identity in any of the places searched.
-    #[error("no identity found (looked for --identity, $VAULT_IDENTITY, $VAULT_IDENTITY_FILE, {})", searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    #[error("no identity found (looked for --identity, $VAULT_IDENTITY, $VAULT_IDENTITY_CMD, $VAULT_IDENTITY_FILE, {})", searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
     NotFound {
         /// Files that were checked.
         searched: Vec<PathBuf>,
@@ -124,6 +130,37 @@ pub enum IdentityError {
         /// Which identity.
         source_: Source,
     },
+    /// `VAULT_IDENTITY_CMD` does not split into a program and its arguments.
+    #[error("$VAULT_IDENTITY_CMD is not a command: {reason}")]
+    CommandInvalid {
+        /// Why.
+        reason: &'static str,
+    },
+    /// `VAULT_IDENTITY_CMD`'s program could not be started.
+    #[error("$VAULT_IDENTITY_CMD could not run `{program}`")]
+    CommandNotStarted {
+        /// The program (never its arguments).
+        program: String,
+        /// The OS error.
+        #[source]
+        error: std::io::Error,
+    },
+    /// `VAULT_IDENTITY_CMD`'s program failed.
+    #[error("$VAULT_IDENTITY_CMD failed: `{program}` ended with {status}")]
+    CommandFailed {
+        /// The program (never its arguments).
+        program: String,
+        /// How it ended.
+        status: String,
+    },
+    /// `VAULT_IDENTITY_CMD`'s program printed no usable identity.
+    #[error("$VAULT_IDENTITY_CMD printed no identity: `{program}` {reason}")]
+    CommandOutput {
+        /// The program (never its arguments).
+        program: String,
+        /// Why.
+        reason: &'static str,
+    },
     /// `identity new` would overwrite an existing key.
     #[error("an identity already exists at {}", path.display())]
     AlreadyExists {
@@ -148,6 +185,8 @@ pub struct Lookup {
     pub flag: Option<PathBuf>,
     /// `VAULT_IDENTITY`, the key text itself.
     pub env_key: Option<Zeroizing<String>>,
+    /// `VAULT_IDENTITY_CMD`, a command line that prints the identity.
+    pub env_cmd: Option<String>,
     /// `VAULT_IDENTITY_FILE`.
     pub env_file: Option<PathBuf>,
     /// `$XDG_CONFIG_HOME` or `~/.config`.
@@ -157,8 +196,9 @@ pub struct Lookup {
 }
 
 impl Lookup {
-    /// Reads `VAULT_IDENTITY`, `VAULT_IDENTITY_FILE`, `XDG_CONFIG_HOME` and `HOME` from the
-    /// process environment. Empty variables count as unset.
+    /// Reads `VAULT_IDENTITY`, `VAULT_IDENTITY_CMD`, `VAULT_IDENTITY_FILE`,
+    /// `XDG_CONFIG_HOME` and `HOME` from the process environment. Empty variables count as
+    /// unset. Nothing is run here: the command runs when identities are loaded.
     #[must_use]
     pub fn from_process_env(flag: Option<PathBuf>) -> Self {
         let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
@@ -172,6 +212,9 @@ impl Lookup {
                 .ok()
                 .filter(|v| !v.trim().is_empty())
                 .map(Zeroizing::new),
+            env_cmd: std::env::var("VAULT_IDENTITY_CMD")
+                .ok()
+                .filter(|v| !v.trim().is_empty()),
             env_file: var("VAULT_IDENTITY_FILE").map(PathBuf::from),
             config_dir,
             home,
@@ -237,6 +280,8 @@ impl Identities {
             Some(Source::Flag(path.clone()))
         } else if lookup.env_key.is_some() {
             Some(Source::EnvKey)
+        } else if lookup.env_cmd.is_some() {
+            Some(Source::EnvCmd)
         } else {
             lookup
                 .env_file
@@ -253,6 +298,7 @@ impl Identities {
                         .map(|k| k.as_bytes().to_vec())
                         .unwrap_or_default(),
                 ),
+                Source::EnvCmd => command::run(lookup.env_cmd.as_deref().unwrap_or_default())?,
                 Source::Flag(path)
                 | Source::EnvFile(path)
                 | Source::Default(path)
@@ -460,7 +506,7 @@ fn parse_identity(
             | Source::EnvFile(path)
             | Source::Default(path)
             | Source::Ssh(path) => read_ssh_public(path),
-            Source::EnvKey => Vec::new(),
+            Source::EnvKey | Source::EnvCmd => Vec::new(),
         };
         let callbacks = PromptCallbacks {
             prompt: Arc::clone(prompt),

@@ -24,9 +24,10 @@ pub const FORMAT_VERSION: u32 = 2;
 /// The unauthenticated format of earlier releases.
 pub const LEGACY_FORMAT: u32 = 1;
 
-/// Linux refuses a single environment string over 128 KiB (`MAX_ARG_STRLEN`), so a
-/// longer value could be stored but never passed to `vault exec`.
-pub const MAX_VALUE_LEN: usize = 120 * 1024;
+/// The largest value vault stores. Values up to [`crate::exec::MAX_VARIABLE_LEN`] can be
+/// environment variables; larger ones (certificate bundles, big JSON credentials) reach a
+/// program as files (`vault exec --file`) or through `vault render`.
+pub const MAX_VALUE_LEN: usize = 1024 * 1024;
 
 /// Errors reading a payload or changing a secret in it. None carries a value.
 #[derive(Debug, thiserror::Error)]
@@ -62,10 +63,8 @@ pub enum PayloadError {
         /// The secret.
         name: String,
     },
-    /// A value is longer than an environment variable may be.
-    #[error(
-        "the value of `{name}` is {len} bytes; the limit is {MAX_VALUE_LEN} bytes because the OS refuses longer environment variables"
-    )]
+    /// A value is longer than vault stores.
+    #[error("the value of `{name}` is {len} bytes; the limit is {MAX_VALUE_LEN} bytes")]
     ValueTooLong {
         /// The secret.
         name: String,

@@ -18,7 +18,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     max_term_width = 100
 )]
 pub struct Cli {
-    /// Identity file to decrypt with (overrides $VAULT_IDENTITY, $VAULT_IDENTITY_FILE and the defaults).
+    /// Identity file to decrypt with (overrides $VAULT_IDENTITY, $VAULT_IDENTITY_CMD, $VAULT_IDENTITY_FILE and the defaults).
     #[arg(long, short = 'i', global = true, value_name = "FILE")]
     pub identity: Option<PathBuf>,
 
@@ -49,10 +49,12 @@ pub enum Command {
     Get(KeyArgs),
     /// List an environment's secret names and rotation dates (never values).
     Ls(LsArgs),
-    /// Run a command with an environment's secrets in its environment.
+    /// Run a command with an environment's secrets in its environment (or as files with --file; masked output with --mask).
     Exec(ExecArgs),
-    /// Print an environment's secrets as dotenv, shell, JSON or a Kubernetes Secret, or hand them to GitHub Actions (plaintext!).
+    /// Print an environment's secrets as dotenv, shell, JSON, docker's env file, direnv or a Kubernetes Secret, or hand them to GitHub Actions (plaintext!).
     Export(ExportArgs),
+    /// Fill a configuration file's `{{ NAME }}` placeholders with an environment's secrets (stdout, or OUT with mode 0600).
+    Render(RenderArgs),
     /// Import secrets from a dotenv file (strict parser: no expansion, no command substitution).
     Import(ImportArgs),
     /// Push an environment to AWS SSM Parameter Store or Vault/OpenBao KV v2.
@@ -506,9 +508,28 @@ pub struct ExecArgs {
     /// Pass only these secrets (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "KEYS")]
     pub only: Vec<String>,
+    /// Give these secrets as files instead of variables (comma-separated): NAME_FILE holds the path of a sealed in-memory file (Linux), NAME is not set.
+    #[arg(long, value_delimiter = ',', value_name = "KEYS")]
+    pub file: Vec<String>,
+    /// Stay as the command's parent and replace secret values (6+ characters, and their base64 and URL encodings) in its stdout and stderr with `•••`.
+    #[arg(long)]
+    pub mask: bool,
     /// The command and its arguments, after `--`.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
+}
+
+/// `vault render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The environment.
+    pub env: String,
+    /// The configuration template: `{{ NAME }}` is replaced by the secret's value, `{{{{` is a literal `{{` (`-` reads stdin).
+    #[arg(value_name = "TEMPLATE")]
+    pub template: PathBuf,
+    /// Write the result to OUT (atomically, mode 0600) instead of stdout; nothing is written if a placeholder cannot be filled.
+    #[arg(long, short = 'o', value_name = "OUT")]
+    pub output: Option<PathBuf>,
 }
 
 /// Output formats for `vault export`.
@@ -524,6 +545,10 @@ pub enum ExportFormat {
     K8s,
     /// GitHub Actions: `::add-mask::` lines on stdout, values appended to $GITHUB_ENV.
     GithubEnv,
+    /// `NAME=value` lines for `docker run --env-file` (no quoting; multi-line values are refused).
+    Docker,
+    /// An `.envrc` fragment for direnv: exports plus `watch_file` for the environment's files and the roster.
+    Direnv,
 }
 
 /// `vault export`.

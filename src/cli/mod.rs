@@ -25,6 +25,8 @@ pub enum Outcome {
     Success,
     /// The command ran and found problems: exit 1.
     Problems,
+    /// `exec --mask`: the child's status, passed on.
+    Child(u8),
 }
 
 /// What of vault's git integration the clone containing `root` lacks; nothing in CI
@@ -182,6 +184,7 @@ pub fn run() -> ExitCode {
     match result {
         Ok(Outcome::Success) if flushed.is_ok() => ExitCode::SUCCESS,
         Ok(Outcome::Problems) => ExitCode::from(1),
+        Ok(Outcome::Child(code)) => ExitCode::from(code),
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Err(Error::Io { ref source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
             ExitCode::SUCCESS
@@ -204,6 +207,7 @@ fn dispatch(context: &Context, command: Command, out: &mut dyn Write) -> Result<
         Command::Ls(args) => cmd::secrets::ls(context, &args, out),
         Command::Exec(args) => cmd::exec::run(context, &args),
         Command::Export(args) => cmd::secrets::export(context, &args, out),
+        Command::Render(args) => cmd::render::run(context, &args, out),
         Command::Import(args) => cmd::secrets::import(context, &args, out),
         Command::Member(args) => cmd::member::run(context, &args, out),
         Command::Rekey(args) => cmd::member::rekey(context, &args, out),

@@ -362,14 +362,14 @@ fn value_with_nul_is_refused() {
 fn oversized_value_is_refused() {
     let (repo, alice) = matrix_repo();
     let file = repo.base_path("big.bin");
-    std::fs::write(&file, "x".repeat(200 * 1024)).unwrap();
+    std::fs::write(&file, "x".repeat(1024 * 1024 + 1)).unwrap();
     assert_refused(
         &repo,
         repo.vault(&alice)
             .args(["set", "dev", "BIG", "--from-file"])
             .arg(&file),
         2,
-        &["`BIG`", "204800 bytes", "122880"],
+        &["`BIG`", "1048577 bytes", "1048576"],
     );
 }
 
@@ -828,4 +828,51 @@ fn a_roster_owned_by_another_user_is_refused() {
     );
     assert!(stderr(&out).contains("hint:"), "{}", stderr(&out));
     assert!(!stdout(&out).contains(CANARY));
+}
+
+#[test]
+fn runtime_integration_errors_follow_the_matrix() {
+    let (repo, alice) = matrix_repo();
+    repo.set(
+        &alice,
+        "dev",
+        "PEM",
+        &format!("-----BEGIN-----\n{CANARY}\n-----END-----"),
+    );
+    repo.write("app.tmpl", "token={{ TOKEN }} other={{ NOPE }}\n");
+    let out = repo.base_path("app.conf");
+    let err = assert_refused(
+        &repo,
+        repo.vault(&alice)
+            .args(["render", "dev", "app.tmpl", "-o"])
+            .arg(&out),
+        2,
+        &["app.tmpl", "`NOPE`", "nothing was written"],
+    );
+    assert!(!out.exists(), "{err}");
+    assert_refused(
+        &repo,
+        repo.vault(&alice)
+            .args(["export", "dev", "--format", "docker"]),
+        2,
+        &["`PEM`", "docker env file"],
+    );
+    let marker = repo.base_path("started");
+    assert_refused(
+        &repo,
+        repo.vault(&alice)
+            .args(["exec", "dev", "--file", "TOKEN,NOPE", "--", "touch"])
+            .arg(&marker),
+        125,
+        &["`--file`", "NOPE"],
+    );
+    assert!(!marker.exists());
+    assert_refused(
+        &repo,
+        repo.bare_vault()
+            .env("VAULT_IDENTITY_CMD", format!("sh -c 'exit 9' {CANARY}"))
+            .args(["get", "dev", "TOKEN"]),
+        2,
+        &["$VAULT_IDENTITY_CMD failed", "`sh`", "exit status 9"],
+    );
 }

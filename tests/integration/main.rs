@@ -23,6 +23,7 @@ mod identity;
 mod members;
 mod plugins;
 mod pq;
+mod runtime;
 mod secrets;
 #[cfg(any(feature = "ssm", feature = "kv"))]
 mod sync;

@@ -10,6 +10,7 @@ pub mod git;
 pub mod identity;
 pub mod init;
 pub mod member;
+pub mod render;
 pub mod scan;
 pub mod secrets;
 pub mod sync;

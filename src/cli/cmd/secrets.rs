@@ -2,7 +2,7 @@
 //! (`export`, `import`).
 
 use std::io::{IsTerminal, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::cli::args::{ExportArgs, ExportFormat, ImportArgs, KeyArgs, LsArgs, SetArgs};
 use crate::cli::{Context, Outcome, print_json, prompt, render, stdout_error};
@@ -328,6 +328,25 @@ pub fn export(context: &Context, args: &ExportArgs, out: &mut dyn Write) -> Resu
             )
         }
         ExportFormat::GithubEnv => return github_env(&args.env, &pairs, out),
+        ExportFormat::Docker => {
+            crate::export::docker_env_file(&pairs).map_err(|refused| Error::DockerEnv {
+                env: args.env.clone(),
+                refused,
+            })?
+        }
+        ExportFormat::Direnv => {
+            let vault = context.vault()?;
+            // Absolute, so the `.envrc` watches the same files from any directory.
+            let root =
+                std::fs::canonicalize(vault.root()).unwrap_or_else(|_| vault.root().to_owned());
+            let watched = [
+                root.join(vault.relative(&vault.env_path(&args.env))),
+                root.join(vault.relative(&vault.recipients_path(&args.env))),
+                root.join(crate::config::CONFIG_FILE),
+            ];
+            let watched: Vec<&Path> = watched.iter().map(PathBuf::as_path).collect();
+            crate::export::direnv(&pairs, &watched)
+        }
     });
     out.write_all(text.as_bytes()).map_err(stdout_error)?;
     Ok(Outcome::Success)
