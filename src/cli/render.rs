@@ -173,12 +173,27 @@ fn hint(err: &Error) -> Option<String> {
             crate::config::ConfigError::NoKeyOfKind { env, member, post_quantum: true } => format!("`{member}` runs `vault identity new --pq` (it keeps their current key) and opens a pull request with `vault member key add {member} <their age1pq1… key>`; SSH and hardware keys cannot be post-quantum. Then add them to `{env}`"),
             crate::config::ConfigError::NoKeyOfKind { env, member, post_quantum: false } => format!("give `{member}` a classic key as well (`vault member key add {member} <age1… key>`), or move `{env}` to post-quantum keys once every member has one (`vault rekey {env} --pq`)"),
             crate::config::ConfigError::MissingPostQuantum { .. } => "each of them runs `vault identity new --pq` (it keeps their current key) and opens a pull request with `vault member key add NAME <their age1pq1… key>`; SSH and hardware keys cannot be post-quantum. Then run this again".to_owned(),
-            _ => format!("members in .vault.toml: {}", known_members.join(", ")),
+            crate::config::ConfigError::NoSuchMember { .. }
+            | crate::config::ConfigError::InvalidMemberName { .. }
+            | crate::config::ConfigError::UnknownMember { .. }
+            | crate::config::ConfigError::DuplicateMember { .. }
+            | crate::config::ConfigError::NoKeys { .. } => format!("members in .vault.toml: {}", known_members.join(", ")),
+            crate::config::ConfigError::InvalidKey { .. } => "a key is `age1…`, `age1pq1…`, `ssh-ed25519 …` or `ssh-rsa …`, or an age plugin's `age1<plugin>1…`: `vault identity show` prints yours".to_owned(),
+            crate::config::ConfigError::Parse { .. } => "fix `.vault.toml` (see docs/file-format.md), then run the command again".to_owned(),
         },
         Error::ValuesDiffer { name } => format!("run it again and type the same value twice, or pipe it in (`printf %s \"$VALUE\" | vault set <env> {name}`)"),
         Error::InvalidPin(_) => "set VAULT_PIN to the lines `vault pin <env>` prints (ENV@EPOCH:KEY, separated by spaces or commas)".to_owned(),
         Error::UnknownPublicKey => "pass the key explicitly with `--key \"$(cat ~/.ssh/id_ed25519.pub)\"`".to_owned(),
-        _ => return None,
+        Error::Git(crate::git::GitError::ReadConfig { path, .. }) => format!("check that {} is readable (`ls -l`), and that `git config --list` works here", path.display()),
+        Error::Git(crate::git::GitError::WriteConfig { path, .. } | crate::git::GitError::Init { path, .. }) => format!("check that {} is writable (`ls -l`)", path.display()),
+        Error::Git(crate::git::GitError::Read { .. }) => "check the repository with `git fsck`; a shallow or partial clone may lack the objects (`git fetch --unshallow`)".to_owned(),
+        Error::Git(crate::git::GitError::Revision { .. }) => "use a branch, a tag or a commit that `git log --oneline` shows".to_owned(),
+        Error::Interrupted { .. } => "run the command again when you are ready".to_owned(),
+        Error::InvalidDate { .. } => "for example `--as-of 2027-01-31`".to_owned(),
+        Error::InvalidDuration { .. } => "for example `--grace 7d`".to_owned(),
+        Error::Demo { .. } => "the output above shows the failing step; the demo runs in a throwaway directory, so run it again, and report a vault bug if it fails the same way".to_owned(),
+        // The message says it all: the user said no.
+        Error::Declined => return None,
     })
 }
 
@@ -194,7 +209,16 @@ fn auth_hint(env: &str, reason: &crate::auth::AuthError) -> String {
         AuthError::Rollback { .. } => format!(
             "this is an older version than one already verified here; use the current one (`git pull`, or merge the main branch into this one so the merge driver brings `{env}` forward)"
         ),
-        _ => format!(
+        AuthError::Malformed(_)
+        | AuthError::WrongEnvironment { .. }
+        | AuthError::BadSignature
+        | AuthError::BadLink { .. }
+        | AuthError::ForeignChain { .. }
+        | AuthError::Downgrade { .. }
+        | AuthError::Restored { .. }
+        | AuthError::UnconfirmedUpgrade { .. }
+        | AuthError::KeyMismatch
+        | AuthError::RecipientsMismatch => format!(
             "do not use it: see who committed it (`vault check` names the commit, `git log -p secrets/{env}.age`) and restore the last authenticated version (`git checkout <commit> -- secrets/{env}.age`); a reader who has reviewed it (`vault diff`) can keep its values with `vault accept {env}`"
         ),
     }
