@@ -139,18 +139,13 @@ pub fn run() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
-            // `--help` and `--version` are successes; usage errors under `exec` are its own
-            // failures (125), so a caller can tell them from the child's status.
-            let exec = args
-                .iter()
-                .skip(1)
-                .take_while(|a| *a != "--")
-                .any(|a| a == "exec");
-            return ExitCode::from(match err.exit_code() {
-                0 => 0,
-                _ if exec => 125,
-                code => u8::try_from(code).unwrap_or(2),
-            });
+            // Which command the mistake was made in, as clap reads it when told to carry on
+            // past errors: usage errors under `exec` are its own failures (125).
+            let in_exec = <Cli as clap::CommandFactory>::command()
+                .ignore_errors(true)
+                .try_get_matches_from(&args)
+                .is_ok_and(|m| m.subcommand_name() == Some("exec"));
+            return ExitCode::from(render::exit_code(&render::Failure::Usage(&err), in_exec));
         }
     };
     let in_exec = matches!(cli.command, Command::Exec(_));
@@ -191,7 +186,7 @@ pub fn run() -> ExitCode {
         }
         Err(err) => {
             eprint!("{}", render::error(&err));
-            ExitCode::from(render::exit_code(&err, in_exec))
+            ExitCode::from(render::exit_code(&render::Failure::Error(&err), in_exec))
         }
     }
 }

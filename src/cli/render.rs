@@ -243,14 +243,28 @@ fn sync_hint(err: &SyncError) -> String {
     }
 }
 
-/// The exit status for an error: 125-127 for `exec`, 2 otherwise.
+/// Why a command did not succeed, for [`exit_code`].
+pub enum Failure<'a> {
+    /// The command line did not parse (or asked for `--help` / `--version`).
+    Usage(&'a clap::Error),
+    /// The command ran and failed.
+    Error(&'a Error),
+}
+
+/// The exit status of a failure, decided here only: `--help` and `--version` are successes;
+/// under `exec`, vault's own failures are 125 (126 not executable, 127 not found) so a
+/// caller can tell them from the child's status; an interrupted edit is 128 + the signal;
+/// everything else is 2.
 #[must_use]
-pub fn exit_code(err: &Error, in_exec: bool) -> u8 {
-    match err {
-        Error::Exec(ExecError::NotFound { .. }) => 127,
-        Error::Exec(ExecError::NotExecutable { .. }) => 126,
-        Error::Interrupted { signal } => u8::try_from(128 + signal).unwrap_or(2),
-        _ if in_exec => 125,
-        _ => 2,
+pub fn exit_code(failure: &Failure<'_>, in_exec: bool) -> u8 {
+    match failure {
+        Failure::Usage(err) if err.exit_code() == 0 => 0,
+        Failure::Usage(_) if in_exec => 125,
+        Failure::Usage(err) => u8::try_from(err.exit_code()).unwrap_or(2),
+        Failure::Error(Error::Exec(ExecError::NotFound { .. })) => 127,
+        Failure::Error(Error::Exec(ExecError::NotExecutable { .. })) => 126,
+        Failure::Error(Error::Interrupted { signal }) => u8::try_from(128 + signal).unwrap_or(2),
+        Failure::Error(_) if in_exec => 125,
+        Failure::Error(_) => 2,
     }
 }
