@@ -15,7 +15,6 @@ import fcntl
 import os
 import re
 import select
-import shutil
 import subprocess
 import tempfile
 
@@ -161,8 +160,9 @@ def _descendant_cmdlines():
                 pass
 
 
-def run_action(action_dir, inputs, base_env, workspace, watch_for=None):
-    """Runs the action in `action_dir` with `inputs` (names as in action.yml)."""
+def run_action(action_dir, inputs, base_env, workspace, temp, watch_for=None):
+    """Runs the action in `action_dir` with `inputs` (names as in action.yml), with a fresh
+    $RUNNER_TEMP under `temp` (left for the caller to inspect and remove)."""
     action = load_yaml(os.path.join(action_dir, "action.yml"))
     declared = action.get("inputs") or {}
     unknown = set(inputs) - set(declared)
@@ -172,7 +172,7 @@ def run_action(action_dir, inputs, base_env, workspace, watch_for=None):
     result = Result()
     job_env = dict(base_env)
     step_outputs = {}
-    runner_temp = tempfile.mkdtemp(prefix="runner-temp-")
+    runner_temp = tempfile.mkdtemp(prefix="runner-temp-", dir=temp)
     job_env.update(RUNNER_TEMP=runner_temp, GITHUB_ACTION_PATH=action_dir,
                    GITHUB_WORKSPACE=workspace, GITHUB_ACTIONS="true", CI="true")
 
@@ -232,7 +232,6 @@ def run_action(action_dir, inputs, base_env, workspace, watch_for=None):
                 result.outputs[name] = substitute(spec.get("value", ""))
     finally:
         result.env = job_env
-        shutil.rmtree(runner_temp, ignore_errors=True)
     return result
 
 

@@ -175,7 +175,7 @@ def test_action_runs(wheel_dir, vault):
 
         # 1. install from the wheel, load dev.
         r = simulate.run_action(ROOT, {"command": "load", "environment": "dev",
-                                       "identity": ci_dev_identity}, runner, repo,
+                                       "identity": ci_dev_identity}, runner, repo, base,
                                 watch_for=lines_of(ci_dev_identity)[-1])
         check(r.failed_step is None, "load dev: every step succeeds"
               + ("" if r.failed_step is None else f" (failed: {r.failed_step}: {r.steps[-1]['stderr'][-400:]})"))
@@ -201,7 +201,7 @@ def test_action_runs(wheel_dir, vault):
         # 2. the check gate with the vault already on PATH.
         with_vault = dict(runner, PATH=f"{os.path.dirname(vault)}:{runner_path}")
         r = simulate.run_action(ROOT, {"command": "check", "environment": "dev", "install": "none",
-                                       "identity": ci_dev_identity}, with_vault, repo,
+                                       "identity": ci_dev_identity}, with_vault, repo, base,
                                 watch_for=lines_of(ci_dev_identity)[-1])
         out = "".join(s["stdout"] + s["stderr"] for s in r.steps)
         check(r.failed_step is None and "dev: ok" in out, "check dev with install: none passes")
@@ -209,7 +209,7 @@ def test_action_runs(wheel_dir, vault):
         assert_no_identity(r, ci_dev_identity, "check dev")
 
         # 3. key-free check of every environment, no identity at all.
-        r = simulate.run_action(ROOT, {"install": "none"}, with_vault, repo)
+        r = simulate.run_action(ROOT, {"install": "none"}, with_vault, repo, base)
         out = "".join(s["stdout"] + s["stderr"] for s in r.steps)
         check(r.failed_step is None and "could not decrypt" in out, "check without identity runs the key-free checks")
 
@@ -224,7 +224,7 @@ def test_action_runs(wheel_dir, vault):
         ]
         for inputs, label in cases:
             inputs.setdefault("install", "none")
-            r = simulate.run_action(ROOT, inputs, with_vault, repo)
+            r = simulate.run_action(ROOT, inputs, with_vault, repo, base)
             check(r.failed_step is not None and not r.masks and "TLS_KEY" not in r.env,
                   f"{label}: fails, loads nothing")
             if "identity" in inputs:
@@ -235,7 +235,7 @@ def test_action_runs(wheel_dir, vault):
         for evil in [f'dev"; touch {marker}; echo "', f"$(touch {marker})", f"`touch {marker}`",
                      f"dev\ntouch {marker}"]:
             r = simulate.run_action(ROOT, {"install": "none", "environment": evil, "args": f"$(touch {marker})"},
-                                    with_vault, repo)
+                                    with_vault, repo, base)
             check(not os.path.exists(marker) and r.failed_step is not None,
                   f"environment {evil.splitlines()[0][:12]!r}…: refused by vault, never run by the shell")
     finally:
