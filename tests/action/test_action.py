@@ -17,6 +17,8 @@ import tarfile
 import tempfile
 import tomllib
 
+import yaml
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import simulate  # noqa: E402
 
@@ -123,6 +125,21 @@ def test_lint():
     check("pypa/gh-action-pypi-publish" in text and "id-token: write" in text,
           "release.yml publishes to PyPI with trusted publishing")
     check("SHA256SUMS" in text, "release.yml publishes checksums")
+    # The workflow docs/ci.md shows parses, passes the same lint, and uses only real inputs.
+    doc = open(os.path.join(ROOT, "docs", "ci.md"), encoding="utf-8").read()
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", doc, re.S) if b.startswith("name:")]
+    check(len(blocks) == 1, "docs/ci.md shows one workflow")
+    declared = set(action.get("inputs") or {})
+    for block in blocks:
+        workflow = yaml.safe_load(block)
+        problems = simulate.lint_workflow(workflow)
+        uses = [s for j in workflow["jobs"].values() for s in j.get("steps", [])
+                if str(s.get("uses", "")).startswith("<org>/vault@")]
+        for step in uses:
+            unknown = set(step.get("with") or {}) - declared
+            if unknown:
+                problems.append(f"uses inputs the action does not declare: {sorted(unknown)}")
+        check(uses and not problems, "docs/ci.md workflow lint: " + ("; ".join(problems) or "clean"))
 
 
 def test_release_archive_matches_binstall(vault):
