@@ -15,7 +15,10 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python before 3.11: pip carries the same parser
+    from pip._vendor import tomli as tomllib
 
 import yaml
 
@@ -238,6 +241,9 @@ def test_action_runs(wheel_dir, vault):
             ({"command": "deploy"}, "an unknown command"),
             ({"install": "brew"}, "an unknown install method"),
             ({"version": "1.0; touch pwned"}, "a version that is not one"),
+            ({"install": "cargo", "version": "9.9.9"}, "install: cargo of a version other than the action's"),
+            ({"install": "binstall", "version": "9.9.9"}, "install: binstall of a version other than the action's"),
+            ({"install": "binstall"}, "install: binstall without cargo-binstall on PATH"),
         ]
         for inputs, label in cases:
             inputs.setdefault("install", "none")
