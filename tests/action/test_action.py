@@ -145,6 +145,31 @@ def test_lint():
         check(uses and not problems, "docs/ci.md workflow lint: " + ("; ".join(problems) or "clean"))
 
 
+def test_shellcheck():
+    """Every run: script of the action and the workflows passes shellcheck."""
+    if shutil.which("shellcheck") is None:
+        check(False, "shellcheck is installed (.ci/run installs it)")
+        return
+    sources = [("action.yml", simulate.load_yaml(os.path.join(ROOT, "action.yml"))["runs"]["steps"])]
+    for name in ("ci.yml", "release.yml"):
+        workflow = simulate.load_yaml(os.path.join(ROOT, ".github", "workflows", name))
+        sources.append((name, [s for j in workflow["jobs"].values() for s in j.get("steps", [])]))
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, steps in sources:
+            for index, step in enumerate(steps):
+                if "run" not in step:
+                    continue
+                script = os.path.join(tmp, "step.sh")
+                with open(script, "w", encoding="utf-8") as f:
+                    f.write("#!/usr/bin/env bash\n" + step["run"])
+                p = subprocess.run(["shellcheck", "-s", "bash", script], capture_output=True, text=True)
+                label = step.get("id") or step.get("name") or index
+                check(p.returncode == 0, f"shellcheck {name} step {label}" + ("" if p.returncode == 0 else "\n" + p.stdout))
+    scripts = ["scripts/build-wheel", "scripts/package-release", "tests/action/run"]
+    p = subprocess.run(["shellcheck"] + [os.path.join(ROOT, s) for s in scripts], capture_output=True, text=True)
+    check(p.returncode == 0, "shellcheck " + ", ".join(scripts) + ("" if p.returncode == 0 else "\n" + p.stdout))
+
+
 def test_release_archive_matches_binstall(vault):
     """scripts/package-release's archive is where cargo-binstall's metadata looks."""
     with open(os.path.join(ROOT, "Cargo.toml"), "rb") as f:
@@ -272,6 +297,7 @@ def main():
     args = parser.parse_args()
     vault = os.path.abspath(args.vault)
     test_lint()
+    test_shellcheck()
     test_release_archive_matches_binstall(vault)
     test_action_runs(os.path.abspath(args.wheel_dir), vault)
     if failures:
