@@ -128,6 +128,12 @@ def parse_env_file(text):
     return out
 
 
+def runner_lines(text):
+    """A step's output as the runner reads it: .NET's ReadLine ends a line at \\n, \\r\\n or
+    a lone \\r (the runner reads $GITHUB_ENV differently: at \\n only, on Linux)."""
+    return re.split(r"\r\n|\r|\n", text)
+
+
 def unescape_command_data(data):
     return data.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
 
@@ -216,7 +222,7 @@ def run_action(action_dir, inputs, base_env, workspace, temp, watch_for=None):
             with open(path_file, encoding="utf-8") as f:
                 record["path_text"] = f.read()
             result.steps.append(record)
-            for line in record["stdout"].splitlines():
+            for line in runner_lines(record["stdout"]):
                 if line.startswith("::add-mask::"):
                     result.masks.append(unescape_command_data(line[len("::add-mask::"):]))
             if record["rc"] != 0:
@@ -277,7 +283,7 @@ def _run_step(argv, env, cwd, env_fifo, watch_for, result):
                     # Whatever the step wrote to stdout before this byte is in the pipe now.
                     drain(proc.stdout.fileno(), out)
                     masks_snapshot = [unescape_command_data(l[len("::add-mask::"):])
-                                      for l in out.decode("utf-8", "replace").splitlines()
+                                      for l in runner_lines(out.decode("utf-8", "replace"))
                                       if l.startswith("::add-mask::")]
                 env_text.extend(chunk)
             elif chunk == b"":
