@@ -189,6 +189,15 @@ def test_release_archive_matches_binstall(vault):
     check(meta.get("pkg-fmt") == "tgz", "binstall pkg-fmt is tgz")
     check(url == f"https://github.com/o/r/releases/download/v{version}/vault-{version}-{target}.tar.gz",
           f"binstall pkg-url points at the release asset ({url})")
+    for gnu, spec in (meta.get("overrides") or {}).items():
+        musl = gnu.replace("-gnu", "-musl")
+        want = (url.replace(target, musl), bin_dir.replace(target, musl))
+        check((fill(spec["pkg-url"]), fill(spec["bin-dir"])) == want,
+              f"binstall on {gnu} fetches the {musl} release archive")
+    release = simulate.load_yaml(os.path.join(ROOT, ".github", "workflows", "release.yml"))
+    built = {row["target"] for row in release["jobs"]["binaries"]["strategy"]["matrix"]["include"]}
+    wanted = {g.replace("-gnu", "-musl") for g in (meta.get("overrides") or {})} | {target}
+    check(wanted <= built, f"release.yml builds every archive binstall asks for ({sorted(wanted - built) or 'all'})")
     out = tempfile.mkdtemp(prefix="package-release-")
     try:
         p = subprocess.run(["bash", os.path.join(ROOT, "scripts", "package-release"), target, version, vault, out],
