@@ -166,9 +166,10 @@ def _descendant_cmdlines():
                 pass
 
 
-def run_action(action_dir, inputs, base_env, workspace, temp, watch_for=None):
+def run_action(action_dir, inputs, base_env, workspace, temp, watch_for=None, runner_temp=None):
     """Runs the action in `action_dir` with `inputs` (names as in action.yml), with a fresh
-    $RUNNER_TEMP under `temp` (left for the caller to inspect and remove)."""
+    $RUNNER_TEMP under `temp` (left for the caller to inspect and remove), or the given
+    `runner_temp` (a later use of the action in the same job)."""
     action = load_yaml(os.path.join(action_dir, "action.yml"))
     declared = action.get("inputs") or {}
     unknown = set(inputs) - set(declared)
@@ -178,7 +179,8 @@ def run_action(action_dir, inputs, base_env, workspace, temp, watch_for=None):
     result = Result()
     job_env = dict(base_env)
     step_outputs = {}
-    runner_temp = tempfile.mkdtemp(prefix="runner-temp-", dir=temp)
+    runner_temp = runner_temp or tempfile.mkdtemp(prefix="runner-temp-", dir=temp)
+    result.runner_temp = runner_temp
     job_env.update(RUNNER_TEMP=runner_temp, GITHUB_ACTION_PATH=action_dir,
                    GITHUB_WORKSPACE=workspace, GITHUB_ACTIONS="true", CI="true")
 

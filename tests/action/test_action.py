@@ -254,6 +254,15 @@ def test_action_runs(wheel_dir, vault):
         check("tok_live_prod_only" not in r.all_text(), "load dev: nothing of prod is loaded")
         assert_no_identity(r, ci_dev_identity, "load dev")
 
+        # 1b. a second use in the same job, on the vault the first one installed.
+        job = dict(runner, PATH=":".join(r.path + [runner_path]))
+        again = simulate.run_action(ROOT, {"install": "none", "environment": "dev",
+                                           "identity": ci_dev_identity}, job, repo, base,
+                                    runner_temp=r.runner_temp)
+        check(again.failed_step is None and again.outputs.get("version") == r.outputs.get("version"),
+              "a second use with install: none runs the vault the first one installed"
+              + ("" if again.failed_step is None else ": " + again.steps[-1]["stdout"][-300:]))
+
         # 2. the check gate with the vault already on PATH.
         with_vault = dict(runner, PATH=f"{os.path.dirname(vault)}:{runner_path}")
         r = simulate.run_action(ROOT, {"command": "check", "environment": "dev", "install": "none",
