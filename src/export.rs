@@ -241,7 +241,14 @@ pub fn github_env(pairs: &[(&str, &str)], nonce: u64) -> GithubEnv {
     let mut masks = String::new();
     let mut env_file = String::new();
     for (index, (key, value)) in pairs.iter().enumerate() {
-        for line in value.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        // The runner reads a step's output with .NET's ReadLine, which ends a line at a
+        // lone `\r` too: split there as well, or the rest of the line after a `\r` would
+        // be printed as plain log text, unmasked (and the mask would never match).
+        for line in value
+            .split(['\n', '\r'])
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
             // Workflow commands unescape `%25`, `%0D` and `%0A` in their data.
             let _ = writeln!(masks, "::add-mask::{}", line.replace('%', "%25"));
         }
@@ -374,6 +381,16 @@ mod tests {
         assert_eq!(yaml_quote("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
         assert_eq!(yaml_quote("x\u{2028}y\u{1}"), "\"x\\u2028y\\u0001\"");
         assert_eq!(yaml_quote("é: #{}"), "\"é: #{}\"");
+    }
+
+    #[test]
+    fn github_env_masks_each_part_of_a_line_broken_by_a_carriage_return() {
+        let out = github_env(&[("A", "first\rsecond\r\nthird")], 1);
+        assert_eq!(
+            out.masks,
+            "::add-mask::first\n::add-mask::second\n::add-mask::third\n"
+        );
+        assert!(!out.masks.contains('\r'));
     }
 
     #[test]
