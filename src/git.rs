@@ -78,6 +78,13 @@ fn read_err(what: &'static str) -> impl Fn(Box<dyn std::error::Error + Send + Sy
     move |source| GitError::Read { what, source }
 }
 
+/// The repository `dir` is in, as git itself would find it: `GIT_DIR` and `GIT_WORK_TREE`
+/// (which git sets for hooks and drivers, and users for `--git-dir` setups) win over
+/// searching upwards from `dir`, and `GIT_CEILING_DIRECTORIES` bounds the search.
+fn discover(dir: &Path) -> gix::Result<gix::Repository> {
+    gix::ThreadSafeRepository::discover_with_environment_overrides(dir).map(Into::into)
+}
+
 fn boxed<E: std::error::Error + Send + Sync + 'static>(
     e: E,
 ) -> Box<dyn std::error::Error + Send + Sync> {
@@ -91,7 +98,7 @@ fn boxed<E: std::error::Error + Send + Sync + 'static>(
 /// # Errors
 /// The repository, index or objects cannot be read.
 pub fn staged_changes(dir: &Path) -> Result<Vec<StagedFile>, GitError> {
-    let repo = gix::discover(dir).map_err(|e| read_err("the repository")(boxed(e)))?;
+    let repo = discover(dir).map_err(|e| read_err("the repository")(boxed(e)))?;
     let index = match std::env::var_os("GIT_INDEX_FILE").filter(|v| !v.is_empty()) {
         Some(path) => {
             let path = PathBuf::from(path);
@@ -190,7 +197,7 @@ pub fn history_blobs(
     range: Option<&str>,
     max_size: u64,
 ) -> Result<HistoryBlobs, GitError> {
-    let repo = gix::discover(dir).map_err(|e| read_err("the repository")(boxed(e)))?;
+    let repo = discover(dir).map_err(|e| read_err("the repository")(boxed(e)))?;
     let resolve = |rev: &str| -> Result<gix::ObjectId, GitError> {
         repo.rev_parse_single(rev)
             .map(gix::Id::detach)
@@ -412,7 +419,7 @@ impl HistoryBlobs {
         max_size: u64,
         visit: &(dyn Fn(usize, &[u8]) -> Vec<T> + Sync),
     ) -> Result<HistoryScan<T>, GitError> {
-        let repo = gix::discover(dir)
+        let repo = discover(dir)
             .map_err(|e| read_err("the repository")(boxed(e)))?
             .into_sync();
         let per_blob = pool::run(
@@ -454,7 +461,7 @@ impl HistoryBlobs {
 /// `.vault.toml` in a repository that holds several apps.
 #[must_use]
 pub fn tracked_named(dir: &Path, file_name: &str) -> Vec<PathBuf> {
-    let Ok(repo) = gix::discover(dir) else {
+    let Ok(repo) = discover(dir) else {
         return Vec::new();
     };
     let Some(top) = repo.workdir().map(Path::to_owned) else {
@@ -481,7 +488,7 @@ pub fn tracked_named(dir: &Path, file_name: &str) -> Vec<PathBuf> {
 /// The index exists but cannot be read. A scan must not then fall back to the ignore rules
 /// alone, which would skip committed files that `.gitignore` matches.
 pub fn tracked_files(dir: &Path) -> Result<Option<(PathBuf, Vec<PathBuf>)>, GitError> {
-    let Ok(repo) = gix::discover(dir) else {
+    let Ok(repo) = discover(dir) else {
         return Ok(None);
     };
     let Some(top) = repo.workdir().map(Path::to_owned) else {
@@ -509,7 +516,7 @@ pub fn tracked_files(dir: &Path) -> Result<Option<(PathBuf, Vec<PathBuf>)>, GitE
 /// `None` outside a repository.
 #[must_use]
 pub fn hooks_dir(dir: &Path) -> Option<PathBuf> {
-    let repo = gix::discover(dir).ok()?;
+    let repo = discover(dir).ok()?;
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let configured = repo.config_snapshot().string("core.hooksPath").map(|raw| {
         let raw = raw.to_string();
@@ -569,7 +576,7 @@ pub struct History {
 /// # Errors
 /// The repository or its objects cannot be read.
 pub fn file_history(dir: &Path, paths: &[String]) -> Result<History, GitError> {
-    let repo = gix::discover(dir).map_err(|e| read_err("the repository")(boxed(e)))?;
+    let repo = discover(dir).map_err(|e| read_err("the repository")(boxed(e)))?;
     let Ok(head) = repo.head_id() else {
         return Ok(History::default());
     };
@@ -668,7 +675,7 @@ pub type Version = (String, Vec<u8>);
 /// # Errors
 /// Objects that exist but cannot be read.
 pub fn mainline_versions(dir: &Path, path: &str) -> Result<Option<Vec<Version>>, GitError> {
-    let Ok(repo) = gix::discover(dir) else {
+    let Ok(repo) = discover(dir) else {
         return Ok(None);
     };
     // A shallow clone's oldest commit is wherever the clone was cut, not the beginning.
@@ -717,7 +724,7 @@ pub fn mainline_versions(dir: &Path, path: &str) -> Result<Option<Vec<Version>>,
 /// missing); unknown counts as shallow.
 #[must_use]
 pub fn is_shallow(dir: &Path) -> bool {
-    gix::discover(dir).map_or(true, |repo| repo.is_shallow().unwrap_or(true))
+    discover(dir).map_or(true, |repo| repo.is_shallow().unwrap_or(true))
 }
 
 /// `path` (absolute, `<vault root>/<dir>/<file>`) relative to the work tree of the
@@ -747,7 +754,7 @@ pub fn repo_path(path: &Path) -> Option<String> {
 /// Whether `path` (relative to the work tree of `dir`'s repository) is tracked in the index.
 #[must_use]
 pub fn is_tracked(dir: &Path, path: &str) -> bool {
-    let Ok(repo) = gix::discover(dir) else {
+    let Ok(repo) = discover(dir) else {
         return false;
     };
     let Ok(index) = repo.index_or_empty() else {
@@ -764,7 +771,7 @@ pub fn is_tracked(dir: &Path, path: &str) -> bool {
 /// # Errors
 /// The revision does not resolve, or objects cannot be read.
 pub fn blob_at(dir: &Path, rev: &str, path: &str) -> Result<Option<Vec<u8>>, GitError> {
-    let repo = gix::discover(dir).map_err(|e| read_err("the repository")(boxed(e)))?;
+    let repo = discover(dir).map_err(|e| read_err("the repository")(boxed(e)))?;
     let id = repo.rev_parse_single(rev).map_err(|e| GitError::Revision {
         rev: rev.to_owned(),
         source: boxed(e),
@@ -796,7 +803,7 @@ pub fn blob_at(dir: &Path, rev: &str, path: &str) -> Result<Option<Vec<u8>>, Git
 /// clone, so a teammate's fresh clone has neither. Empty outside a repository.
 #[must_use]
 pub fn missing_integration(dir: &Path, marker: &str) -> Vec<&'static str> {
-    let Ok(repo) = gix::discover(dir) else {
+    let Ok(repo) = discover(dir) else {
         return Vec::new();
     };
     let mut missing = Vec::new();
@@ -833,14 +840,14 @@ pub fn driver_settings(vault_command: &str) -> Vec<(&'static str, String)> {
 /// The work tree of the repository containing `dir`, if any.
 #[must_use]
 pub fn work_tree(dir: &Path) -> Option<PathBuf> {
-    let repo = gix::discover(dir).ok()?;
+    let repo = discover(dir).ok()?;
     repo.workdir().map(Path::to_owned)
 }
 
 /// `user.name` as git would use it for a commit in `dir`.
 #[must_use]
 pub fn user_name(dir: &Path) -> Option<String> {
-    let name = match gix::discover(dir) {
+    let name = match discover(dir) {
         Ok(repo) => repo
             .config_snapshot()
             .string("user.name")
@@ -860,7 +867,7 @@ pub fn user_name(dir: &Path) -> Option<String> {
 /// # Errors
 /// The config cannot be read or written.
 pub fn set_local_config(dir: &Path, settings: &[(&str, String)]) -> Result<bool, GitError> {
-    let Ok(repo) = gix::discover(dir) else {
+    let Ok(repo) = discover(dir) else {
         return Ok(false);
     };
     let path = repo.common_dir().join("config");

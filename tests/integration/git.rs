@@ -1952,3 +1952,36 @@ fn log_credits_keys_a_merge_brought_in_to_the_commits_that_changed_them() {
     let x = text.lines().find(|l| l.contains("other: X")).unwrap();
     assert!(x.contains("~X"), "{text}");
 }
+
+#[test]
+fn the_hook_finds_the_repository_through_git_dir_as_git_does() {
+    // A `--git-dir` setup (a dotfiles-style repository kept outside its work tree): git
+    // tells the hook where the repository is through GIT_DIR and GIT_WORK_TREE, and the
+    // hook must scan that repository's index, not search for a `.git` that is not there.
+    let (repo, alice) = hooked_repo();
+    let git_dir = repo.base().join("elsewhere.git");
+    std::fs::rename(repo.path(".git"), &git_dir).unwrap();
+    let stripe = stripe_live_key();
+    repo.write(
+        "web/billing.js",
+        format!("const stripe = require('stripe')('{stripe}');\n"),
+    );
+    let with_env = |args: &[&str]| {
+        git(&repo, Some(&alice))
+            .env("GIT_DIR", &git_dir)
+            .env("GIT_WORK_TREE", &repo.root)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = with_env(&["add", "web/billing.js"]);
+    assert!(out.status.success(), "{}", all_text(&out));
+    let out = with_env(&["commit", "-m", "billing"]);
+    let text = all_text(&out);
+    assert!(!out.status.success(), "the commit went through:\n{text}");
+    assert!(
+        text.contains("commit blocked") && text.contains("web/billing.js"),
+        "{text}"
+    );
+    assert!(!text.contains(&stripe[8..]), "{text}");
+}
