@@ -11,7 +11,8 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::config::{CONFIG_FILE, Config};
+use crate::config::{CONFIG_FILE, Config, ConfigError, RosterEdit};
+use crate::crypto::Recipient;
 use crate::faults;
 use crate::identity::Identities;
 use crate::payload::MustRotate;
@@ -78,6 +79,125 @@ fn names(readers: &[Reader]) -> Vec<String> {
         .collect();
     out.dedup();
     out
+}
+
+/// The roster after `name` asks to join with `keys`, reading no environment yet (run by the
+/// newcomer, who needs no access).
+///
+/// # Errors
+/// The name is taken or invalid, or a key is invalid or someone else's.
+pub fn request(config: &Config, name: &str, keys: &[String]) -> Result<Config, ConfigError> {
+    config.edited(&RosterEdit::AddMember { name, keys })
+}
+
+/// The environments sealed to post-quantum keys only, when none of `keys` is one: a
+/// request with these keys could not be granted them.
+#[must_use]
+pub fn unreachable_post_quantum_envs<'c>(config: &'c Config, keys: &[String]) -> Vec<&'c str> {
+    if keys
+        .iter()
+        .any(|k| k.starts_with(crate::pq::RECIPIENT_PREFIX))
+    {
+        return Vec::new();
+    }
+    config
+        .env_names()
+        .filter(|env| config.requires_pq(env))
+        .collect()
+}
+
+/// The roster after granting `name` the environments `envs`: a newcomer is added with
+/// `key`, and a member given a `key` they do not have yet gets it too.
+///
+/// # Errors
+/// An unknown member without a key, an unknown environment, or an invalid key.
+pub fn grant(
+    config: &Config,
+    name: &str,
+    key: Option<&str>,
+    envs: &[String],
+) -> Result<Config, ConfigError> {
+    let with_key = match (config.member(name), key) {
+        (None, Some(key)) => config.edited(&RosterEdit::AddMember {
+            name,
+            keys: &[key.to_owned()],
+        })?,
+        (Some(member), Some(key)) if !has_key(&member.keys, key) => {
+            config.edited(&RosterEdit::AddKey { name, key })?
+        }
+        _ => config.clone(),
+    };
+    with_key.edited(&RosterEdit::Grant { name, envs })
+}
+
+/// The roster after `name` gets another key, and the environments to re-key for it (the
+/// member's).
+///
+/// # Errors
+/// An unknown member, or an invalid or taken key.
+pub fn add_key(
+    config: &Config,
+    name: &str,
+    key: &str,
+) -> Result<(Config, Vec<String>), ConfigError> {
+    let target = config.edited(&RosterEdit::AddKey { name, key })?;
+    let envs = target
+        .env_names()
+        .filter(|env| {
+            target
+                .env(env)
+                .is_some_and(|e| e.members.iter().any(|m| m == name))
+        })
+        .map(str::to_owned)
+        .collect();
+    Ok((target, envs))
+}
+
+/// Whether `keys` holds `key` (compared in canonical form).
+fn has_key(keys: &[String], key: &str) -> bool {
+    let canonical = |k: &str| {
+        k.parse::<Recipient>()
+            .map(|r| r.canonical().to_owned())
+            .ok()
+    };
+    let wanted = canonical(key);
+    wanted.is_some() && keys.iter().any(|k| canonical(k) == wanted)
+}
+
+/// The environments (all, or those in `only`) that `name` reads: configured for them, or
+/// with a file still sealed to one of `keys` (an interrupted removal). Offboarding re-keys
+/// every one of them.
+///
+/// # Errors
+/// A recipients summary cannot be read.
+pub fn readable_by(
+    vault: &Vault,
+    name: &str,
+    keys: &[String],
+    only: Option<&[String]>,
+) -> Result<Vec<String>, StoreError> {
+    let canonical: BTreeSet<String> = keys
+        .iter()
+        .filter_map(|k| k.parse::<Recipient>().ok())
+        .map(|r| r.canonical().to_owned())
+        .collect();
+    let mut envs = Vec::new();
+    for env in vault.config().env_names() {
+        if only.is_some_and(|only| !only.iter().any(|e| e == env)) {
+            continue;
+        }
+        let configured = vault
+            .config()
+            .env(env)
+            .is_some_and(|e| e.members.iter().any(|m| m == name));
+        let sealed = vault
+            .read_recipients(env)?
+            .is_some_and(|list| list.iter().any(|k| canonical.contains(k)));
+        if configured || sealed {
+            envs.push(env.to_owned());
+        }
+    }
+    Ok(envs)
 }
 
 /// A key shortened for display: `age1abcd…wxyz`, safe to print whatever it holds.

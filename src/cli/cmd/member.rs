@@ -11,7 +11,7 @@ use crate::config::{CONFIG_FILE, Config, RosterEdit};
 use crate::crypto::Recipient;
 use crate::error::Error;
 use crate::members::{self, EnvPlan, short_key};
-use crate::store::{StoreError, Vault, atomic};
+use crate::store::{StoreError, Vault};
 
 /// Dispatches `vault member …`.
 pub fn run(
@@ -38,22 +38,10 @@ pub fn run(
                 None => own_keys(context)?,
             };
             let key = keys[0].clone();
-            let target = roster(
-                RosterEdit::AddMember {
-                    name: &args.name,
-                    keys: &keys,
-                },
-                config,
-            )?;
-            let pq_envs: Vec<&str> = config
-                .env_names()
-                .filter(|env| config.requires_pq(env))
-                .collect();
-            if !pq_envs.is_empty()
-                && !keys
-                    .iter()
-                    .any(|k| k.starts_with(crate::pq::RECIPIENT_PREFIX))
-            {
+            let target = members::request(config, &args.name, &keys)
+                .map_err(|source| argument_error(&vault, source))?;
+            let pq_envs = members::unreachable_post_quantum_envs(config, &keys);
+            if !pq_envs.is_empty() {
                 render::warn(&format!(
                     "{} {} sealed to post-quantum keys only, and your key is classic: create one with `vault identity new --pq` and add it in this pull request with `vault member key add {} <the age1pq1… key>`",
                     pq_envs.join(", "),
@@ -61,12 +49,7 @@ pub fn run(
                     args.name
                 ));
             }
-            let path = vault.root().join(CONFIG_FILE);
-            atomic::write(&path, target.text().as_bytes(), 0o644).map_err(|source| Error::Io {
-                action: "write",
-                path,
-                source,
-            })?;
+            members::apply_roster_only(&lock, &vault, &target)?;
             writeln!(
                 out,
                 "Added `{}` to {CONFIG_FILE} with the key {}{} and no environments.\n\n\
@@ -83,35 +66,8 @@ pub fn run(
             Ok(Outcome::Success)
         }
         MemberCommand::Add(args) => {
-            let mut target = config.clone();
-            match (config.member(&args.name), &args.key) {
-                (None, Some(key)) => {
-                    target = roster(
-                        RosterEdit::AddMember {
-                            name: &args.name,
-                            keys: std::slice::from_ref(key),
-                        },
-                        &target,
-                    )?
-                }
-                (Some(member), Some(key)) if !has_key(&member.keys, key) => {
-                    target = roster(
-                        RosterEdit::AddKey {
-                            name: &args.name,
-                            key,
-                        },
-                        &target,
-                    )?;
-                }
-                _ => {}
-            }
-            target = roster(
-                RosterEdit::Grant {
-                    name: &args.name,
-                    envs: &args.envs,
-                },
-                &target,
-            )?;
+            let target = members::grant(config, &args.name, args.key.as_deref(), &args.envs)
+                .map_err(|source| argument_error(&vault, source))?;
             let plans = members::plan(&vault, &target, &args.envs)?;
             execute(context, &lock, &vault, &target, &plans, &args.apply, out)
         }
@@ -150,27 +106,13 @@ pub fn run(
                 },
                 config,
             )?;
-            let affected = readable_by(&vault, &args.name, &member.keys, envs)?;
+            let affected = members::readable_by(&vault, &args.name, &member.keys, envs)?;
             let plans = members::plan(&vault, &target, &affected)?;
             execute(context, &lock, &vault, &target, &plans, &args.apply, out)
         }
         MemberCommand::Key(MemberKeyCommand::Add(args)) => {
-            let target = roster(
-                RosterEdit::AddKey {
-                    name: &args.name,
-                    key: &args.key,
-                },
-                config,
-            )?;
-            let envs: Vec<String> = target
-                .env_names()
-                .filter(|env| {
-                    target
-                        .env(env)
-                        .is_some_and(|e| e.members.contains(&args.name))
-                })
-                .map(str::to_owned)
-                .collect();
+            let (target, envs) = members::add_key(config, &args.name, &args.key)
+                .map_err(|source| argument_error(&vault, source))?;
             let plans = members::plan(&vault, &target, &envs)?;
             execute(context, &lock, &vault, &target, &plans, &args.apply, out)
         }
@@ -202,47 +144,6 @@ fn argument_error(vault: &Vault, source: crate::config::ConfigError) -> Error {
         }
         .into(),
     }
-}
-
-fn has_key(keys: &[String], key: &str) -> bool {
-    let canonical = |k: &str| {
-        k.parse::<Recipient>()
-            .map(|r| r.canonical().to_owned())
-            .ok()
-    };
-    let wanted = canonical(key);
-    wanted.is_some() && keys.iter().any(|k| canonical(k) == wanted)
-}
-
-/// Environments a member is configured for or whose file is sealed to one of their keys.
-fn readable_by(
-    vault: &Vault,
-    name: &str,
-    keys: &[String],
-    only: Option<&[String]>,
-) -> Result<Vec<String>, Error> {
-    let canonical: BTreeSet<String> = keys
-        .iter()
-        .filter_map(|k| k.parse::<Recipient>().ok())
-        .map(|r| r.canonical().to_owned())
-        .collect();
-    let mut envs = Vec::new();
-    for env in vault.config().env_names() {
-        if only.is_some_and(|only| !only.iter().any(|e| e == env)) {
-            continue;
-        }
-        let configured = vault
-            .config()
-            .env(env)
-            .is_some_and(|e| e.members.iter().any(|m| m == name));
-        let sealed = vault
-            .read_recipients(env)?
-            .is_some_and(|list| list.iter().any(|k| canonical.contains(k)));
-        if configured || sealed {
-            envs.push(env.to_owned());
-        }
-    }
-    Ok(envs)
 }
 
 fn own_keys(context: &Context) -> Result<Vec<String>, Error> {
