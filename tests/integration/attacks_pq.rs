@@ -901,3 +901,34 @@ fn the_merge_driver_never_seals_a_post_quantum_environment_to_classic_keys() {
     ));
     assert_eq!(recipient_tags(committed.as_bytes()), ["mlkem768x25519"]);
 }
+
+#[test]
+#[ignore = "finding: --mask misses the URL encodings that keep `/` (Python's `urllib.parse.quote`, which mask.rs names as covered, and JavaScript's `encodeURI`), so a value with `/` and `+` or a space (AWS secret keys, passwords) leaks once URL-encoded"]
+fn mask_hides_url_encodings_that_keep_slashes() {
+    let (repo, alice) = runtime_repo();
+    let value = "wJalrXUtnFEMI/K7MDENG+bPxRfi CYEXAMPLEKEY";
+    repo.set(&alice, "dev", "AWS_SECRET_ACCESS_KEY", value);
+    for (what, script) in [
+        (
+            "urllib.parse.quote",
+            "/usr/bin/python3 -c 'import os, urllib.parse; print(urllib.parse.quote(os.environ[\"AWS_SECRET_ACCESS_KEY\"]))'",
+        ),
+        (
+            "encodeURI",
+            "node -e 'console.log(encodeURI(process.env.AWS_SECRET_ACCESS_KEY))'",
+        ),
+    ] {
+        let out = repo
+            .vault(&alice)
+            .args(["exec", "dev", "--mask", "--", "sh", "-c", script])
+            .timeout(TIMEOUT)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{what}: {}", stderr(&out));
+        let printed = stdout(&out);
+        assert!(
+            !printed.contains("wJalrXUtnFEMI/K7MDENG"),
+            "{what} leaks the value: {printed}"
+        );
+    }
+}
