@@ -1053,3 +1053,32 @@ fn a_case_changed_post_quantum_key_in_the_roster_runs_no_plugin() {
         );
     }
 }
+
+#[test]
+fn a_roster_flooded_with_post_quantum_keys_does_not_hang_check_or_rekey() {
+    // Someone who can push adds many members (or keys) to the roster; key-free check and
+    // a reader's rekey plan must stay usable.
+    let (repo, alice, _) = post_quantum_prod();
+    let mut roster = repo.read_text(".vault.toml");
+    for i in 0..400 {
+        let key = vault::pq::Identity::generate().to_public().to_string();
+        roster.push_str(&format!("\n[members.flood{i}]\nkeys = [\"{key}\"]\n"));
+    }
+    repo.write(".vault.toml", roster);
+    commit_all(&repo, None, "mallory", "flood");
+    let started = std::time::Instant::now();
+    let (code, report) = check(&repo, None);
+    assert!(!crashed(code), "{report}");
+    let plan = repo
+        .vault(&alice)
+        .args(["rekey", "--dry-run"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
