@@ -7,6 +7,7 @@
 mod support;
 
 mod attacks;
+mod attacks_pq;
 mod audit;
 mod authenticity;
 mod canary;
