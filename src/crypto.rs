@@ -157,8 +157,13 @@ impl FromStr for Recipient {
             text: shorten(trimmed),
             reason,
         };
-        // Before the plugin form: `age1pq1…` would otherwise read as a plugin called `pq`.
-        if trimmed.starts_with(crate::pq::RECIPIENT_PREFIX) {
+        // Before the plugin form, and in any case: `age1pq1…` (or `AGE1PQ1…`, which the
+        // plugin parser would lower-case) would otherwise read as the key of a plugin called
+        // `pq`, and encrypting to it would run `age-plugin-pq` from $PATH.
+        if trimmed
+            .get(..crate::pq::RECIPIENT_PREFIX.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(crate::pq::RECIPIENT_PREFIX))
+        {
             return match trimmed.parse::<crate::pq::Recipient>() {
                 Ok(key) => Ok(Self {
                     canonical: key.to_string(),
@@ -187,6 +192,10 @@ impl FromStr for Recipient {
             // `age1<plugin>1…`: Bech32 with the plugin's name in the prefix.
             let lower = trimmed.to_ascii_lowercase();
             return match age::plugin::Recipient::from_str(&lower) {
+                // age's own post-quantum type, never a plugin (see above).
+                Ok(key) if key.plugin() == "pq" => Err(invalid(
+                    "not a valid post-quantum public key (`age1pq1…`; a typo or truncated copy?)",
+                )),
                 Ok(key) => Ok(Self {
                     canonical: lower,
                     inner: Kind::Plugin(key),
