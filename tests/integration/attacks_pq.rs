@@ -771,7 +771,6 @@ fn render_writes_through_no_symlink_and_never_echoes_values_in_errors() {
 }
 
 #[test]
-#[ignore = "finding: `vault render` follows a template that is a symlink, so a repository writer who turns `config/app.conf.tmpl` into a link to the identity file or /proc/self/environ gets the machine key (which `exec` never gives the child) into the rendered file or the CI log (src/cli/cmd/render.rs read_template)"]
 fn render_does_not_follow_a_template_symlinked_to_the_key() {
     let (repo, alice) = runtime_repo();
     repo.set(&alice, "dev", "DB_PASSWORD", "render-secret-value");

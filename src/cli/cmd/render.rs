@@ -60,5 +60,30 @@ fn read_template(path: &Path) -> Result<Vec<u8>, Error> {
         std::io::stdin().read_to_end(&mut bytes).map_err(io_error)?;
         return Ok(bytes);
     }
-    std::fs::read(path).map_err(io_error)
+    // The template is usually a file in the repository, which anyone who can push may
+    // replace with a symlink to the identity file or /proc/self/environ: the key would end
+    // up in the rendered file or the log. Only a regular file, opened without following a
+    // final symlink, is a template.
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)
+        .map_err(|source| match source.raw_os_error() {
+            Some(code) if code == rustix::io::Errno::LOOP.raw_os_error() => {
+                io_error(std::io::Error::other(
+                    "it is a symbolic link; a template must be a regular file",
+                ))
+            }
+            _ => io_error(source),
+        })?;
+    let metadata = file.metadata().map_err(io_error)?;
+    if !metadata.is_file() {
+        return Err(io_error(std::io::Error::other(
+            "it is not a regular file; a template must be one",
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(io_error)?;
+    Ok(bytes)
 }
