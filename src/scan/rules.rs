@@ -604,7 +604,7 @@ pub static RULES: &[Rule] = &[
         id: "sentry-token",
         description: "Sentry organization or user auth token (sntrys_, sntryu_)",
         keywords: &["sntrys_", "sntryu_"],
-        pattern: r"(?-u)\b(?P<s>sntrys_eyJ[A-Za-z0-9+/=_-]{60,}|sntryu_[0-9a-f]{64})",
+        pattern: r"(?-u)\b(?P<s>sntrys_eyJ[A-Za-z0-9+/=_-]{60,}|sntryu_[0-9a-f]{64}\b)",
         validate: Some(validate::random_token),
         ..BASE
     },

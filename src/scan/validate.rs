@@ -394,7 +394,9 @@ fn token_body(token: &[u8]) -> &[u8] {
 /// has no checksum and a short or common prefix (GitLab): not a placeholder,
 /// and some entropy.
 pub(crate) fn random_body(c: &Candidate<'_>) -> bool {
-    !is_placeholder_token(c.secret) && shannon_entropy(token_body(c.secret)) >= 3.0
+    let body = token_body(c.secret);
+    // A body of words (`my-tokens_are-correct`) is a doc sample, not a generated token.
+    !is_placeholder_token(c.secret) && shannon_entropy(body) >= 3.0 && !is_wordish(body)
 }
 
 /// A letters-only token body (Hugging Face): random mixed case changes case
@@ -417,7 +419,10 @@ pub(crate) fn slack_token(c: &Candidate<'_>) -> bool {
         .rposition(|&b| b == b'-')
         .map_or(0, |i| i + 1);
     let tail = &c.secret[tail_start..];
-    !is_placeholder_token(c.secret) && tail.len() >= 8 && shannon_entropy(tail) >= 3.0
+    !is_placeholder_token(c.secret)
+        && tail.len() >= 8
+        && shannon_entropy(tail) >= 3.0
+        && !is_wordish(tail)
 }
 
 /// An AWS secret access key: 40 characters of base64 that actually look random.
