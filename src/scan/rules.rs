@@ -491,9 +491,10 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "npm-registry-credential",
         description: "Registry credential in an .npmrc or .yarnrc (_authToken, _auth, _password)",
-        keywords: &["_authtoken", "_auth", "_password", "npmauthtoken"],
-        keywords_case_sensitive: false,
-        pattern: r#"(?-u)(?i:_authToken|_auth|_password|npmAuthToken)["']?\s*[=:]\s*["']?(?P<s>[A-Za-z0-9._~+/=-]{8,})"#,
+        keywords: &["_authToken", "_auth", "_password", "npmAuthToken"],
+        // npm's keys are exact and stand alone (`//host/:_authToken=`, `_auth=` at the start
+        // of a line); `DB_PASSWORD=` is an ordinary assignment for the generic rule.
+        pattern: r#"(?-u)(?m:^|[:\s"'])(?:_authToken|_auth|_password|npmAuthToken)["']?\s*[=:]\s*["']?(?P<s>[A-Za-z0-9._~+/=-]{8,})"#,
         validate: Some(validate::config_credential),
         redact: Redact::Label("registry credential"),
         ..BASE
@@ -906,6 +907,17 @@ pub static RULES: &[Rule] = &[
             before: 2,
             after: 2,
         },
+        validate: Some(validate::xml_value),
+        redact: Redact::KeyName,
+        ..BASE
+    },
+    Rule {
+        id: "config-key-value",
+        description: "High-entropy value of a secret-named setting in key/value attributes (.NET appSettings, NuGet, Ant)",
+        class: Class::Heuristic,
+        keywords: &["key=\"", "key='"],
+        keywords_case_sensitive: false,
+        pattern: r#"(?-u)\b(?i:key)\s*=\s*["'](?P<k>[^"'<>]{1,80})["']\s+(?i:value)\s*=\s*["'](?P<s>[^"'<>\s]{8,256})["']"#,
         validate: Some(validate::xml_value),
         redact: Redact::KeyName,
         ..BASE

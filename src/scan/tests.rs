@@ -1521,3 +1521,25 @@ fn uuid_values_count_only_under_credential_keys() {
     assert_clean("settings.ini", &format!("auth_provider_id = {uuid}\n"));
     assert_clean("settings.ini", &format!("session_key_id = {uuid}\n"));
 }
+
+#[test]
+fn dotnet_and_docker_configuration() {
+    let v = token(35, "", ALNUM, 18);
+    assert_finds(
+        "config-key-value",
+        "web.config",
+        &format!("<appSettings>\n  <add key=\"StripeSecret\" value=\"{v}\" />\n</appSettings>\n"),
+    );
+    assert_clean(
+        "web.config",
+        &format!("<add key=\"RetryCount\" value=\"{v}\" />\n"),
+    );
+    assert_finds(
+        "generic-secret",
+        "web.config",
+        &format!("<add name=\"Db\" connectionString=\"Server=db;User Id=app;Password={v};\" />\n"),
+    );
+    // `DB_PASSWORD=` in a Dockerfile is a plain assignment, not an npm registry setting.
+    let found = rules_of("Dockerfile", &format!("FROM alpine\nENV DB_PASSWORD={v}\n"));
+    assert_eq!(found, ["generic-secret"]);
+}
