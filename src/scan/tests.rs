@@ -1543,3 +1543,86 @@ fn dotnet_and_docker_configuration() {
     let found = rules_of("Dockerfile", &format!("FROM alpine\nENV DB_PASSWORD={v}\n"));
     assert_eq!(found, ["generic-secret"]);
 }
+
+#[test]
+fn known_values_are_found_through_encodings() {
+    use base64::Engine;
+    let password = token(36, "", ALNUM, 16);
+    let url = format!("postgres://svc:{password}@db.internal/prod");
+    let s = scanner().with_known_values(vec![
+        (
+            "prod/DATABASE_URL".to_owned(),
+            Zeroizing::new(url.clone().into_bytes()),
+        ),
+        (
+            "prod/API_KEY".to_owned(),
+            Zeroizing::new(b"k3y with/slash+plus".to_vec()),
+        ),
+    ]);
+    assert_eq!(s.known_value_count(), 2, "variants are not values");
+    let hints = |path: &str, content: &[u8]| -> Vec<String> {
+        s.scan(path, content)
+            .into_iter()
+            .filter(|f| f.rule == "known-value")
+            .map(|f| f.hint)
+            .collect()
+    };
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&url);
+    assert_eq!(
+        hints(
+            "k8s/secret.yaml",
+            format!("data:\n  url: {b64}\n").as_bytes()
+        ),
+        [format!(
+            "known value prod/DATABASE_URL (base64) ({} bytes)",
+            b64.trim_end_matches('=').len()
+        )]
+    );
+    assert_eq!(
+        hints("run.sh", format!("PGPASSWORD={password}\n").as_bytes()),
+        ["known value prod/DATABASE_URL (password in URL) (16 bytes)"]
+    );
+    assert_eq!(
+        hints(
+            "curl.sh",
+            b"https://api.internal/?key=k3y%20with%2Fslash%2Bplus\n"
+        ),
+        ["known value prod/API_KEY (URL-encoded) (25 bytes)"]
+    );
+    let utf16: Vec<u8> = "key=k3y with/slash+plus"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    assert_eq!(
+        hints("export.reg", &utf16),
+        ["known value prod/API_KEY (UTF-16) (38 bytes)"]
+    );
+    // The whole URL is one finding under its own label, not also its password.
+    assert_eq!(
+        hints(
+            "app.env.example",
+            format!("DATABASE_URL={url}\n").as_bytes()
+        ),
+        [format!(
+            "known value prod/DATABASE_URL ({} bytes)",
+            url.len()
+        )]
+    );
+}
+
+#[test]
+fn editor_and_backup_copies_of_env_files() {
+    for name in [
+        ".env~",
+        "#.env#",
+        "..env.swp",
+        ".env.prod.bak",
+        "prod.env.orig",
+        ".env.bak",
+    ] {
+        assert_finds("dotenv-file", name, "A=1\n");
+    }
+    for name in [".env.example.bak", "environment.bak", "notes.old"] {
+        assert_not("dotenv-file", name, "A=1\n");
+    }
+}
