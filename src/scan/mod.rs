@@ -50,7 +50,7 @@ mod testgen;
 mod tests;
 
 use std::fmt;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::{CaptureLocations, Regex};
@@ -131,17 +131,43 @@ pub struct Finding {
     pub fingerprint: String,
 }
 
-/// A compiled content rule.
+/// A content rule of the table, its regex compiled on first use.
 struct CompiledRule {
     rule: &'static Rule,
     /// Position in [`RULES`], used to order findings.
     order: usize,
+    /// Compiling every regex up front cost more than a small hook run itself (most are
+    /// provider formats whose keywords never occur in a given commit), so each is compiled
+    /// the first time one of its keywords is seen, once per process, on any thread.
+    regex: OnceLock<RuleRegex>,
+}
+
+/// A rule's regex and the positions of its named groups.
+struct RuleRegex {
     regex: Regex,
     secret_group: Option<usize>,
     key_group: Option<usize>,
     extra_group: Option<usize>,
     scheme_group: Option<usize>,
     quote_group: Option<usize>,
+}
+
+impl CompiledRule {
+    fn regex(&self) -> &RuleRegex {
+        self.regex.get_or_init(|| {
+            let regex = Regex::new(self.rule.pattern)
+                .expect("rule table regexes are constants covered by tests");
+            let group = |name: &str| regex.capture_names().position(|n| n == Some(name));
+            RuleRegex {
+                secret_group: group("s"),
+                key_group: group("k"),
+                extra_group: group("x"),
+                scheme_group: group("scheme"),
+                quote_group: group("q"),
+                regex,
+            }
+        })
+    }
 }
 
 /// A set of content rules, one bit per entry of `Compiled::rules`. Bit masks keep the
@@ -204,18 +230,10 @@ impl Compiled {
                     entry.any_case |= bit;
                 }
             }
-            let regex = Regex::new(rule.pattern)
-                .expect("rule table regexes are constants covered by tests");
-            let group = |name: &str| regex.capture_names().position(|n| n == Some(name));
             rules.push(CompiledRule {
                 rule,
                 order,
-                secret_group: group("s"),
-                key_group: group("k"),
-                extra_group: group("x"),
-                scheme_group: group("scheme"),
-                quote_group: group("q"),
-                regex,
+                regex: OnceLock::new(),
             });
         }
         assert!(
@@ -610,10 +628,11 @@ impl Scanner {
         raws: &mut Vec<Raw>,
     ) {
         let haystack = &content[..end];
-        let mut locations: CaptureLocations = compiled.regex.capture_locations();
+        let matcher = compiled.regex();
+        let mut locations: CaptureLocations = matcher.regex.capture_locations();
         let mut pos = start;
         while pos < end {
-            let Some(m) = compiled
+            let Some(m) = matcher
                 .regex
                 .captures_read_at(&mut locations, haystack, pos)
             else {
@@ -622,11 +641,11 @@ impl Scanner {
             pos = m.end().max(m.start() + 1);
             let group = |g: Option<usize>| g.and_then(|g| locations.get(g));
             let spans = Spans {
-                secret: group(compiled.secret_group).unwrap_or((m.start(), m.end())),
-                key: group(compiled.key_group),
-                extra: group(compiled.extra_group),
-                scheme: group(compiled.scheme_group),
-                quoted: group(compiled.quote_group).is_some(),
+                secret: group(matcher.secret_group).unwrap_or((m.start(), m.end())),
+                key: group(matcher.key_group),
+                extra: group(matcher.extra_group),
+                scheme: group(matcher.scheme_group),
+                quoted: group(matcher.quote_group).is_some(),
             };
             Self::consider(
                 compiled,
