@@ -922,6 +922,16 @@ pub static RULES: &[Rule] = &[
         redact: Redact::KeyName,
         ..BASE
     },
+    Rule {
+        id: "dockerfile-env-secret",
+        description: "High-entropy value of a secret-named variable in a Dockerfile's legacy `ENV NAME value` form",
+        class: Class::Heuristic,
+        keywords: &["ENV "],
+        pattern: r#"(?-u)(?m:^)[ \t]*ENV[ \t]+(?P<k>[A-Za-z_][A-Za-z0-9_]*)[ \t]+(?P<q>["'])?(?P<s>[^\s"'=$][^\s"']{7,255})"#,
+        validate: Some(validate::generic_assignment),
+        redact: Redact::KeyName,
+        ..BASE
+    },
     // ---- caller-supplied values ------------------------------------------------
     Rule {
         id: KNOWN_VALUE_ID,

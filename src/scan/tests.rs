@@ -1626,3 +1626,18 @@ fn editor_and_backup_copies_of_env_files() {
         assert_not("dotenv-file", name, "A=1\n");
     }
 }
+
+#[test]
+fn dockerfile_legacy_env_form() {
+    let v = token(37, "", ALNUM, 20);
+    assert_finds(
+        "dockerfile-env-secret",
+        "Dockerfile",
+        &format!("FROM alpine\nENV API_TOKEN {v}\n"),
+    );
+    assert_clean(
+        "Dockerfile",
+        "FROM alpine\nENV API_TOKEN ${API_TOKEN}\nENV PATH /usr/local/bin:$PATH\n",
+    );
+    assert_clean("Dockerfile", &format!("ENV BUILD_ID {v}\n"));
+}
