@@ -677,7 +677,9 @@ pub static RULES: &[Rule] = &[
         id: "facebook-access-token",
         description: "Facebook (Meta) access token (EAAC…, EAAM…)",
         keywords: &["EAAC", "EAAM", "EAAG", "EAAB"],
-        pattern: r"(?-u)\b(?P<s>EAA[BCGM][A-Za-z0-9]{80,})",
+        // Not inside a base64 blob (a `+` or `/` before or after): long alphanumeric
+        // runs starting with `EAA` occur in encoded binary data.
+        pattern: r"(?-u)(?:^|[^A-Za-z0-9+/])(?P<s>EAA[BCGM][A-Za-z0-9]{80,})(?:[^A-Za-z0-9+/=]|$)",
         validate: Some(validate::random_token),
         ..BASE
     },
@@ -742,7 +744,7 @@ pub static RULES: &[Rule] = &[
         id: "artifactory-token",
         description: "JFrog Artifactory API key or reference token (AKCp…, cmVmd…)",
         keywords: &["AKCp", "cmVmd"],
-        pattern: r"(?-u)\b(?P<s>AKCp[A-Za-z0-9]{69}|cmVmd[A-Za-z0-9]{59})\b",
+        pattern: r"(?-u)(?:^|[^A-Za-z0-9+/])(?P<s>AKCp[A-Za-z0-9]{69}|cmVmd[A-Za-z0-9]{59})(?:[^A-Za-z0-9+/=]|$)",
         validate: Some(validate::random_token),
         ..BASE
     },

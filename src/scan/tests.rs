@@ -1641,3 +1641,19 @@ fn dockerfile_legacy_env_form() {
     );
     assert_clean("Dockerfile", &format!("ENV BUILD_ID {v}\n"));
 }
+
+#[test]
+fn long_alphanumeric_formats_are_not_found_inside_base64_blobs() {
+    let token = token(38, "EAAC", ALNUM, 100);
+    assert_finds(
+        "facebook-access-token",
+        "a.yml",
+        &format!("token: {token}\n"),
+    );
+    let blob = format!("data: {}+{token}/{}==\n", token_body(39), token_body(40));
+    assert_not("facebook-access-token", "cert.json", &blob);
+
+    fn token_body(seed: u64) -> String {
+        Rng::new(seed).mixed(ALNUM, 40)
+    }
+}
