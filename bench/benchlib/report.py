@@ -73,6 +73,21 @@ def markdown_findings(results: dict) -> str:
     return "\n".join(out)
 
 
+def corpus_lines(results: dict) -> list[str]:
+    """The labelled corpus, vault and gitleaks side by side, per split (markdown table rows)."""
+    c = results.get("corpus")
+    if not c:
+        return []
+    out = [f"Labelled corpus ({c['files']} files, {c['positives']} with a secret; bench/corpus):", "",
+           "| split | tool | recall | false positives | whole corpus |", "|---|---|---:|---:|---:|"]
+    for split in ("tune", "held-back"):
+        for tool, t in c["tools"].items():
+            o = t[split]["overall"]
+            out.append(f"| {split} | {tool} | {o['recall']:.3f} ({o['found']}/{o['positives']}) | "
+                       f"{o['false_positives']}/{o['negatives']} | {t['seconds']:.2f} s |")
+    return out
+
+
 def print_report(results: dict):
     rows = [["scenario", "tool", "median", "peak MiB", "vault÷tool"]] + table_rows(results)
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
@@ -96,6 +111,10 @@ def print_report(results: dict):
             for tool, s in f["tools"].items():
                 print(f"  {f['title']:<22} {tool:<9} {s['findings']:>4} findings, {s['true_found']}/{s['planted']} planted"
                       f", {s['other_findings']} other" + (f", missed: {', '.join(s['missed_kinds'])}" if s["missed_kinds"] else ""))
+    if results.get("corpus"):
+        print()
+        for line in corpus_lines(results):
+            print("  " + line)
     for curve in results.get("scaling", []):
         print(f"\n{curve['title']} — {curve['verdict']}")
         print("  " + curve["unit"].ljust(22) + "".join(str(s).rjust(11) for s in curve["sizes"]))
@@ -233,6 +252,8 @@ def write_all(results: dict, out_dir: Path):
           markdown_table(results), "", markdown_targets(results), ""]
     if results.get("findings"):
         md += [markdown_findings(results), ""]
+    if results.get("corpus"):
+        md += corpus_lines(results) + [""]
     if results.get("scaling"):
         md += [markdown_scaling(results)]
     (out_dir / "latest.md").write_text("\n".join(md) + "\n")

@@ -3,6 +3,8 @@ tool on the same input, alternating tools in every round."""
 
 from __future__ import annotations
 
+import sys
+
 import math
 import os
 import platform
@@ -420,6 +422,23 @@ class Suite:
 
     # -- targets ----------------------------------------------------------------------------
 
+    # -- 9. labelled corpus ------------------------------------------------------------------
+
+    def s9_corpus(self):
+        """Recall and false positives of vault and gitleaks on bench/corpus (files from other
+        scanners' test suites plus hard negatives), per split; see bench/corpus/PROVENANCE.md."""
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "corpus"))
+        import score  # noqa: E402  (bench/corpus/score.py)
+
+        log("scenario 9: labelled corpus (bench/corpus), vault and gitleaks")
+        result = score.score(self.env.vault, self.tools["gitleaks"])
+        out = {"files": result["files"], "positives": result["positives"], "tools": {}}
+        for name, t in result["tools"].items():
+            out["tools"][name] = {"seconds": t["seconds"],
+                                  **{split: {"overall": t[split]["overall"], "families": t[split]["families"]}
+                                     for split in score.SPLITS}}
+        self.results["corpus"] = out
+
     def targets(self):
         sc = {s["id"]: s for s in self.results["scenarios"]}
         out = []
@@ -447,6 +466,13 @@ class Suite:
             out.append({"target": "full-history scan ≤ 0.2× gitleaks, with at least as many true findings",
                         "measured": f"{r:.2f}×; {v} vs {g} planted secrets found", "ratio": r, "limit": 0.2,
                         "met": r <= 0.2 and v >= g, "scenario": "history", "peer": "gitleaks"})
+        corpus = self.results.get("corpus")
+        if corpus:
+            v, g = (corpus["tools"][t]["held-back"]["overall"] for t in ("vault", "gitleaks"))
+            out.append({"target": "corpus held-back: recall ≥ gitleaks + 0.05, false positives ≤ half of gitleaks'",
+                        "measured": f"recall {v['recall']:.3f} vs {g['recall']:.3f}; false positives "
+                                    f"{v['false_positives']} vs {g['false_positives']}",
+                        "met": v["recall"] >= g["recall"] + 0.05 and 2 * v["false_positives"] <= g["false_positives"]})
         if "versions" in sc:
             slowest = max(c["median_s"] for c in sc["versions"]["cases"])
             out.append({"target": f"check over {self.plan.versions:,} versions of one environment < 2 s",

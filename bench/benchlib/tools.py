@@ -172,7 +172,9 @@ def build_vault(repo: Path, dest: Path) -> tuple[str, str]:
     subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=repo, check=True)
     dest.mkdir(parents=True, exist_ok=True)
     exe = dest / "vault"
-    shutil.copy2(repo / "target" / "release" / "vault", exe)
+    # Cargo honours CARGO_TARGET_DIR (shared machines keep one per work tree); so do we.
+    target = Path(os.environ.get("CARGO_TARGET_DIR", repo / "target"))
+    shutil.copy2(target / "release" / "vault", exe)
     rev = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=repo, capture_output=True,
                          text=True).stdout.strip()
     return str(exe), f"{_version([str(exe), '--version'])} ({rev})"

@@ -69,14 +69,58 @@ fn ends_value(b: u8) -> bool {
     )
 }
 
+/// Length of the assignment operator at `pos`, if any: `=`, `:`, `:=`, `=>`, and the
+/// spellings of shells, Makefiles and PHP (`::=`, `:::=`, `?=`, `??=`, `||=`, `.=`, `+=`).
+fn operator_len(content: &[u8], pos: usize, end: usize) -> Option<usize> {
+    let at = |i: usize| (i < end).then(|| content[i]);
+    match (at(pos), at(pos + 1), at(pos + 2), at(pos + 3)) {
+        (Some(b':'), Some(b':'), Some(b':'), Some(b'=')) => Some(4),
+        (Some(b':'), Some(b':'), Some(b'='), _)
+        | (Some(b'?'), Some(b'?'), Some(b'='), _)
+        | (Some(b'|'), Some(b'|'), Some(b'='), _) => Some(3),
+        (Some(b':'), Some(b'='), _, _)
+        | (Some(b'='), Some(b'>'), _, _)
+        | (Some(b'?' | b'.' | b'+'), Some(b'='), _, _) => Some(2),
+        (Some(b'=' | b':'), _, _, _) => Some(1),
+        _ => None,
+    }
+}
+
+/// The end of the operator at `pos`, allowing a declared type first (`apiToken string =`,
+/// `val apiToken: String =`, `token: str =`), as the regex's optional type group does.
+fn typed_operator(content: &[u8], pos: usize, end: usize) -> Option<usize> {
+    let at = |i: usize| (i < end).then(|| content[i]);
+    let mut p = pos;
+    if at(p) == Some(b':') {
+        p += 1;
+    }
+    while matches!(at(p), Some(b' ' | b'\t')) {
+        p += 1;
+    }
+    for word in [&b"string"[..], b"String", b"str"] {
+        if content.get(p..p + word.len()) == Some(word) && p + word.len() <= end {
+            let mut q = p + word.len();
+            while matches!(at(q), Some(b' ' | b'\t')) {
+                q += 1;
+            }
+            if let Some(len) = operator_len(content, q, end) {
+                return Some(q + len);
+            }
+        }
+    }
+    operator_len(content, pos, end).map(|len| pos + len)
+}
+
 /// Parses the assignment whose key contains `hit`, within `line`. Keys over
 /// [`MAX_KEY_LEN`] and values over [`MAX_VALUE_LEN`] bytes are not parsed.
 ///
 /// Mirrors the rule's regex:
 ///
 /// ```text
-/// (?P<k>[A-Za-z0-9_.$-]*KEYWORD[A-Za-z0-9_.-]*)["'\]]{0,2}[ \t]*(?::=|=>|=|:)[ \t]*
-/// (?P<q>["'`])?(?:(?i:bearer|basic|token)[ \t]+)?(?P<s>[^DELIMS=][^DELIMS]{11,})
+/// (?P<k>[A-Za-z0-9_.$-]*KEYWORD[A-Za-z0-9_.-]*)
+/// (?:["'\]]{0,2}[ \t]*(?::?[ \t]*(?:string|String|str)[ \t]*)?OPERATOR[ \t]*(?P<q>["'`])?
+///   |["'][ \t]*,[ \t]*(?P<c>["'`]))
+/// (?:(?i:bearer|basic|token)[ \t]+)?(?P<s>[^DELIMS=][^DELIMS]{11,})
 /// ```
 #[must_use]
 pub fn parse(content: &[u8], hit: Range<usize>, line: Range<usize>) -> Option<Assignment> {
@@ -105,25 +149,61 @@ pub fn parse(content: &[u8], hit: Range<usize>, line: Range<usize>) -> Option<As
         pos += 1;
         closers += 1;
     }
+    let after_closers = pos;
     while matches!(at(pos), Some(b' ' | b'\t')) {
         pos += 1;
     }
-    pos += match (at(pos), at(pos + 1)) {
-        (Some(b':'), Some(b'=')) | (Some(b'='), Some(b'>')) => 2,
-        (Some(b'=' | b':'), _) => 1,
-        _ => return None,
-    };
+    // The regex's alternatives, in its order of preference: a declared type before the
+    // operator, the operator alone, then a call's `"KEY", "VALUE"`. A later one counts
+    // only when an earlier one yields no value (the regex backtracks the same way).
+    let typed = typed_operator(content, pos, line.end);
+    let plain = operator_len(content, pos, line.end).map(|len| pos + len);
+    for end in [typed, plain].into_iter().flatten() {
+        let mut start = end;
+        while matches!(at(start), Some(b' ' | b'\t')) {
+            start += 1;
+        }
+        let quoted = matches!(at(start), Some(b'"' | b'\'' | b'`'));
+        if quoted {
+            start += 1;
+        }
+        if let Some(value) = value_at(content, start, line.end) {
+            return Some(Assignment { key, value, quoted });
+        }
+    }
+    // `define('DB_PASSWORD', '…')`, `setProperty("TOKEN", "…")`: a quoted key, a comma and
+    // a quoted value are a call that assigns.
+    if closers != 1 || !matches!(content[key.end], b'"' | b'\'') {
+        return None;
+    }
+    pos = after_closers;
     while matches!(at(pos), Some(b' ' | b'\t')) {
         pos += 1;
     }
-    let quoted = matches!(at(pos), Some(b'"' | b'\'' | b'`'));
-    if quoted {
+    if at(pos) != Some(b',') {
+        return None;
+    }
+    pos += 1;
+    while matches!(at(pos), Some(b' ' | b'\t')) {
         pos += 1;
     }
-    // An auth scheme before the credential (`Authorization: Bearer …`).
+    if !matches!(at(pos), Some(b'"' | b'\'' | b'`')) {
+        return None;
+    }
+    value_at(content, pos + 1, line.end).map(|value| Assignment {
+        key,
+        value,
+        quoted: true,
+    })
+}
+
+/// The value starting at `pos` (after any quote), with an optional auth scheme before it
+/// (`Authorization: Bearer …`): at least [`MIN_VALUE_LEN`] bytes up to a delimiter.
+fn value_at(content: &[u8], mut pos: usize, line_end: usize) -> Option<Range<usize>> {
+    let at = |i: usize| (i < line_end).then(|| content[i]);
     for scheme in [&b"bearer"[..], b"basic", b"token"] {
         let end = pos + scheme.len();
-        if end < line.end
+        if end < line_end
             && content[pos..end].eq_ignore_ascii_case(scheme)
             && matches!(content[end], b' ' | b'\t')
         {
@@ -136,7 +216,8 @@ pub fn parse(content: &[u8], hit: Range<usize>, line: Range<usize>) -> Option<As
         }
     }
     let first = at(pos)?;
-    if ends_value(first) || first == b'=' {
+    // `=` and `:` cannot start a value: they are the rest of an operator (`==`, `:::=`).
+    if ends_value(first) || first == b'=' || first == b':' {
         return None;
     }
     let mut end = pos + 1;
@@ -146,11 +227,7 @@ pub fn parse(content: &[u8], hit: Range<usize>, line: Range<usize>) -> Option<As
             return None;
         }
     }
-    (end - pos >= MIN_VALUE_LEN).then_some(Assignment {
-        key,
-        value: pos..end,
-        quoted,
-    })
+    (end - pos >= MIN_VALUE_LEN).then_some(pos..end)
 }
 
 #[cfg(test)]
@@ -186,6 +263,26 @@ mod tests {
                 false,
             ),
             (format!("cfg['secret'] = `{v}`"), "secret", "secret", true),
+            (
+                format!("define('DB_PASSWORD', '{v}');"),
+                "pass",
+                "DB_PASSWORD",
+                true,
+            ),
+            (format!("$authToken .= \"{v}\""), "auth", "$authToken", true),
+            (
+                format!("API_TOKEN :::= \"{v}\""),
+                "token",
+                "API_TOKEN",
+                true,
+            ),
+            (
+                format!("var apiToken string = \"{v}\""),
+                "token",
+                "apiToken",
+                true,
+            ),
+            (format!("token: String={v}"), "token", "token", false),
         ];
         for (line, keyword, key, quoted) in cases {
             let parsed = parse_line(&line, keyword);
@@ -205,6 +302,9 @@ mod tests {
             "password(\"Xk29fj2kd93Lq\")",
             "the password is Xk29fj2kd93Lq",
             "password: ${DB_PASSWORD_VALUE}",
+            // Once found by the property test: the regex must not fall back from `:::=` to
+            // `:` and take `::=…` as the value.
+            "password:::=bearerA0=>",
         ] {
             assert_eq!(parse_line(line, "pass"), None, "{line}");
         }

@@ -83,6 +83,38 @@ fn fill(raw: &[u8], substitutions: &[(String, String)]) -> Vec<u8> {
             i = at + value.len();
         }
     }
+    generate(out)
+}
+
+/// Replaces each `{{GEN:ALPHABET:LEN}}` with `LEN` random characters of the named
+/// alphabet (seeded by its order in the file), so a corpus file can hold a token of any
+/// format as its published prefix written out plus a generated body.
+fn generate(mut out: Vec<u8>) -> Vec<u8> {
+    use super::testgen::{ALNUM, BASE64, BASE64URL, HEX, LETTERS, Rng, UPPER_DIGITS};
+    let open = b"{{GEN:";
+    let mut n = 0u64;
+    while let Some(at) = out.windows(open.len()).position(|w| w == open) {
+        let close = out[at..]
+            .windows(2)
+            .position(|w| w == b"}}")
+            .map(|i| at + i)
+            .expect("a {{GEN:…}} placeholder is closed");
+        let spec = String::from_utf8(out[at + open.len()..close].to_vec()).expect("ASCII spec");
+        let (alphabet, len) = spec.split_once(':').expect("GEN:ALPHABET:LEN");
+        let alphabet: &[u8] = match alphabet {
+            "ALNUM" => ALNUM,
+            "HEX" => HEX,
+            "BASE64" => BASE64,
+            "BASE64URL" => BASE64URL,
+            "UPPER" => UPPER_DIGITS,
+            "DIGITS" => b"0123456789",
+            "LETTERS" => LETTERS,
+            other => panic!("unknown GEN alphabet {other}"),
+        };
+        n += 1;
+        let value = Rng::new(7000 + n).mixed(alphabet, len.parse().expect("GEN length"));
+        out.splice(at..close + 2, value.bytes());
+    }
     out
 }
 
@@ -112,6 +144,23 @@ fn substitutions() -> Vec<(String, String)> {
     ));
     table.push(("KNOWN_VALUE".into(), KNOWN_VALUE.into()));
     table.push(("PASSWORD_B64".into(), base64(fakes.password.as_bytes())));
+    table.push((
+        "BASIC_B64".into(),
+        base64(format!("deploy:{}", fakes.password).as_bytes()),
+    ));
+    let mut rng = super::testgen::Rng::new(2025);
+    let hex = super::testgen::HEX;
+    table.push((
+        "LEGACY_NPM_UUID".into(),
+        format!(
+            "{}-{}-4{}-a{}-{}",
+            rng.string(hex, 8),
+            rng.string(hex, 4),
+            rng.string(hex, 3),
+            rng.string(hex, 3),
+            rng.string(hex, 12)
+        ),
+    ));
     table
 }
 

@@ -50,7 +50,7 @@ mod testgen;
 mod tests;
 
 use std::fmt;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::{CaptureLocations, Regex};
@@ -131,11 +131,19 @@ pub struct Finding {
     pub fingerprint: String,
 }
 
-/// A compiled content rule.
+/// A content rule of the table, its regex compiled on first use.
 struct CompiledRule {
     rule: &'static Rule,
     /// Position in [`RULES`], used to order findings.
     order: usize,
+    /// Compiling every regex up front cost more than a small hook run itself (most are
+    /// provider formats whose keywords never occur in a given commit), so each is compiled
+    /// the first time one of its keywords is seen, once per process, on any thread.
+    regex: OnceLock<RuleRegex>,
+}
+
+/// A rule's regex and the positions of its named groups.
+struct RuleRegex {
     regex: Regex,
     secret_group: Option<usize>,
     key_group: Option<usize>,
@@ -144,12 +152,34 @@ struct CompiledRule {
     quote_group: Option<usize>,
 }
 
+impl CompiledRule {
+    fn regex(&self) -> &RuleRegex {
+        self.regex.get_or_init(|| {
+            let regex = Regex::new(self.rule.pattern)
+                .expect("rule table regexes are constants covered by tests");
+            let group = |name: &str| regex.capture_names().position(|n| n == Some(name));
+            RuleRegex {
+                secret_group: group("s"),
+                key_group: group("k"),
+                extra_group: group("x"),
+                scheme_group: group("scheme"),
+                quote_group: group("q"),
+                regex,
+            }
+        })
+    }
+}
+
+/// A set of content rules, one bit per entry of `Compiled::rules`. Bit masks keep the
+/// per-hit dispatch to a few instructions; 128 bits leave room for the provider families.
+type RuleMask = u128;
+
 /// Which content rules a keyword feeds, as bit masks over `Compiled::rules`.
 struct KeywordRules {
     /// Rules whose keywords match in any case.
-    any_case: u64,
+    any_case: RuleMask,
     /// Rules that need the keyword's exact bytes, with those bytes.
-    exact: Vec<(&'static [u8], u64)>,
+    exact: Vec<(&'static [u8], RuleMask)>,
 }
 
 /// Everything built from [`RULES`], once per process.
@@ -159,8 +189,8 @@ struct Compiled {
     keyword_rules: Vec<KeywordRules>,
     armor_begin: AhoCorasick,
     /// Rule bits of each class, to switch classes off per file.
-    heuristic_mask: u64,
-    private_key_mask: u64,
+    heuristic_mask: RuleMask,
+    private_key_mask: RuleMask,
     /// The known-value rule and its position in the table.
     known_rule: (usize, &'static Rule),
 }
@@ -176,7 +206,7 @@ impl Compiled {
             if rule.pattern.is_empty() {
                 continue;
             }
-            let bit = 1u64 << rules.len();
+            let bit = 1 << rules.len();
             for keyword in rule.keywords {
                 let lower = keyword.to_ascii_lowercase();
                 let slot = if let Some(i) = keyword_texts.iter().position(|k| *k == lower) {
@@ -200,30 +230,22 @@ impl Compiled {
                     entry.any_case |= bit;
                 }
             }
-            let regex = Regex::new(rule.pattern)
-                .expect("rule table regexes are constants covered by tests");
-            let group = |name: &str| regex.capture_names().position(|n| n == Some(name));
             rules.push(CompiledRule {
                 rule,
                 order,
-                secret_group: group("s"),
-                key_group: group("k"),
-                extra_group: group("x"),
-                scheme_group: group("scheme"),
-                quote_group: group("q"),
-                regex,
+                regex: OnceLock::new(),
             });
         }
         assert!(
-            rules.len() <= 64,
-            "rule masks are u64: at most 64 content rules"
+            rules.len() <= RuleMask::BITS as usize,
+            "rule masks are u128: at most 128 content rules"
         );
         let mask_of = |class: Class| {
             rules
                 .iter()
                 .enumerate()
                 .filter(|(_, r)| r.rule.class == class)
-                .fold(0u64, |m, (i, _)| m | (1 << i))
+                .fold(0, |m, (i, _)| m | (1 << i))
         };
         let heuristic_mask = mask_of(Class::Heuristic);
         let private_key_mask = mask_of(Class::PrivateKey);
@@ -354,6 +376,9 @@ impl Scanner {
                 .iter()
                 .enumerate()
                 .find(|(_, r)| r.path.is_some_and(|matches| matches(&facts)))
+            // A `.env` file whose every value is dotenvx or sops ciphertext is the safe way
+            // to commit one; blocking it would push people back to plaintext.
+            && !(rule.id == "dotenv-file" && validate::is_encrypted_dotenv(content))
         {
             let hint = match rule.redact {
                 Redact::Label(label) => label.to_owned(),
@@ -377,7 +402,7 @@ impl Scanner {
             } else if path::is_lock_file(&facts) {
                 !self.compiled.heuristic_mask
             } else {
-                u64::MAX
+                RuleMask::MAX
             };
             let source_code = path::is_source_code(&facts);
             self.scan_patterns(content, &armor, allowed, source_code, &mut raws);
@@ -454,7 +479,7 @@ impl Scanner {
         &self,
         content: &[u8],
         armor: &[(usize, usize)],
-        allowed: u64,
+        allowed: RuleMask,
         source_code: bool,
         raws: &mut Vec<Raw>,
     ) {
@@ -462,7 +487,7 @@ impl Scanner {
         let mut windows: Vec<(usize, usize, usize)> = Vec::new();
         let mut last_window = vec![usize::MAX; compiled.rules.len()];
         let mut last_value = vec![usize::MAX; compiled.rules.len()];
-        let mut whole_file = 0u64;
+        let mut whole_file = 0;
         let mut line = (usize::MAX, 0usize);
 
         for hit in compiled.keywords.find_overlapping_iter(content) {
@@ -539,7 +564,7 @@ impl Scanner {
         &self,
         content: &[u8],
         mut windows: Vec<(usize, usize, usize)>,
-        whole_file: u64,
+        whole_file: RuleMask,
         armor: &[(usize, usize)],
         source_code: bool,
         raws: &mut Vec<Raw>,
@@ -603,10 +628,11 @@ impl Scanner {
         raws: &mut Vec<Raw>,
     ) {
         let haystack = &content[..end];
-        let mut locations: CaptureLocations = compiled.regex.capture_locations();
+        let matcher = compiled.regex();
+        let mut locations: CaptureLocations = matcher.regex.capture_locations();
         let mut pos = start;
         while pos < end {
-            let Some(m) = compiled
+            let Some(m) = matcher
                 .regex
                 .captures_read_at(&mut locations, haystack, pos)
             else {
@@ -615,11 +641,11 @@ impl Scanner {
             pos = m.end().max(m.start() + 1);
             let group = |g: Option<usize>| g.and_then(|g| locations.get(g));
             let spans = Spans {
-                secret: group(compiled.secret_group).unwrap_or((m.start(), m.end())),
-                key: group(compiled.key_group),
-                extra: group(compiled.extra_group),
-                scheme: group(compiled.scheme_group),
-                quoted: group(compiled.quote_group).is_some(),
+                secret: group(matcher.secret_group).unwrap_or((m.start(), m.end())),
+                key: group(matcher.key_group),
+                extra: group(matcher.extra_group),
+                scheme: group(matcher.scheme_group),
+                quoted: group(matcher.quote_group).is_some(),
             };
             Self::consider(
                 compiled,

@@ -88,7 +88,7 @@ const TEMPLATE_SEGMENTS: &[&str] = &["example", "sample", "template", "dist", "t
 /// content goes through the content rules like any other file instead.
 #[must_use]
 pub fn is_dotenv_file(facts: &PathFacts<'_>) -> bool {
-    let name = facts.file_name;
+    let name = without_backup_decorations(facts.file_name);
     let is_env = name.eq_ignore_ascii_case(".env")
         || (name.len() > 5 && name.as_bytes()[..5].eq_ignore_ascii_case(b".env."))
         || ends_with_ci(name, ".env");
@@ -100,6 +100,31 @@ pub fn is_dotenv_file(facts: &PathFacts<'_>) -> bool {
             .iter()
             .any(|t| segment.eq_ignore_ascii_case(t))
     })
+}
+
+/// Suffixes editors and people add to a copy of a file.
+const BACKUP_SUFFIXES: &[&str] = &[
+    ".bak", ".backup", ".orig", ".old", ".save", ".swp", ".swo", ".tmp",
+];
+
+/// The name a backup or editor copy was made from: `.env~` (many editors), `#.env#`
+/// (Emacs auto-save), `..env.swp` (Vim swap), `prod.env.bak`. A copy of a `.env` file holds
+/// the same secrets.
+fn without_backup_decorations(name: &str) -> &str {
+    let mut name = name.trim_end_matches('~');
+    if let Some(inner) = name.strip_prefix('#').and_then(|n| n.strip_suffix('#')) {
+        name = inner;
+    }
+    for suffix in BACKUP_SUFFIXES {
+        if ends_with_ci(name, suffix) && name.len() > suffix.len() {
+            name = &name[..name.len() - suffix.len()];
+            break;
+        }
+    }
+    if name.starts_with("..") {
+        name = &name[1..];
+    }
+    name
 }
 
 /// `secrets-plaintext`: any file under a `secrets/` directory except recipient

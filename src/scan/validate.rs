@@ -394,7 +394,9 @@ fn token_body(token: &[u8]) -> &[u8] {
 /// has no checksum and a short or common prefix (GitLab): not a placeholder,
 /// and some entropy.
 pub(crate) fn random_body(c: &Candidate<'_>) -> bool {
-    !is_placeholder_token(c.secret) && shannon_entropy(token_body(c.secret)) >= 3.0
+    let body = token_body(c.secret);
+    // A body of words (`my-tokens_are-correct`) is a doc sample, not a generated token.
+    !is_placeholder_token(c.secret) && shannon_entropy(body) >= 3.0 && !is_wordish(body)
 }
 
 /// A letters-only token body (Hugging Face): random mixed case changes case
@@ -417,7 +419,10 @@ pub(crate) fn slack_token(c: &Candidate<'_>) -> bool {
         .rposition(|&b| b == b'-')
         .map_or(0, |i| i + 1);
     let tail = &c.secret[tail_start..];
-    !is_placeholder_token(c.secret) && tail.len() >= 8 && shannon_entropy(tail) >= 3.0
+    !is_placeholder_token(c.secret)
+        && tail.len() >= 8
+        && shannon_entropy(tail) >= 3.0
+        && !is_wordish(tail)
 }
 
 /// An AWS secret access key: 40 characters of base64 that actually look random.
@@ -750,6 +755,14 @@ pub fn is_secret_key_name(key: &[u8]) -> bool {
             .any(|w| matches!(w.as_str(), "signingkey" | "encryptionkey" | "masterkey"))
 }
 
+/// Whether a key names the credential itself (a token, secret, password or API key)
+/// rather than something about one; used where a value shape is ambiguous (UUIDs).
+fn names_a_credential(key: &[u8]) -> bool {
+    [&b"token"[..], b"secret", b"passw"]
+        .iter()
+        .any(|w| contains_ci(key, w))
+}
+
 /// Minimum length of a generic secret value.
 pub const GENERIC_MIN_LEN: usize = 12;
 
@@ -787,9 +800,12 @@ pub(crate) fn generic_assignment(c: &Candidate<'_>) -> bool {
         || value[0] == b'/'
         || value.starts_with(b"./")
         || value.starts_with(b"~/")
-        || is_uuid(value)
+        // A UUID identifies, unless the key says it is the credential itself (Heroku,
+        // Snyk and legacy npm tokens are UUIDs: `HEROKU_API_TOKEN = <uuid>`).
+        || (is_uuid(value) && !c.key.is_some_and(names_a_credential))
         || !c.key.is_some_and(is_secret_key_name)
         || is_placeholder_value(value)
+        || is_ciphertext_value(value)
     {
         return false;
     }
@@ -800,6 +816,220 @@ pub(crate) fn generic_assignment(c: &Candidate<'_>) -> bool {
         return false;
     }
     shannon_entropy(value) >= GENERIC_MIN_ENTROPY
+}
+
+/// Prefixes of other tools' ciphertext: a value that starts with one is encrypted, whatever
+/// key it sits under (dotenvx `encrypted:`, sops `ENC[`, ansible-vault, age armor).
+const CIPHERTEXT_PREFIXES: &[&[u8]] = &[
+    b"encrypted:",
+    b"ENC[AES256_GCM,",
+    b"$ANSIBLE_VAULT;",
+    b"-----BEGIN AGE ENCRYPTED FILE-----",
+];
+
+/// Whether an assigned value is another tool's ciphertext. Flagging it would teach people
+/// to ignore the scanner exactly where they did the right thing.
+#[must_use]
+pub fn is_ciphertext_value(value: &[u8]) -> bool {
+    CIPHERTEXT_PREFIXES.iter().any(|p| value.starts_with(p))
+}
+
+/// Whether a dotenv-style file holds only ciphertext: every assignment's value is
+/// encrypted (dotenvx, sops) or is the encryption's public metadata (`DOTENV_PUBLIC_KEY*`,
+/// `sops_*`), and there is at least one encrypted value. Such a file is what committing
+/// secrets safely looks like, so the `.env` path rule must not block it.
+#[must_use]
+pub fn is_encrypted_dotenv(content: &[u8]) -> bool {
+    let mut encrypted = 0usize;
+    for line in content.split(|&b| b == b'\n') {
+        let line = line.trim_ascii();
+        if line.is_empty() || line[0] == b'#' {
+            continue;
+        }
+        let line = line
+            .strip_prefix(b"export ")
+            .unwrap_or(line)
+            .trim_ascii_start();
+        let Some(eq) = line.iter().position(|&b| b == b'=') else {
+            return false;
+        };
+        let key = line[..eq].trim_ascii();
+        let mut value = line[eq + 1..].trim_ascii();
+        if let [q @ (b'"' | b'\''), rest @ ..] = value {
+            value = rest.strip_suffix(&[*q]).unwrap_or(rest);
+        }
+        if is_ciphertext_value(value) {
+            encrypted += 1;
+        } else if !(key.starts_with(b"DOTENV_PUBLIC_KEY") || key.starts_with(b"sops_")) {
+            return false;
+        }
+    }
+    encrypted > 0
+}
+
+/// Decodes standard or URL-safe base64, padded or not.
+fn base64_any(input: &[u8]) -> Option<Vec<u8>> {
+    let trimmed = input
+        .strip_suffix(b"==")
+        .or_else(|| input.strip_suffix(b"="))
+        .unwrap_or(input);
+    base64url_decode(trimmed)
+}
+
+/// A token with a published prefix and a random body of mixed classes (HashiCorp Vault
+/// service tokens, 1Password keys): not a placeholder, and random-looking as a whole.
+pub(crate) fn random_token(c: &Candidate<'_>) -> bool {
+    !is_placeholder_token(c.secret) && shannon_entropy(c.secret) >= 3.5
+}
+
+/// Azure storage account keys are 64 random bytes in base64 (88 characters with padding),
+/// shared access keys 32 bytes (44): the decoded length is the structure check.
+pub(crate) fn azure_key(c: &Candidate<'_>) -> bool {
+    !is_placeholder_token(c.secret)
+        && base64_any(c.secret).is_some_and(|raw| matches!(raw.len(), 32 | 64))
+        && shannon_entropy(c.secret) >= 4.0
+}
+
+/// `Authorization: Basic …`: the value must decode to printable `user:password` with a
+/// password that is not a placeholder or default.
+pub(crate) fn basic_auth_header(c: &Candidate<'_>) -> bool {
+    let Some(raw) = base64_any(c.secret) else {
+        return false;
+    };
+    if !raw.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+        return false;
+    }
+    let Some(colon) = raw.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    credential_pair(&raw[..colon], &raw[colon + 1..])
+}
+
+/// `curl -u user:password`, `--user "user:password"`: the password (or, with an empty
+/// password, the user, which is then an API key) must be a literal, not a variable, a
+/// placeholder, a default or a number pair such as a uid:gid.
+pub(crate) fn curl_user(c: &Candidate<'_>) -> bool {
+    let s = c.secret;
+    let Some(colon) = s.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    credential_pair(&s[..colon], &s[colon + 1..])
+}
+
+/// The shared judgement of a `user:password` pair.
+fn credential_pair(user: &[u8], password: &[u8]) -> bool {
+    let strip = |v: &[u8]| -> Vec<u8> {
+        v.iter()
+            .copied()
+            .filter(|b| !matches!(b, b'"' | b'\''))
+            .collect()
+    };
+    let (user, password) = (strip(user), strip(password));
+    let secret = if password.is_empty() {
+        &user
+    } else {
+        &password
+    };
+    secret.len() >= 6
+        && !secret.iter().all(u8::is_ascii_digit)
+        && !is_placeholder_value(secret)
+        && user.first() != Some(&b'$')
+        && !DEFAULT_URL_PASSWORDS
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(secret))
+        && !user.eq_ignore_ascii_case(&password)
+}
+
+/// A credential in a registry or service configuration file (`_authToken=`, `_password=`,
+/// `requirepass`, a `.netrc` password): a literal value, not a reference or placeholder.
+pub(crate) fn config_credential(c: &Candidate<'_>) -> bool {
+    let v = c.secret;
+    // `npm_…` tokens belong to the checksummed `npm-token` rule: one finding per secret.
+    !v.starts_with(b"npm_")
+        && v.len() >= 8
+        && !is_placeholder_value(v)
+        && !is_ciphertext_value(v)
+        && !is_wordish(v)
+        && shannon_entropy(v) >= 2.5
+}
+
+/// A short token with no structure to check (HashiCorp Vault's legacy `s.` tokens): it
+/// must mix upper case, lower case and digits and look random.
+pub(crate) fn aws_secret_shape(c: &Candidate<'_>) -> bool {
+    let body = c.secret.get(2..).unwrap_or_default();
+    !is_placeholder_token(c.secret)
+        && shannon_entropy(body) >= 3.5
+        && body.iter().any(u8::is_ascii_digit)
+        && body.iter().any(u8::is_ascii_uppercase)
+        && body.iter().any(u8::is_ascii_lowercase)
+}
+
+/// An XML element's text: judged like a generic assignment, as a quoted value (element
+/// text is a literal, never a variable, even in a source file).
+pub(crate) fn xml_value(c: &Candidate<'_>) -> bool {
+    generic_assignment(&Candidate {
+        quoted: true,
+        next_byte: None,
+        before_key: None,
+        ..*c
+    })
+}
+
+/// A Kubernetes `kind: Secret` manifest leaks when its `data:` or `stringData:` block holds
+/// a literal value: not empty, not a template (`{{ .Values.x | b64enc }}`), not a
+/// placeholder. Values are judged as written (base64 of `changeme` is still a literal, but
+/// a decoded placeholder is not worth blocking a commit over).
+pub(crate) fn kubernetes_secret_data(c: &Candidate<'_>) -> bool {
+    let mut in_data: Option<usize> = None;
+    for line in c.content.split(|&b| b == b'\n') {
+        let indent = line
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        let text = line[indent..].trim_ascii_end();
+        if text.is_empty() || text[0] == b'#' {
+            continue;
+        }
+        if let Some(block) = in_data {
+            if indent > block {
+                let Some(colon) = text.iter().position(|&b| b == b':') else {
+                    continue;
+                };
+                let mut value = text[colon + 1..].trim_ascii();
+                if let [q @ (b'"' | b'\''), rest @ ..] = value {
+                    value = rest.strip_suffix(&[*q]).unwrap_or(rest);
+                }
+                let decoded = base64_any(value).filter(|d| d.iter().all(u8::is_ascii_graphic));
+                let judged = decoded.as_deref().unwrap_or(value);
+                // Short decoded values are user names and flags (`app`, `true`), not keys.
+                if judged.len() >= 8
+                    && !matches!(value.first(), Some(b'|' | b'>'))
+                    && !is_placeholder_value(value)
+                    && !is_placeholder_value(judged)
+                {
+                    return true;
+                }
+                continue;
+            }
+            in_data = None;
+        }
+        if text == b"data:" || text == b"stringData:" {
+            in_data = Some(indent);
+        }
+    }
+    false
+}
+
+/// Mailchimp keys are 32 lower-case hex digits and a datacenter (`-us12`): the hex must
+/// look random.
+pub(crate) fn hex_random(c: &Candidate<'_>) -> bool {
+    let hex: Vec<u8> = c
+        .secret
+        .iter()
+        .copied()
+        .take_while(u8::is_ascii_hexdigit)
+        .collect();
+    !is_placeholder_token(c.secret) && hex.len() >= 16 && shannon_entropy(&hex) >= 3.0
 }
 
 #[cfg(test)]
