@@ -209,6 +209,12 @@ pub enum Error {
         /// "file(s)" or "object(s) of history".
         what: &'static str,
     },
+    /// A re-key would move environments from post-quantum back to classic keys.
+    #[error("this would re-seal {} from post-quantum to classic keys, which a future quantum computer can break", envs.join(", "))]
+    Downgrade {
+        /// The environments.
+        envs: Vec<String>,
+    },
     /// The demo failed at a step.
     #[error("the demo failed at: {step}")]
     Demo {

@@ -751,6 +751,23 @@ pub fn repo_path(path: &Path) -> Option<String> {
     )
 }
 
+/// The path, relative to the work tree and with `/` separators, of the file `name` in the
+/// directory `dir` (`.vault.toml` at a vault's root, say), for reading its history.
+#[must_use]
+pub fn path_in_repo(dir: &Path, name: &str) -> Option<String> {
+    let top = work_tree(dir)?;
+    let top = top.canonicalize().unwrap_or(top);
+    let dir = dir.canonicalize().ok()?;
+    let relative = dir.strip_prefix(&top).ok()?.join(name);
+    Some(
+        relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
+}
+
 /// Whether `path` (relative to the work tree of `dir`'s repository) is tracked in the index.
 #[must_use]
 pub fn is_tracked(dir: &Path, path: &str) -> bool {

@@ -44,6 +44,9 @@ pub struct EnvPlan {
     /// of an environment moving to post-quantum keys. Not a loss of access, so nothing
     /// is marked must-rotate for them.
     pub retired: Vec<Reader>,
+    /// `Some(true)` when the file moves from classic to post-quantum keys, `Some(false)`
+    /// when it moves back to classic keys (which a re-keying command refuses unless told).
+    pub to_post_quantum: Option<bool>,
 }
 
 impl EnvPlan {
@@ -223,6 +226,7 @@ pub fn plan(vault: &Vault, target: &Config, envs: &[String]) -> Result<Vec<EnvPl
         envs.to_vec()
     };
     let mut plans = Vec::with_capacity(selected.len());
+    let mut first_owners = FirstOwners::Unread(vault);
     for env in selected {
         let wanted = target
             .recipients_for(&env)
@@ -247,13 +251,27 @@ pub fn plan(vault: &Vault, target: &Config, envs: &[String]) -> Result<Vec<EnvPl
                 member: owner(k),
             })
             .collect();
+        let post_quantum = target.requires_pq(&env);
         let (retired, lost) = sealed_set
             .difference(&target_set)
             .map(|k| Reader {
                 recipient: (*k).clone(),
                 member: owner(k),
             })
-            .partition(|r| still_reads(target, &target_keys, r.member.as_deref()));
+            .partition(|r| {
+                retires(
+                    target,
+                    &target_keys,
+                    post_quantum,
+                    &r.recipient,
+                    &mut first_owners,
+                )
+            });
+        // The file's own (signed) header says which kind it is sealed to now.
+        let sealed_post_quantum = vault
+            .read_ciphertext(&env)
+            .ok()
+            .and_then(|bytes| crate::crypto::sealed_post_quantum(&bytes, crate::auth::STANZA_TAG));
         plans.push(EnvPlan {
             env,
             sealed,
@@ -261,15 +279,95 @@ pub fn plan(vault: &Vault, target: &Config, envs: &[String]) -> Result<Vec<EnvPl
             gained,
             lost,
             retired,
+            to_post_quantum: sealed_post_quantum
+                .filter(|now| *now != post_quantum)
+                .map(|_| post_quantum),
         });
     }
     Ok(plans)
 }
 
-/// Whether `member` still reads an environment sealed to `target_keys`, with a key of theirs
-/// in `target`.
-fn still_reads(target: &Config, target_keys: &[String], member: Option<&str>) -> bool {
-    member.is_some_and(|m| target_keys.iter().any(|k| target.owner_of(k) == Some(m)))
+/// Whether dropping `key` retires it rather than taking access away: only a change of
+/// kind does that (a classic key when the environment moves to post-quantum keys, or back),
+/// and only when the member the key first belonged to still reads with another key.
+///
+/// "First belonged to" comes from the committed history of the roster, not from the roster
+/// as it is now: anyone who can push could otherwise move a removed member's key into
+/// another member's list in the same change, and have the removal planned as a retirement
+/// (no must-rotate marks, the write key kept).
+fn retires(
+    target: &Config,
+    target_keys: &[String],
+    post_quantum: bool,
+    key: &str,
+    first_owners: &mut FirstOwners<'_>,
+) -> bool {
+    if key.starts_with(crate::pq::RECIPIENT_PREFIX) == post_quantum {
+        return false;
+    }
+    let Some(owner) = first_owners
+        .of(key)
+        .or_else(|| target.owner_of(key).map(str::to_owned))
+    else {
+        return false;
+    };
+    target.owner_of(key) == Some(owner.as_str())
+        && target_keys
+            .iter()
+            .any(|k| target.owner_of(k) == Some(owner.as_str()))
+}
+
+/// Who each key belonged to when it first appeared in a committed `.vault.toml`, read from
+/// history once, on first use.
+enum FirstOwners<'v> {
+    Unread(&'v Vault),
+    Read(std::collections::BTreeMap<String, String>),
+}
+
+impl FirstOwners<'_> {
+    fn of(&mut self, key: &str) -> Option<String> {
+        if let FirstOwners::Unread(vault) = self {
+            *self = FirstOwners::Read(first_owners(vault));
+        }
+        match self {
+            FirstOwners::Read(owners) => owners.get(key).cloned(),
+            FirstOwners::Unread(_) => None,
+        }
+    }
+}
+
+fn first_owners(vault: &Vault) -> std::collections::BTreeMap<String, String> {
+    let mut owners = std::collections::BTreeMap::new();
+    let Some(path) = crate::git::path_in_repo(vault.root(), CONFIG_FILE) else {
+        return owners;
+    };
+    let Ok(history) = crate::git::file_history(vault.root(), std::slice::from_ref(&path)) else {
+        return owners;
+    };
+    // Oldest first, so the first owner wins; a version that does not parse names nobody.
+    for change in history.changes.iter().rev() {
+        let Some(text) = change
+            .new
+            .as_ref()
+            .and_then(|id| history.blobs.get(id))
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+        else {
+            continue;
+        };
+        let Ok(config) = Config::parse(text) else {
+            continue;
+        };
+        for (name, member) in config.members() {
+            for key in &member.keys {
+                if let Ok(recipient) = key.parse::<Recipient>() {
+                    owners
+                        .entry(recipient.canonical().to_owned())
+                        .or_insert_with(|| name.clone());
+                }
+            }
+        }
+    }
+    owners
 }
 
 /// What applying a plan did to one environment.
@@ -322,7 +420,7 @@ pub fn apply(
             .recipients
             .iter()
             .filter(|r| !plan.target.contains(r))
-            .filter(|r| !still_reads(target, &plan.target, target.owner_of(r)))
+            .filter(|r| !plan.retired.iter().any(|retired| &retired.recipient == *r))
             .map(|r| {
                 target
                     .owner_of(r)

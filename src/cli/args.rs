@@ -299,6 +299,10 @@ pub struct ApplyArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Allow re-sealing an environment from post-quantum to classic keys (after
+    /// `require_pq` was removed from .vault.toml); refused otherwise.
+    #[arg(long)]
+    pub allow_classic: bool,
 }
 
 /// `vault member add`.

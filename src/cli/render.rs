@@ -192,6 +192,7 @@ fn hint(err: &Error) -> Option<String> {
         Error::InvalidDate { .. } => "for example `--as-of 2027-01-31`".to_owned(),
         Error::InvalidDuration { .. } => "for example `--grace 7d`".to_owned(),
         Error::Demo { .. } => "the output above shows the failing step; the demo runs in a throwaway directory, so run it again, and report a vault bug if it fails the same way".to_owned(),
+        Error::Downgrade { envs } => format!("check who removed `require_pq = true` from .vault.toml (`git log -p .vault.toml`) and put it back; if moving {} to classic keys is intended, re-run with `--allow-classic`", envs.join(", ")),
         // The message says it all: the user said no.
         Error::Declined => return None,
     })

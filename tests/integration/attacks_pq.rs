@@ -149,7 +149,6 @@ fn deleting_a_stolen_laptops_key_still_marks_must_rotate_and_rotates_the_write_k
 }
 
 #[test]
-#[ignore = "finding: a removed member's classic key moved under another member's `keys` in the same roster edit as a move to post-quantum keys is planned as `~ alice's key … is retired`, so the removal marks nothing must-rotate and keeps the write key (members.rs still_reads trusts the new roster's owner)"]
 fn a_removed_members_key_relabelled_as_anothers_is_still_a_loss_of_access() {
     let (repo, alice) = TestRepo::with_vault("prod");
     repo.set(&alice, "prod", "DB_PASSWORD", "prod-db-password");
@@ -241,7 +240,6 @@ fn a_pushed_require_pq_removal_makes_routine_writes_refuse_and_keeps_the_file_po
 }
 
 #[test]
-#[ignore = "finding: after a pushed removal of `require_pq`, `vault rekey` silently re-seals a post-quantum environment to classic keys; its plan only lists `~ alice's key … is retired` and never says the environment moves to classic keys"]
 fn a_rekey_that_moves_an_environment_to_classic_keys_says_so_in_its_plan() {
     let (repo, alice, _) = post_quantum_prod();
     // Someone who can push removes the policy, alongside an unrelated change a reader
@@ -261,6 +259,17 @@ fn a_rekey_that_moves_an_environment_to_classic_keys_says_so_in_its_plan() {
         text.contains("classic"),
         "a move down to classic keys must be named in the plan: {text}"
     );
+    // Applying it takes an explicit `--allow-classic`.
+    let before = repo.read("secrets/prod.age");
+    let out = repo
+        .vault(&alice)
+        .args(["rekey", "--yes"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--allow-classic"), "{}", stderr(&out));
+    assert_eq!(repo.read("secrets/prod.age"), before);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -680,7 +680,9 @@ pub fn sign_with(
 /// The write key sealed in the current version of `env`, as a reader sees it.
 pub fn write_key_of(repo: &TestRepo, key: &Key, env: &str) -> String {
     let current = repo.read(&format!("secrets/{env}.age"));
-    let identities = vault::identity::Identities::from_text(&secret_key_line(key)).unwrap();
+    // Every key of the identity: a post-quantum environment opens only with that one.
+    let text = std::fs::read_to_string(&key.file).unwrap();
+    let identities = vault::identity::Identities::from_text(&text).unwrap();
     let inner = vault::crypto::decrypt(&current, identities.as_age()).unwrap();
     let payload = vault::payload::Payload::parse(&inner).unwrap();
     payload.write_key.unwrap().expose().to_owned()

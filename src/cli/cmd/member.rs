@@ -228,9 +228,14 @@ fn describe(plans: &[EnvPlan]) -> String {
             continue;
         }
         text.push_str(&format!(
-            "  {}: re-encrypt to {} recipient(s)\n",
+            "  {}: re-encrypt to {} recipient(s){}\n",
             plan.env,
-            plan.target.len()
+            plan.target.len(),
+            match plan.to_post_quantum {
+                Some(true) => ", moving from classic to post-quantum keys",
+                Some(false) => ", moving from post-quantum to classic keys (a future quantum computer can break them)",
+                None => "",
+            }
         ));
         for reader in &plan.gained {
             let who = reader
@@ -306,6 +311,14 @@ fn execute(
             render::note("every environment file already matches .vault.toml; nothing to do");
         }
         return Ok(Outcome::Success);
+    }
+    let downgrades: Vec<String> = plans
+        .iter()
+        .filter(|p| p.to_post_quantum == Some(false))
+        .map(|p| p.env.clone())
+        .collect();
+    if !downgrades.is_empty() && !apply.allow_classic {
+        return Err(Error::Downgrade { envs: downgrades });
     }
     eprint!("Plan:\n{}", describe(plans));
     if !apply.yes {

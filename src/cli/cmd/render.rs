@@ -70,11 +70,9 @@ fn read_template(path: &Path) -> Result<Vec<u8>, Error> {
         .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
         .open(path)
         .map_err(|source| match source.raw_os_error() {
-            Some(code) if code == rustix::io::Errno::LOOP.raw_os_error() => {
-                io_error(std::io::Error::other(
-                    "it is a symbolic link; a template must be a regular file",
-                ))
-            }
+            Some(code) if code == rustix::io::Errno::LOOP.raw_os_error() => io_error(
+                std::io::Error::other("it is a symbolic link; a template must be a regular file"),
+            ),
             _ => io_error(source),
         })?;
     let metadata = file.metadata().map_err(io_error)?;
