@@ -281,11 +281,18 @@ impl Config {
     /// deduplicated, in a stable order. `None` for an unknown environment.
     #[must_use]
     pub fn recipients_for(&self, env: &str) -> Option<Vec<Recipient>> {
+        self.recipients_of_kind(env, self.envs.get(env)?.require_pq)
+    }
+
+    /// The keys of the members of `env` that are post-quantum (or that are classic),
+    /// deduplicated, in a stable order, whatever the environment's own setting.
+    #[must_use]
+    pub fn recipients_of_kind(&self, env: &str, post_quantum: bool) -> Option<Vec<Recipient>> {
         let environment = self.envs.get(env)?;
         let mut seen = BTreeSet::new();
         let mut recipients = Vec::new();
         for member in &environment.members {
-            for recipient in self.keys_of_kind(member, environment.require_pq) {
+            for recipient in self.keys_of_kind(member, post_quantum) {
                 if seen.insert(recipient.canonical().to_owned()) {
                     recipients.push(recipient);
                 }

@@ -317,6 +317,24 @@ fn retires(
             .any(|k| target.owner_of(k) == Some(owner.as_str()))
 }
 
+/// [`retires`] for one key on its own (the merge driver's question): whether dropping
+/// `key` from an environment sealed to `kept` keys of kind `post_quantum` retires it.
+pub(crate) fn retires_key(
+    vault: &Vault,
+    roster: &Config,
+    kept: &[String],
+    post_quantum: bool,
+    key: &str,
+) -> bool {
+    retires(
+        roster,
+        kept,
+        post_quantum,
+        key,
+        &mut FirstOwners::Unread(vault),
+    )
+}
+
 /// Who each key belonged to when it first appeared in a committed `.vault.toml`, read from
 /// history once, on first use.
 enum FirstOwners<'v> {

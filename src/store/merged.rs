@@ -135,22 +135,37 @@ impl Vault {
             })
             .flat_map(|p| &p.recipients)
             .collect();
+        // A side already sealed to post-quantum keys keeps the result there: git runs this
+        // driver before it merges .vault.toml, so the roster on disk may still be the other
+        // branch's, which knew nothing of the move.
+        let post_quantum = self.config().requires_pq(env)
+            || [&ours, &theirs].into_iter().any(|p| {
+                !p.recipients.is_empty()
+                    && p.recipients
+                        .iter()
+                        .all(|r| r.starts_with(crate::pq::RECIPIENT_PREFIX))
+            });
         let recipients: Vec<crate::crypto::Recipient> = self
             .config()
-            .recipients_for(env)
+            .recipients_of_kind(env, post_quantum)
             .unwrap_or_default()
             .into_iter()
             .filter(|r| current.iter().any(|c| c.as_str() == r.canonical()))
             .collect();
         let kept: BTreeSet<&str> = recipients.iter().map(|r| r.canonical()).collect();
+        let kept_keys: Vec<String> = kept.iter().map(|k| (*k).to_owned()).collect();
 
         let mut marked = Vec::new();
         let mut rotate = false;
         for side in [&base, &ours, &theirs] {
+            // A key of the other kind whose member reads on is retired, not exposed.
             let exposed: Vec<&String> = side
                 .recipients
                 .iter()
                 .filter(|r| !kept.contains(r.as_str()))
+                .filter(|r| {
+                    !crate::members::retires_key(self, self.config(), &kept_keys, post_quantum, r)
+                })
                 .collect();
             if exposed.is_empty() {
                 continue;
