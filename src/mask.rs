@@ -165,12 +165,37 @@ fn forms(value: &str, out: &mut Vec<Zeroizing<Vec<u8>>>) {
                 out.push(aligned_core(engine, bytes, offset));
             }
         }
+        // `base64` (coreutils) and MIME wrap at 76 columns, PEM and `openssl base64` at 64:
+        // a long value's encoding then spans lines, and each full line is a fixed piece of
+        // it (when the value starts the encoded data).
+        let standard = Zeroizing::new(
+            base64::engine::general_purpose::STANDARD
+                .encode(bytes)
+                .into_bytes(),
+        );
+        for width in [76, 64] {
+            if standard.len() > width {
+                out.extend(
+                    standard
+                        .chunks(width)
+                        .filter(|line| line.len() >= MIN_CHARS)
+                        .map(|line| Zeroizing::new(line.to_vec())),
+                );
+            }
+        }
+        const UPPER: &[u8; 16] = b"0123456789ABCDEF";
         for encoded in [
-            percent_encode(bytes, b"0123456789ABCDEF", false),
-            percent_encode(bytes, b"0123456789abcdef", false),
-            percent_encode(bytes, b"0123456789ABCDEF", true),
+            // RFC 3986 strictly (encodeURIComponent-like, Go's url.QueryEscape with `+`).
+            percent_encode(bytes, UPPER, b"", false),
+            percent_encode(bytes, b"0123456789abcdef", b"", false),
+            percent_encode(bytes, UPPER, b"", true),
+            // Python's `urllib.parse.quote` keeps `/`.
+            percent_encode(bytes, UPPER, b"/", false),
+            // JavaScript's `encodeURIComponent` keeps `!'()*`, `encodeURI` the reserved set too.
+            percent_encode(bytes, UPPER, b"!'()*", false),
+            percent_encode(bytes, UPPER, b"!'()*;,/?:@&=+$#", false),
         ] {
-            if encoded.as_slice() != bytes {
+            if encoded.as_slice() != bytes && !out.contains(&encoded) {
                 out.push(encoded);
             }
         }
@@ -193,13 +218,15 @@ fn aligned_core(
     Zeroizing::new(encoded.get(skip..full).unwrap_or_default().to_vec())
 }
 
-/// Percent-encoding of everything but RFC 3986's unreserved characters (what
-/// `encodeURIComponent`, `urllib.parse.quote` and most URL builders do), with `digits`
-/// for the hex and, for `form`, `+` for spaces (HTML forms, query strings).
-fn percent_encode(value: &[u8], digits: &[u8; 16], form: bool) -> Zeroizing<Vec<u8>> {
+/// Percent-encoding of everything but RFC 3986's unreserved characters and `keep` (URL
+/// builders differ in what they leave alone: `urllib.parse.quote` keeps `/`, `encodeURI`
+/// the reserved characters), with `digits` for the hex and, for `form`, `+` for spaces
+/// (HTML forms, query strings).
+fn percent_encode(value: &[u8], digits: &[u8; 16], keep: &[u8], form: bool) -> Zeroizing<Vec<u8>> {
     let mut out = Zeroizing::new(Vec::with_capacity(value.len() * 3));
     for &b in value {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') || keep.contains(&b)
+        {
             out.push(b);
         } else if form && b == b' ' {
             out.push(b'+');
