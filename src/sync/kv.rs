@@ -352,13 +352,26 @@ impl Kv {
     }
 }
 
-/// What a push did or would do.
-#[derive(Debug)]
-pub struct Pushed {
-    /// The plan.
-    pub plan: Plan,
-    /// The version written, when something was.
-    pub version: Option<u64>,
+pub use super::Pushed;
+
+impl super::Store for Kv {
+    fn describe(&self, _env: &str) -> String {
+        format!("KV {} at {}", self.target().display(), self.target().addr)
+    }
+
+    fn push(
+        &self,
+        _env: &str,
+        local: &BTreeMap<String, Secret>,
+        prune: bool,
+        dry_run: bool,
+    ) -> Result<Pushed, SyncError> {
+        push(self, local, prune, dry_run)
+    }
+
+    fn fetch(&self, _env: &str) -> Result<BTreeMap<String, Secret>, SyncError> {
+        fetch(self)
+    }
 }
 
 /// Pushes `local` to the KV secret. Without `prune`, keys only in the store are carried

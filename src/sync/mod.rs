@@ -22,6 +22,83 @@ pub mod kv;
 #[cfg(feature = "ssm")]
 pub mod ssm;
 
+/// A central store an environment is pushed to and pulled from. Each is behind its cargo
+/// feature; `connect`ing (in the CLI) checks flags, address, region and credentials before
+/// anything is decrypted.
+pub trait Store {
+    /// Where the environment goes, for the report: `AWS SSM /app/prod/ (eu-west-1)`.
+    fn describe(&self, env: &str) -> String;
+    /// Makes the store hold `local` (only what changed is written; with `prune`, names
+    /// vault manages that are not in `local` are deleted), or with `dry_run` only plans it.
+    ///
+    /// # Errors
+    /// A value the store cannot hold (before anything is written), or a failing request.
+    fn push(
+        &self,
+        env: &str,
+        local: &BTreeMap<String, Secret>,
+        prune: bool,
+        dry_run: bool,
+    ) -> Result<Pushed, SyncError>;
+    /// What the store holds for `env`.
+    ///
+    /// # Errors
+    /// A failing request, or a value that is not text.
+    fn fetch(&self, env: &str) -> Result<BTreeMap<String, Secret>, SyncError>;
+}
+
+/// What a push did or would do.
+#[derive(Debug)]
+pub struct Pushed {
+    /// The plan.
+    pub plan: Plan,
+    /// The version written, for stores that version the whole secret (KV).
+    pub version: Option<u64>,
+}
+
+/// Pull's plan for `payload`: make it hold `remote`, and, unless `dry_run`, apply it.
+/// `NAME_PREVIOUS` in the store is what a push derived from a rotation in progress here,
+/// not a secret of its own, so pulling it back would invent one: it is left out. Returns
+/// the plan and whether the payload changed.
+///
+/// # Errors
+/// A value or name the payload refuses.
+pub fn apply_pull(
+    payload: &mut crate::payload::Payload,
+    remote: &BTreeMap<String, Secret>,
+    prune: bool,
+    dry_run: bool,
+    now: jiff::Timestamp,
+) -> Result<(Plan, bool), crate::payload::PayloadError> {
+    let local: BTreeMap<String, Secret> = payload
+        .secrets
+        .iter()
+        .map(|(name, entry)| (name.clone(), entry.value.clone()))
+        .collect();
+    let mut remote = remote.clone();
+    remote.retain(|name, _| {
+        name.strip_suffix("_PREVIOUS")
+            .and_then(|base| payload.secrets.get(base))
+            .is_none_or(|entry| entry.previous.is_none())
+    });
+    let plan = Plan::compute(&remote, &local, prune);
+    if dry_run || plan.is_noop() {
+        return Ok((plan, false));
+    }
+    for change in &plan.changes {
+        match change.action {
+            Action::Create | Action::Update => {
+                payload.set(&change.name, remote[&change.name].clone(), now)?;
+            }
+            Action::Delete => {
+                payload.unset(&change.name);
+            }
+            Action::Keep | Action::Unmanaged | Action::Unchanged => {}
+        }
+    }
+    Ok((plan, true))
+}
+
 /// What a sync does to one name in the store it writes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -279,6 +279,48 @@ impl Ssm {
     }
 }
 
+/// Parameter Store as a [`super::Store`]: the client and where the app's parameters live.
+pub struct SsmStore {
+    /// The client (region and credentials resolved).
+    pub ssm: Ssm,
+    /// The application, the first part of `/{app}/{env}/NAME`.
+    pub app: String,
+    /// The KMS key SecureStrings are encrypted with, if not AWS's default.
+    pub kms_key_id: Option<String>,
+}
+
+impl super::Store for SsmStore {
+    fn describe(&self, env: &str) -> String {
+        format!("AWS SSM {} ({})", prefix(&self.app, env), self.ssm.region())
+    }
+
+    fn push(
+        &self,
+        env: &str,
+        local: &BTreeMap<String, Secret>,
+        prune: bool,
+        dry_run: bool,
+    ) -> Result<super::Pushed, SyncError> {
+        push(
+            &self.ssm,
+            &self.app,
+            env,
+            local,
+            self.kms_key_id.as_deref(),
+            prune,
+            dry_run,
+        )
+        .map(|plan| super::Pushed {
+            plan,
+            version: None,
+        })
+    }
+
+    fn fetch(&self, env: &str) -> Result<BTreeMap<String, Secret>, SyncError> {
+        fetch(&self.ssm, &self.app, env)
+    }
+}
+
 /// Pushes `local` to `/{app}/{env}/`.
 ///
 /// # Errors

@@ -8,7 +8,7 @@ use crate::cli::args::{StoreArgs, SyncArgs};
 use crate::cli::{Context, Outcome, print_json, render, stdout_error};
 use crate::error::Error;
 use crate::secret::Secret;
-use crate::sync::{Action, Plan, SyncError};
+use crate::sync::{Action, Plan, Store, SyncError};
 
 /// Which way a sync goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,46 +61,24 @@ pub fn run(
                 .into_iter()
                 .map(|(name, value)| (name, value.clone()))
                 .collect();
-            let (plan, version) = store.push(&args.env, &local, args)?;
+            let pushed = store.push(&args.env, &local, args.prune, args.dry_run)?;
             Report {
                 target,
-                plan,
-                version,
+                plan: pushed.plan,
+                version: pushed.version,
             }
         }
         Direction::Pull => {
             let remote = store.fetch(&args.env)?;
             let now = jiff::Timestamp::now();
             let plan = vault.update(&args.env, &identities, |payload| -> Result<_, Error> {
-                let local: BTreeMap<String, Secret> = payload
-                    .secrets
-                    .iter()
-                    .map(|(name, entry)| (name.clone(), entry.value.clone()))
-                    .collect();
-                // `NAME_PREVIOUS` in the store is what a push derived from a rotation in
-                // progress here, not a secret of its own: pulling it back would invent one.
-                let mut remote = remote.clone();
-                remote.retain(|name, _| {
-                    name.strip_suffix("_PREVIOUS")
-                        .and_then(|base| payload.secrets.get(base))
-                        .is_none_or(|entry| entry.previous.is_none())
-                });
-                let plan = Plan::compute(&remote, &local, args.prune);
-                if args.dry_run || plan.is_noop() {
-                    return Ok((plan, false));
-                }
-                for change in &plan.changes {
-                    match change.action {
-                        Action::Create | Action::Update => {
-                            payload.set(&change.name, remote[&change.name].clone(), now)?;
-                        }
-                        Action::Delete => {
-                            payload.unset(&change.name);
-                        }
-                        _ => {}
-                    }
-                }
-                Ok((plan, true))
+                Ok(crate::sync::apply_pull(
+                    payload,
+                    &remote,
+                    args.prune,
+                    args.dry_run,
+                    now,
+                )?)
             })?;
             Report {
                 target,
@@ -113,24 +91,10 @@ pub fn run(
     Ok(Outcome::Success)
 }
 
-/// A connected store: flags checked, address, region and credentials resolved, all before
-/// anything is decrypted, so a typo fails fast and asks for no passphrase.
-enum Store {
-    #[cfg(feature = "ssm")]
-    Ssm {
-        ssm: crate::sync::ssm::Ssm,
-        app: String,
-        kms_key_id: Option<String>,
-    },
-    #[cfg(feature = "kv")]
-    Kv(crate::sync::kv::Kv),
-    /// Keeps the enum inhabited-in-type when both features are off; never constructed.
-    #[cfg(not(any(feature = "ssm", feature = "kv")))]
-    #[allow(dead_code)]
-    None(std::convert::Infallible),
-}
-
-fn connect(store: &StoreArgs) -> Result<Store, SyncError> {
+/// The store the flags name, connected: flags checked, address, region and credentials
+/// resolved, all before anything is decrypted, so a typo fails fast and asks for no
+/// passphrase. A store whose feature was not built is a clear error.
+fn connect(store: &StoreArgs) -> Result<Box<dyn Store>, SyncError> {
     match store {
         #[cfg(feature = "ssm")]
         StoreArgs::Ssm {
@@ -139,87 +103,26 @@ fn connect(store: &StoreArgs) -> Result<Store, SyncError> {
             kms_key_id,
         } => {
             crate::sync::ssm::check_app(app)?;
-            Ok(Store::Ssm {
+            Ok(Box::new(crate::sync::ssm::SsmStore {
                 ssm: crate::sync::ssm::Ssm::connect(region.as_deref())?,
                 app: app.clone(),
                 kms_key_id: kms_key_id.clone(),
-            })
+            }))
         }
-        #[cfg(feature = "kv")]
-        StoreArgs::Kv { addr, mount, path } => Ok(Store::Kv(crate::sync::kv::Kv::new(
-            crate::sync::kv::Target::resolve(addr.as_deref(), mount, path)?,
-        ))),
-        #[allow(unreachable_patterns)]
+        #[cfg(not(feature = "ssm"))]
         StoreArgs::Ssm { .. } => Err(SyncError::NotBuilt {
             store: "AWS SSM Parameter Store",
             feature: "ssm",
         }),
-        #[allow(unreachable_patterns)]
+        #[cfg(feature = "kv")]
+        StoreArgs::Kv { addr, mount, path } => Ok(Box::new(crate::sync::kv::Kv::new(
+            crate::sync::kv::Target::resolve(addr.as_deref(), mount, path)?,
+        ))),
+        #[cfg(not(feature = "kv"))]
         StoreArgs::Kv { .. } => Err(SyncError::NotBuilt {
             store: "Vault/OpenBao KV",
             feature: "kv",
         }),
-    }
-}
-
-impl Store {
-    fn describe(&self, env: &str) -> String {
-        let _ = env;
-        match self {
-            #[cfg(feature = "ssm")]
-            Self::Ssm { ssm, app, .. } => format!(
-                "AWS SSM {} ({})",
-                crate::sync::ssm::prefix(app, env),
-                ssm.region()
-            ),
-            #[cfg(feature = "kv")]
-            Self::Kv(kv) => format!("KV {} at {}", kv.target().display(), kv.target().addr),
-            #[cfg(not(any(feature = "ssm", feature = "kv")))]
-            Self::None(never) => match *never {},
-        }
-    }
-
-    fn push(
-        &self,
-        env: &str,
-        local: &BTreeMap<String, Secret>,
-        args: &SyncArgs,
-    ) -> Result<(Plan, Option<u64>), SyncError> {
-        let _ = (env, local, args);
-        match self {
-            #[cfg(feature = "ssm")]
-            Self::Ssm {
-                ssm,
-                app,
-                kms_key_id,
-            } => crate::sync::ssm::push(
-                ssm,
-                app,
-                env,
-                local,
-                kms_key_id.as_deref(),
-                args.prune,
-                args.dry_run,
-            )
-            .map(|plan| (plan, None)),
-            #[cfg(feature = "kv")]
-            Self::Kv(kv) => crate::sync::kv::push(kv, local, args.prune, args.dry_run)
-                .map(|pushed| (pushed.plan, pushed.version)),
-            #[cfg(not(any(feature = "ssm", feature = "kv")))]
-            Self::None(never) => match *never {},
-        }
-    }
-
-    fn fetch(&self, env: &str) -> Result<BTreeMap<String, Secret>, SyncError> {
-        let _ = env;
-        match self {
-            #[cfg(feature = "ssm")]
-            Self::Ssm { ssm, app, .. } => crate::sync::ssm::fetch(ssm, app, env),
-            #[cfg(feature = "kv")]
-            Self::Kv(kv) => crate::sync::kv::fetch(kv),
-            #[cfg(not(any(feature = "ssm", feature = "kv")))]
-            Self::None(never) => match *never {},
-        }
     }
 }
 
