@@ -40,6 +40,18 @@ pub enum Error {
     /// `export --format k8s` with a name Kubernetes refuses.
     #[error(transparent)]
     K8sName(#[from] crate::export::InvalidK8sName),
+    /// `vault template export` cannot generate the file asked for.
+    #[error(transparent)]
+    Codegen(#[from] crate::codegen::CodegenError),
+    /// `vault template import` cannot use the dotenv template given.
+    #[error(transparent)]
+    TemplateImport(#[from] crate::codegen::import::ImportError),
+    /// `vault template export` without a template.
+    #[error("there is no template to export: {} does not exist", path.display())]
+    NoTemplate {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
     /// A dotenv file for `vault import` is invalid.
     #[error("cannot import {}", path.display())]
     Dotenv {

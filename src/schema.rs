@@ -169,6 +169,12 @@ impl Format {
         }
     }
 
+    /// What a value of this format is called in a sentence (`URL`, `port`).
+    #[must_use]
+    pub fn noun(self) -> &'static str {
+        self.names().1
+    }
+
     /// What a value of this format must look like: fixed text, the same for every value.
     #[must_use]
     pub fn requirement(self) -> &'static str {
@@ -325,6 +331,17 @@ impl PatternRule {
             .find(|(name, _)| name == env)
             .map(|(_, regex)| regex)
             .or(self.default.as_ref())
+    }
+
+    /// The environment-specific regexes, in file order (for `codegen`).
+    pub fn per_env(&self) -> impl Iterator<Item = (&str, &Regex)> {
+        self.by_env.iter().map(|(env, regex)| (env.as_str(), regex))
+    }
+
+    /// The `"*"` regex, for every environment without its own.
+    #[must_use]
+    pub fn default_regex(&self) -> Option<&Regex> {
+        self.default.as_ref()
     }
 }
 

@@ -13,4 +13,5 @@ pub mod member;
 pub mod scan;
 pub mod secrets;
 pub mod sync;
+pub mod template;
 pub mod trust;

@@ -1,0 +1,100 @@
+//! `--format joi`: a CommonJS module exporting a joi schema and `validateEnv`, with the
+//! same check functions as `--format zod` (without types).
+
+use std::fmt::Write as _;
+
+use super::{CodegenError, Options, Target, quoted, regex::Dialect, secrets, typescript};
+use crate::schema::Template;
+
+pub(super) fn write(
+    template: &Template,
+    options: &Options,
+    out: &mut String,
+) -> Result<(), CodegenError> {
+    let secrets = secrets(template, Dialect::JavaScript, Target::Joi)?;
+    let _ = write!(
+        out,
+        "//\n// A CommonJS module. Every check mirrors vault's own (`vault check`, `vault exec`) step by\n\
+         // step, so a value is accepted here exactly when vault accepts it. The environment's name\n\
+         // is read from {env}: a secret with `required = [\"prod\"]` is required only when {env} is\n\
+         // `prod`; without {env}, only the secrets required in every environment are required,\n\
+         // and the `\"*\"` patterns apply. Variables the template does not declare are ignored.\n\n\
+         \"use strict\";\n\nconst Joi = require(\"joi\");\n\n",
+        env = options.env_var
+    );
+    out.push_str(&typescript::tables(&secrets, options, false));
+    out.push('\n');
+    out.push_str(&typescript::runtime(false));
+    out.push_str(
+        "
+/** A joi `.custom()` check of one secret's value: format, then length. */
+function valueCheck(name) {
+  return (value) => {
+    if (typeof value !== \"string\") throw new Error(`\\`${name}\\` must be a string`);
+    const problems = valueProblems(name, value);
+    if (problems.length > 0) throw new Error(problems.join(\"; \"));
+    return value;
+  };
+}
+
+/** The secrets of .secrets.example.toml, checked as vault checks them. */
+const schema = Joi.object({
+",
+    );
+    // `Joi.any()`, not `Joi.string()`: a string rule refuses the empty string, and
+    // `.allow(\"\")` would skip the custom checks for it, while vault checks it like any value.
+    for secret in &secrets {
+        let _ = write!(
+            out,
+            "  {}: Joi.any().custom(valueCheck({}))",
+            quoted(secret.name),
+            quoted(secret.name)
+        );
+        if let Some(description) = secret.description {
+            let _ = write!(out, ".description({})", quoted(description));
+        }
+        out.push_str(",\n");
+    }
+    if !secrets.iter().any(|s| s.name == options.env_var) {
+        let _ = writeln!(
+            out,
+            "  {}: Joi.string().allow(\"\"),",
+            quoted(&options.env_var)
+        );
+    }
+    out.push_str(
+        "})
+  .unknown(true)
+  .custom((values) => {
+    const problems = environmentProblems(values, values[ENV_VAR]);
+    if (problems.length > 0) throw new Error(problems.join(\"; \"));
+    return values;
+  });
+
+/** Checks `source` (default: `process.env`); throws joi's `ValidationError` listing every problem. */
+function validateEnv(source = process.env) {
+  const { error, value } = schema.validate(source, { abortEarly: false });
+  if (error) throw error;
+  return value;
+}
+
+module.exports = {
+  ENV_VAR,
+  checkBase64,
+  checkBool,
+  checkEmail,
+  checkInt,
+  checkJson,
+  checkPem,
+  checkPort,
+  checkString,
+  checkUrl,
+  environmentProblems,
+  schema,
+  validateEnv,
+  valueProblems,
+};
+",
+    );
+    Ok(())
+}
