@@ -50,7 +50,8 @@ const schema = Joi.object({
             quoted(secret.name),
             quoted(secret.name)
         );
-        if let Some(description) = secret.description {
+        // joi refuses an empty description.
+        if let Some(description) = secret.description.filter(|d| !d.is_empty()) {
             let _ = write!(out, ".description({})", quoted(description));
         }
         out.push_str(",\n");
@@ -66,14 +67,29 @@ const schema = Joi.object({
         "})
   .unknown(true)
   .custom((values) => {
-    const problems = environmentProblems(values, values[ENV_VAR]);
+    const problems = environmentProblems(values, ownValues(values)[ENV_VAR]);
     if (problems.length > 0) throw new Error(problems.join(\"; \"));
     return values;
   });
 
-/** Checks `source` (default: `process.env`); throws joi's `ValidationError` listing every problem. */
+/**
+ * The template's variables in `source`, own properties only, in an object without a
+ * prototype: a secret called `constructor` must not find `Object.prototype.constructor`.
+ */
+function ownValues(source) {
+  const picked = Object.create(null);
+  for (const name of [...NAMES, ENV_VAR]) {
+    if (Object.prototype.hasOwnProperty.call(source, name)) picked[name] = source[name];
+  }
+  return picked;
+}
+
+/**
+ * Checks `source` (default: `process.env`); throws joi's `ValidationError` listing every
+ * problem. Use this rather than `schema.validate`, which would also see inherited properties.
+ */
 function validateEnv(source = process.env) {
-  const { error, value } = schema.validate(source, { abortEarly: false });
+  const { error, value } = schema.validate(ownValues(source), { abortEarly: false });
   if (error) throw error;
   return value;
 }

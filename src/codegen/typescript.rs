@@ -204,9 +204,9 @@ pub(super) fn write(
         );
     }
     out.push_str(
-        "  })
+        r#"  })
   .superRefine((values, ctx) => {
-    const record: Record<string, string | undefined> = values;
+    const record = ownValues(values);
     for (const name of NAMES) {
       const value = record[name];
       if (value === undefined) continue;
@@ -222,9 +222,26 @@ pub(super) fn write(
 /** The checked secrets. */
 export type Env = z.infer<typeof schema>;
 
-/** Checks `source` (default: `process.env`); throws a `ZodError` listing every problem. */
+/**
+ * The template's variables in `source`, own properties only, in an object without a
+ * prototype: a secret called `constructor` must not find `Object.prototype.constructor`.
+ */
+function ownValues(source: object): Record<string, string | undefined> {
+  const picked: Record<string, string | undefined> = Object.create(null);
+  const record = source as Record<string, unknown>;
+  for (const name of [...NAMES, ENV_VAR]) {
+    const value = Object.prototype.hasOwnProperty.call(source, name) ? record[name] : undefined;
+    if (typeof value === "string") picked[name] = value;
+  }
+  return picked;
+}
+
+/**
+ * Checks `source` (default: `process.env`); throws a `ZodError` listing every problem.
+ * Use this rather than `schema.parse`, which would also see inherited properties.
+ */
 export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
-  return schema.parse(source);
+  return schema.parse(ownValues(source));
 }
 
 export {
@@ -241,7 +258,7 @@ export {
   environmentProblems,
   valueProblems,
 };
-",
+"#,
     );
     Ok(())
 }

@@ -26,3 +26,4 @@ mod pq;
 mod secrets;
 #[cfg(any(feature = "ssm", feature = "kv"))]
 mod sync;
+mod template;
