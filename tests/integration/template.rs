@@ -988,3 +988,94 @@ fn export_refuses_what_it_cannot_translate_exactly() {
         "{err}"
     );
 }
+
+fn check_drift(repo: &TestRepo, key: &crate::support::Key) -> (Option<i32>, Vec<String>) {
+    let out = repo.vault(key).args(["check", "--json"]).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let drift = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "template-drift")
+        .map(|f| {
+            assert_eq!(f["severity"], "error");
+            f["message"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    (out.status.code(), drift)
+}
+
+#[test]
+fn check_reports_a_generated_validator_that_no_longer_matches() {
+    let (repo, key) = TestRepo::with_vault("dev");
+    repo.write_template("[DATABASE_URL]\nformat = \"url\"\nrequired = []\n");
+    std::fs::create_dir_all(repo.path("app")).unwrap();
+    let export = |args: &[&str]| {
+        let out = repo
+            .vault(&key)
+            .args(["template", "export"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    export(&[
+        "--format",
+        "pydantic",
+        "--env-var",
+        "DEPLOY_ENV",
+        "-o",
+        "app/settings.py",
+    ]);
+    export(&["--format", "zod", "-o", "app/env.ts"]);
+    // Not tracked: not the repository's business.
+    export(&["--format", "joi", "-o", "app/untracked.js"]);
+    repo.git([
+        "add",
+        ".secrets.example.toml",
+        "app/settings.py",
+        "app/env.ts",
+    ]);
+    assert_eq!(check_drift(&repo, &key), (Some(0), vec![]));
+
+    // The template changes and nobody regenerates.
+    repo.write_template("[DATABASE_URL]\nformat = \"url\"\nrequired = []\n[PORT]\nformat = \"port\"\nrequired = []\n");
+    let (code, drift) = check_drift(&repo, &key);
+    assert_eq!(code, Some(1));
+    assert_eq!(drift.len(), 2, "{drift:?}");
+    assert!(
+        drift[0].starts_with("app/env.ts differs from what `vault template export` generates"),
+        "{drift:?}"
+    );
+    assert!(
+        drift[1].contains(
+            "run `vault template export --format pydantic --env-var DEPLOY_ENV -o app/settings.py`"
+        ),
+        "{drift:?}"
+    );
+    export(&[
+        "--format",
+        "pydantic",
+        "--env-var",
+        "DEPLOY_ENV",
+        "-o",
+        "app/settings.py",
+    ]);
+    export(&["--format", "zod", "-o", "app/env.ts"]);
+    assert_eq!(check_drift(&repo, &key), (Some(0), vec![]));
+
+    // A hand edit, however small.
+    let mut text = repo.read_text("app/env.ts");
+    text.push_str("// tweak\n");
+    repo.write("app/env.ts", text);
+    let (code, drift) = check_drift(&repo, &key);
+    assert_eq!((code, drift.len()), (Some(1), 1), "{drift:?}");
+    assert!(drift[0].contains("--format zod --env-var APP_ENV -o app/env.ts"));
+    let human = repo.vault(&key).arg("check").output().unwrap();
+    assert!(
+        stdout(&human)
+            .contains("across environments:\n  error [template-drift]: app/env.ts differs"),
+        "{}",
+        stdout(&human)
+    );
+}
