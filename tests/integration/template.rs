@@ -1079,3 +1079,204 @@ fn check_reports_a_generated_validator_that_no_longer_matches() {
         stdout(&human)
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// `vault template import`.
+
+const DOTENV_EXAMPLE: &str = "\
+# Postgres connection string
+# (the primary database)
+DATABASE_URL=postgres://localhost:5432/app
+
+DEBUG=false
+SMTP_PORT=587
+ADMIN_EMAIL=ops@example.com
+WORKERS=4
+FLAG=1
+# Live Stripe key
+STRIPE_KEY=sk_live_51HxQzKLm3Nq8VbR2TcYw9XaPj
+SESSION_SECRET=
+";
+
+fn template_import(repo: &TestRepo, args: &[&str]) -> std::process::Output {
+    repo.bare_vault()
+        .args(["template", "import"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn import_creates_a_template_from_a_dotenv_example() {
+    let repo = TestRepo::new();
+    repo.write(".env.example", DOTENV_EXAMPLE);
+    let dry = template_import(&repo, &[".env.example", "--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(
+        !repo.path(".secrets.example.toml").exists(),
+        "a dry run writes nothing"
+    );
+    let expected_plan = "\
+Plan: create .secrets.example.toml from .env.example
+  + DATABASE_URL    format url; description from its comment; example value kept as a comment
+  + DEBUG           format bool; example value kept as a comment
+  + SMTP_PORT       format port; example value kept as a comment
+  + ADMIN_EMAIL     format email; example value kept as a comment
+  + WORKERS         format int; example value kept as a comment
+  + FLAG            example value kept as a comment
+  + STRIPE_KEY      description from its comment; example value DROPPED: looks like a secret (stripe-live-key)
+  + SESSION_SECRET
+";
+    assert_eq!(stdout(&dry), expected_plan);
+    let err = stderr(&dry);
+    assert!(
+        err.contains("warning: the example values of STRIPE_KEY look like real secrets"),
+        "{err}"
+    );
+    assert!(err.contains("note: dry run: nothing was written"), "{err}");
+    assert!(!err.contains("sk_live_51") && !stdout(&dry).contains("sk_live_51"));
+
+    let out = template_import(&repo, &[".env.example"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), expected_plan);
+    let template = repo.read_text(".secrets.example.toml");
+    assert!(!template.contains("sk_live_"), "{template}");
+    assert!(template.contains(
+        "# example: postgres://localhost:5432/app\n[DATABASE_URL]\ndescription = \"Postgres connection string (the primary database)\"\nformat = \"url\"\n"
+    ), "{template}");
+    assert!(
+        template.contains("\n[STRIPE_KEY]\ndescription = \"Live Stripe key\"\n"),
+        "{template}"
+    );
+    let parsed = Template::parse(&template).unwrap();
+    let names: Vec<_> = parsed.secrets().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "DATABASE_URL",
+            "DEBUG",
+            "SMTP_PORT",
+            "ADMIN_EMAIL",
+            "WORKERS",
+            "FLAG",
+            "STRIPE_KEY",
+            "SESSION_SECRET"
+        ]
+    );
+    // Every example value that was kept passes the format guessed from it.
+    let formats: Vec<_> = parsed.secrets().map(|s| s.format.name()).collect();
+    assert_eq!(
+        formats,
+        [
+            "url", "bool", "port", "email", "int", "string", "string", "string"
+        ]
+    );
+}
+
+#[test]
+fn import_extends_a_template_and_leaves_declared_names_alone() {
+    let repo = TestRepo::new();
+    let existing = "# ours\n[DATABASE_URL]\nformat = \"url\"\nrequired = [\"prod\"]\n";
+    repo.write(".secrets.example.toml", existing);
+    repo.write(
+        ".env.sample",
+        "DATABASE_URL=x\n# Mail host\nSMTP_HOST=localhost\n",
+    );
+    let out = template_import(&repo, &[".env.sample", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["creates"], false);
+    assert_eq!(plan["added"], 1);
+    assert_eq!(plan["secrets"][0]["name"], "DATABASE_URL");
+    assert_eq!(plan["secrets"][0]["action"], "kept");
+    assert_eq!(plan["secrets"][1]["action"], "added");
+    assert_eq!(plan["secrets"][1]["description"], "Mail host");
+    let text = repo.read_text(".secrets.example.toml");
+    assert!(text.starts_with(existing), "{text}");
+    assert!(text.ends_with("\n# Imported from .env.sample by `vault template import`.\n# example: localhost\n[SMTP_HOST]\ndescription = \"Mail host\"\n"), "{text}");
+    // Again: nothing left to add, nothing changes.
+    let again = template_import(&repo, &[".env.sample"]);
+    assert!(again.status.success());
+    assert_eq!(repo.read_text(".secrets.example.toml"), text);
+}
+
+#[test]
+fn import_refuses_a_real_env_file_and_bad_syntax() {
+    let repo = TestRepo::new();
+    repo.write(".env", "API_KEY=abc\n");
+    let out = template_import(&repo, &[".env"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("error: .env looks like a real environment file, not a template of one"),
+        "{err}"
+    );
+    assert!(err.contains("hint: "), "{err}");
+    repo.write(".env.template", "OK=1\nNOT VALID\n");
+    let out = template_import(&repo, &[".env.template"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("caused by: line 2"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!repo.path(".secrets.example.toml").exists());
+}
+
+/// Issue 22's promise: from `.env.example` and `.env` to a vault and a generated startup
+/// validator in three commands (plus `init`).
+#[test]
+fn from_dotenv_files_to_a_vault_and_a_validator() {
+    let repo = TestRepo::new();
+    let key = repo.key("alice");
+    repo.write(
+        ".env.example",
+        "# Database\nDATABASE_URL=postgres://localhost/app\nPORT=8080\n",
+    );
+    repo.write(
+        ".env",
+        "DATABASE_URL=postgres://db.internal/app\nPORT=8080\n",
+    );
+    let out = repo
+        .vault(&key)
+        .args(["template", "import", ".env.example"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = repo
+        .vault(&key)
+        .args(["init", "--name", "alice", "--env", "dev"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        repo.read_text(".secrets.example.toml")
+            .contains("[PORT]\nformat = \"port\"")
+    );
+    let out = repo
+        .vault(&key)
+        .args(["import", "dev", ".env"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = repo
+        .vault(&key)
+        .args(["template", "export", "--format", "dotenv-example"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("# Database\n# required in: every environment; format: url\nDATABASE_URL=\n"),
+        "{text}"
+    );
+    let check = repo.vault(&key).arg("check").output().unwrap();
+    // At most the advisory about classic keys, no error: the imported values satisfy the
+    // imported template.
+    let report = stdout(&check);
+    assert!(check.status.success(), "{report}{}", stderr(&check));
+    assert!(
+        report.contains("2 secrets checked\n") && report.contains("\n0 error(s)"),
+        "{report}"
+    );
+}

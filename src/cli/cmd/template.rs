@@ -93,6 +93,110 @@ fn import(
     args: &TemplateImportArgs,
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
-    let _ = (context, args, out, print_json);
-    Err(Error::NotInGit)
+    let source = context.cwd().join(&args.file);
+    let dotenv = std::fs::read_to_string(&source).map_err(|e| Error::Io {
+        action: "read",
+        path: source.clone(),
+        source: e,
+    })?;
+    let path = template_dir(context).join(TEMPLATE_FILE);
+    let existing = read_template(&path)?;
+    let file = args.file.display().to_string();
+    let plan = codegen::import::plan(
+        existing.as_deref(),
+        &file,
+        &dotenv,
+        &crate::scan::Scanner::new(),
+    )?;
+    let shown = path
+        .strip_prefix(context.cwd())
+        .unwrap_or(&path)
+        .display()
+        .to_string();
+    if args.json {
+        let doc = serde_json::json!({
+            "template": shown,
+            "creates": plan.creates,
+            "dry_run": args.dry_run,
+            "added": plan.added(),
+            "secrets": plan.secrets,
+        });
+        print_json(out, &doc)?;
+    } else {
+        print_plan(&plan, &shown, &file, out).map_err(stdout_error)?;
+    }
+    let dropped: Vec<&str> = plan
+        .secrets
+        .iter()
+        .filter(|s| s.example == "dropped")
+        .map(|s| s.name.as_str())
+        .collect();
+    if !dropped.is_empty() {
+        render::warn(&format!(
+            "the example values of {} look like real secrets and were left out of {TEMPLATE_FILE}; if they are, rotate them, since {file} may already be committed",
+            dropped.join(", ")
+        ));
+    }
+    if args.dry_run {
+        render::note("dry run: nothing was written");
+        return Ok(Outcome::Success);
+    }
+    if plan.added() == 0 {
+        return Ok(Outcome::Success);
+    }
+    crate::store::atomic::write(&path, plan.text.as_bytes(), 0o644).map_err(|source| {
+        Error::Io {
+            action: "write",
+            path: path.clone(),
+            source,
+        }
+    })?;
+    render::note(&format!(
+        "{} {shown} ({} secret(s) added); next: review it (`required`, `pattern`, `min_length`), then `vault init` if this repository has no vault yet, `vault import <env> .env`, and `vault template export --format pydantic|zod|joi -o FILE`",
+        if plan.creates { "created" } else { "extended" },
+        plan.added()
+    ));
+    Ok(Outcome::Success)
+}
+
+fn print_plan(
+    plan: &codegen::import::ImportPlan,
+    template: &str,
+    file: &str,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let verb = if plan.creates { "create" } else { "extend" };
+    writeln!(out, "Plan: {verb} {template} from {file}")?;
+    let width = plan.secrets.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    for secret in &plan.secrets {
+        if secret.action == "kept" {
+            writeln!(
+                out,
+                "  = {:width$}  already declared; left alone",
+                secret.name
+            )?;
+            continue;
+        }
+        let mut facts = Vec::new();
+        if let Some(format) = secret.format {
+            facts.push(format!("format {format}"));
+        }
+        if secret.description.is_some() {
+            facts.push("description from its comment".to_owned());
+        }
+        match secret.example {
+            "kept" => facts.push("example value kept as a comment".to_owned()),
+            "dropped" => facts.push(format!(
+                "example value DROPPED: looks like a secret ({})",
+                secret.rules.join(", ")
+            )),
+            _ => {}
+        }
+        let line = format!("  + {:width$}  {}", secret.name, facts.join("; "));
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    if plan.secrets.is_empty() {
+        writeln!(out, "  (no variables in {file})")?;
+    }
+    Ok(())
 }
