@@ -161,6 +161,7 @@ fn hint(err: &Error) -> Option<String> {
         },
         Error::Codegen(crate::codegen::CodegenError::InvalidEnvVar { .. }) => "pass a variable name such as `--env-var APP_ENV`".to_owned(),
         Error::Codegen(crate::codegen::CodegenError::Pattern { secret, .. }) => format!("rewrite that pattern of `{secret}` in .secrets.example.toml without it (see docs/template-codegen.md for what translates), then export again"),
+        Error::Codegen(crate::codegen::CodegenError::Name { .. }) => "rename the secret in .secrets.example.toml (and in the app), or export to pydantic or dotenv-example".to_owned(),
         Error::NoTemplate { .. } => "create it with `vault template import .env.example`, or `vault init` (which writes a starter template)".to_owned(),
         Error::TemplateImport(_) => "fix the file at the line shown, or pass another one (.env.example, .env.sample, .env.template)".to_owned(),
         Error::ValuesDiffer { name } => format!("run it again and type the same value twice, or pipe it in (`printf %s \"$VALUE\" | vault set <env> {name}`)"),

@@ -99,6 +99,16 @@ pub enum CodegenError {
         /// The name given.
         name: String,
     },
+    /// A secret name the target language cannot hold as a plain property.
+    #[error("a secret named `{secret}` cannot be exported to {target}: {reason}")]
+    Name {
+        /// The secret.
+        secret: String,
+        /// The target's `--format` name.
+        target: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
     /// A pattern cannot be expressed exactly in the target language.
     #[error("the pattern for `{env}` of `{secret}` cannot be exported to {target}: {reason}")]
     Pattern {
@@ -134,6 +144,17 @@ pub fn export(template: &Template, options: &Options) -> Result<String, CodegenE
     if !crate::names::is_secret_name(&options.env_var) {
         return Err(CodegenError::InvalidEnvVar {
             name: options.env_var.clone(),
+        });
+    }
+    if matches!(options.target, Target::Zod | Target::Joi)
+        && let Some(spec) = template.secrets().find(|s| s.name == "__proto__")
+    {
+        // zod and joi copy values onto ordinary objects, where assigning `__proto__`
+        // replaces the prototype instead of setting a property: the value would be lost.
+        return Err(CodegenError::Name {
+            secret: spec.name.clone(),
+            target: options.target.name(),
+            reason: "assigning it to a JavaScript object changes the object's prototype instead of storing the value",
         });
     }
     let mut out = header(options);

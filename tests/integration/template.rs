@@ -356,6 +356,10 @@ fn pattern() -> BoxedStrategy<String> {
         "[\\d_]",
         "(?s:.)",
         "[^\\n]",
+        "[^\\s\\S]",
+        "[a-c&&b-d]",
+        "[[:^digit:]]",
+        "(?i:ǅ)",
     ]);
     let assertion = pick(&[
         "^",
@@ -977,6 +981,20 @@ fn export_refuses_what_it_cannot_translate_exactly() {
     let out = export_cmd(&repo, &["--format", "zod", "--env-var", "1BAD"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("`1BAD` is not a valid environment-variable name"));
+
+    repo.write(".secrets.example.toml", "[__proto__]\n");
+    let out = export_cmd(&repo, &["--format", "zod"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("error: a secret named `__proto__` cannot be exported to zod"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        export_cmd(&repo, &["--format", "pydantic"])
+            .status
+            .success()
+    );
 
     std::fs::remove_file(repo.path(".secrets.example.toml")).unwrap();
     let out = export_cmd(&repo, &["--format", "joi"]);
