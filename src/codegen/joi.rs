@@ -85,12 +85,21 @@ function ownValues(source) {
 }
 
 /**
- * Checks `source` (default: `process.env`); throws joi's `ValidationError` listing every
- * problem. Use this rather than `schema.validate`, which would also see inherited properties.
+ * Checks `source` (default: `process.env`); throws an `Error` named `ValidationError`
+ * listing every problem (`message`, and `details` with each message and path, never a
+ * value). Use this rather than `schema.validate`, which would also see inherited
+ * properties and keep the values in its errors.
  */
 function validateEnv(source = process.env) {
   const { error, value } = schema.validate(ownValues(source), { abortEarly: false });
-  if (error) throw error;
+  if (error) {
+    // joi's error keeps the input (`_original`, `details[].context.value`): the secrets.
+    // Thrown instead: the messages and paths only, so logging the error leaks nothing.
+    const safe = new Error(error.message);
+    safe.name = \"ValidationError\";
+    safe.details = error.details.map((d) => ({ message: d.message, path: d.path }));
+    throw safe;
+  }
   return value;
 }
 

@@ -588,9 +588,11 @@ fn assert_equivalent(sets: &[CaseSet], target: Target, dir: &Path, command: Comm
     };
     let mut modules = Vec::new();
     for (i, set) in sets.iter().enumerate() {
+        // Half the modules read another variable, to show `--env-var` is honoured.
+        let env_var = if i % 2 == 0 { "APP_ENV" } else { "DEPLOY_ENV" };
         let options = Options {
             target,
-            env_var: "APP_ENV".into(),
+            env_var: env_var.into(),
         };
         let code = codegen::export(&set.template, &options)
             .unwrap_or_else(|e| panic!("{e}\ntemplate:\n{}", set.text));

@@ -36,7 +36,13 @@ function main() {
         else module.validateEnv(source);
         verdicts.push(true);
       } catch (error) {
-        if (request.kind === "zod" ? error.name !== "ZodError" : !error.isJoi) throw error;
+        if (error.name !== (request.kind === "zod" ? "ZodError" : "ValidationError")) throw error;
+        // A refusal must not carry a value: vault's own messages never do.
+        for (const v of Object.values(c.values)) {
+          if (v.length >= 8 && JSON.stringify({ m: error.message, d: error.details ?? error.issues }).includes(JSON.stringify(v).slice(1, -1))) {
+            throw new Error("a refusal quotes a value");
+          }
+        }
         verdicts.push(false);
       }
     }
