@@ -17,7 +17,7 @@ pub(super) fn write(template: &Template, options: &Options, out: &mut String) {
         out.push('\n');
         if let Some(description) = &spec.description {
             for line in description.lines() {
-                let _ = writeln!(out, "# {line}");
+                let _ = writeln!(out, "# {}", line.replace('\r', " "));
             }
         }
         let mut facts = vec![format!("required in: {}", required_text(&spec.required))];
@@ -35,7 +35,9 @@ pub(super) fn write(template: &Template, options: &Options, out: &mut String) {
         if let Some(min) = spec.min_length {
             facts.push(format!("min length: {min}"));
         }
-        let _ = writeln!(out, "# {}", facts.join("; ").replace('\n', "\\n"));
+        // A pattern may hold a line break; a comment must stay one line for every parser.
+        let facts = facts.join("; ").replace('\n', "\\n").replace('\r', "\\r");
+        let _ = writeln!(out, "# {facts}");
         let _ = writeln!(out, "{}=", spec.name);
     }
 }
