@@ -212,6 +212,7 @@ pub fn run(
         }
     }
     findings.extend(shared_values(&payloads, template.as_ref()));
+    findings.extend(template_drift(vault, template.as_ref()));
     Ok(Report {
         as_of: options.as_of,
         envs: statuses,
@@ -611,6 +612,91 @@ fn shared_values(payloads: &[(String, Payload)], template: Option<&Template>) ->
             secret: (names.len() == 1).then(|| names.iter().next().map(|n| (*n).to_owned())).flatten(),
             message: format!("the same value is used in several environments: {} (each environment needs its own secret)", described.join(", ")),
         });
+    }
+    findings
+}
+
+/// The most of a file read to look for a generated file's header.
+const HEADER_PEEK: usize = 1024;
+/// A generated file larger than this is not compared but reported: no template makes one.
+const MAX_GENERATED: u64 = 16 << 20;
+
+/// Generated validators checked into the repository (under the vault's root, their first
+/// lines carrying [`crate::codegen::HEADER_MARKER`]) that differ from what
+/// `vault template export` would write now with the options in their header: edited by
+/// hand, or the template changed and nobody regenerated them. Only git-tracked files with
+/// a source or dotenv name are read, and of most only their first kilobyte.
+fn template_drift(vault: &Vault, template: Option<&Template>) -> Vec<Finding> {
+    use std::io::Read as _;
+    let Ok(Some((_, files))) = crate::git::tracked_files(vault.root()) else {
+        return Vec::new();
+    };
+    let root = vault
+        .root()
+        .canonicalize()
+        .unwrap_or_else(|_| vault.root().to_owned());
+    let candidate = |path: &std::path::Path| {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        matches!(ext, "py" | "ts" | "mts" | "cts" | "js" | "mjs" | "cjs") || name.contains(".env")
+    };
+    let mut findings = Vec::new();
+    for path in files
+        .iter()
+        .filter(|p| p.starts_with(&root) && candidate(p))
+    {
+        let Ok(file) = std::fs::File::open(path) else {
+            continue;
+        };
+        let mut head = Vec::with_capacity(HEADER_PEEK);
+        if file
+            .take(HEADER_PEEK as u64)
+            .read_to_end(&mut head)
+            .is_err()
+        {
+            continue;
+        }
+        let Some(options) = crate::codegen::parse_header(&String::from_utf8_lossy(&head)) else {
+            continue;
+        };
+        let shown = path
+            .strip_prefix(&root)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        let command = format!(
+            "vault template export --format {} --env-var {} -o {shown}",
+            options.target.name(),
+            options.env_var
+        );
+        let problem = match template {
+            None => Some(format!(
+                "{shown} was generated from {}, which no longer exists; delete it, or restore the template and run `{command}`",
+                crate::schema::TEMPLATE_FILE
+            )),
+            Some(template) => match crate::codegen::export(template, &options) {
+                Err(e) => Some(format!("{shown} cannot be regenerated: {e}")),
+                Ok(expected) => {
+                    let same = std::fs::metadata(path).is_ok_and(|m| {
+                        m.len() == expected.len() as u64 && m.len() <= MAX_GENERATED
+                    }) && std::fs::read(path)
+                        .is_ok_and(|bytes| bytes == expected.as_bytes());
+                    (!same).then(|| format!(
+                        "{shown} differs from what `vault template export` generates from {} now (edited by hand, or the template changed since): run `{command}` and commit it",
+                        crate::schema::TEMPLATE_FILE
+                    ))
+                }
+            },
+        };
+        if let Some(message) = problem {
+            findings.push(Finding {
+                severity: Severity::Error,
+                code: "template-drift",
+                env: None,
+                secret: None,
+                message,
+            });
+        }
     }
     findings
 }

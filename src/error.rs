@@ -58,6 +58,18 @@ pub enum Error {
         /// Every problem (names and positions, never values).
         problems: Vec<crate::placeholders::Problem>,
     },
+    /// `vault template export` cannot generate the file asked for.
+    #[error(transparent)]
+    Codegen(#[from] crate::codegen::CodegenError),
+    /// `vault template import` cannot use the dotenv template given.
+    #[error(transparent)]
+    TemplateImport(#[from] crate::codegen::import::ImportError),
+    /// `vault template export` without a template.
+    #[error("there is no template to export: {} does not exist", path.display())]
+    NoTemplate {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
     /// A dotenv file for `vault import` is invalid.
     #[error("cannot import {}", path.display())]
     Dotenv {

@@ -25,6 +25,7 @@
 pub mod auth;
 pub mod check;
 pub mod cli;
+pub mod codegen;
 pub mod config;
 pub mod crypto;
 pub mod dotenv;

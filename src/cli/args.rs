@@ -57,6 +57,9 @@ pub enum Command {
     Render(RenderArgs),
     /// Import secrets from a dotenv file (strict parser: no expansion, no command substitution).
     Import(ImportArgs),
+    /// Generate the app's startup validator (Pydantic, zod, joi) from the template, or create the template from a .env.example.
+    #[command(subcommand)]
+    Template(TemplateCommand),
     /// Push an environment to AWS SSM Parameter Store or Vault/OpenBao KV v2.
     Push(SyncArgs),
     /// Pull an environment from AWS SSM Parameter Store or Vault/OpenBao KV v2 into the vault.
@@ -656,4 +659,53 @@ mod tests {
     fn clap_definition_is_consistent() {
         super::Cli::command().debug_assert();
     }
+}
+
+/// `vault template …`.
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// Generate a startup validator or a .env.example from .secrets.example.toml (stdout, or -o FILE).
+    Export(TemplateExportArgs),
+    /// Create or extend .secrets.example.toml from a .env.example, .env.sample or .env.template (shown as a plan).
+    Import(TemplateImportArgs),
+}
+
+/// What `vault template export` generates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TemplateFormat {
+    /// A pydantic-settings `BaseSettings` class (Python).
+    Pydantic,
+    /// A zod schema and `parseEnv` (TypeScript).
+    Zod,
+    /// A joi schema and `validateEnv` (JavaScript, CommonJS).
+    Joi,
+    /// A `.env.example` with a comment per secret.
+    DotenvExample,
+}
+
+/// `vault template export`.
+#[derive(Debug, Args)]
+pub struct TemplateExportArgs {
+    /// What to generate.
+    #[arg(long, value_enum)]
+    pub format: TemplateFormat,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The variable the app reads its environment's name from (decides which secrets are required).
+    #[arg(long, value_name = "NAME", default_value = "APP_ENV")]
+    pub env_var: String,
+}
+
+/// `vault template import`.
+#[derive(Debug, Args)]
+pub struct TemplateImportArgs {
+    /// The dotenv template: .env.example, .env.sample or .env.template.
+    pub file: PathBuf,
+    /// Show the plan without writing .secrets.example.toml.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -220,6 +220,7 @@ fn dispatch(context: &Context, command: Command, out: &mut dyn Write) -> Result<
         Command::MergeDriver(args) => cmd::git::merge_driver(context, &args),
         Command::Log(args) => cmd::audit::log(context, &args, out),
         Command::Diff(args) => cmd::audit::diff(context, &args, out),
+        Command::Template(args) => cmd::template::run(context, args, out),
         Command::Push(args) => cmd::sync::run(context, &args, cmd::sync::Direction::Push, out),
         Command::Pull(args) => cmd::sync::run(context, &args, cmd::sync::Direction::Pull, out),
         Command::Completions(args) => {

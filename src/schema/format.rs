@@ -89,6 +89,12 @@ impl Format {
         }
     }
 
+    /// What a value of this format is called in a sentence (`URL`, `port`).
+    #[must_use]
+    pub fn noun(self) -> &'static str {
+        self.names().1
+    }
+
     /// What a value of this format must look like: fixed text, the same for every value.
     #[must_use]
     pub fn requirement(self) -> &'static str {

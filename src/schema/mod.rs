@@ -98,6 +98,17 @@ impl PatternRule {
             .map(|(_, regex)| regex)
             .or(self.default.as_ref())
     }
+
+    /// The environment-specific regexes, in file order (for `codegen`).
+    pub fn per_env(&self) -> impl Iterator<Item = (&str, &Regex)> {
+        self.by_env.iter().map(|(env, regex)| (env.as_str(), regex))
+    }
+
+    /// The `"*"` regex, for every environment without its own.
+    #[must_use]
+    pub fn default_regex(&self) -> Option<&Regex> {
+        self.default.as_ref()
+    }
 }
 
 impl Template {

@@ -28,3 +28,4 @@ mod runtime;
 mod secrets;
 #[cfg(any(feature = "ssm", feature = "kv"))]
 mod sync;
+mod template;

@@ -14,4 +14,5 @@ pub mod render;
 pub mod scan;
 pub mod secrets;
 pub mod sync;
+pub mod template;
 pub mod trust;
