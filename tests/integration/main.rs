@@ -19,6 +19,7 @@ mod example;
 mod exec;
 mod export;
 mod git;
+mod golden;
 mod hardening;
 mod identity;
 mod members;
