@@ -2,14 +2,15 @@
 //!
 //! `cargo run --release --example scan_bench` scans 8 MiB of generated source
 //! text and prints MB/s. `cargo run --release --example scan_bench -- DIR…`
-//! also walks each directory, scans every file, and prints findings per rule
+//! also scans each directory through `vault::scan::run` (the walk, pool and baseline
+//! the hook and `vault scan` use) and prints findings per rule
 //! (with `-v`, each finding's path, line and hint: never the secret).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::Instant;
 
-use vault::scan::Scanner;
+use vault::scan::{Plan, Scanner, Source};
 
 #[path = "../benches/common/text.rs"]
 mod text;
@@ -40,25 +41,6 @@ fn bench_generated(scanner: &Scanner) {
     );
 }
 
-fn walk(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        if kind.is_dir() {
-            if entry.file_name() != ".git" && entry.file_name() != "target" {
-                walk(&path, files);
-            }
-        } else if kind.is_file() {
-            files.push(path);
-        }
-    }
-}
-
 fn main() {
     let start = Instant::now();
     let scanner = Scanner::new();
@@ -71,44 +53,39 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let verbose = args.iter().any(|a| a == "-v");
     for root in args.iter().filter(|a| *a != "-v") {
-        let mut files = Vec::new();
-        walk(Path::new(root), &mut files);
-        let contents: Vec<(String, Vec<u8>)> = files
-            .iter()
-            .filter_map(|p| {
-                let bytes = std::fs::read(p).ok()?;
-                let rel = p
-                    .strip_prefix(root)
-                    .unwrap_or(p)
-                    .to_string_lossy()
-                    .into_owned();
-                Some((rel, bytes))
-            })
-            .collect();
-        let total: usize = contents.iter().map(|(_, b)| b.len()).sum();
+        // The library entry point the hook and `vault scan` use: the same walk (git's
+        // index plus what the ignore rules keep), the same worker pool, the same baseline.
+        let plan = Plan {
+            cwd: PathBuf::from(root),
+            source: Source::Paths(Vec::new()),
+            max_size: u64::MAX,
+            identities: None,
+            baseline: None,
+            write_baseline: None,
+        };
         let start = Instant::now();
-        let mut per_rule: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut all = Vec::new();
-        for (path, bytes) in &contents {
-            for f in scanner.scan(path, bytes) {
-                *per_rule.entry(f.rule).or_default() += 1;
-                all.push(f);
+        let report = match vault::scan::run(&plan, &mut |_| {}) {
+            Ok(report) => report,
+            Err(e) => {
+                eprintln!("{root}: {e}");
+                continue;
             }
-        }
+        };
         let elapsed = start.elapsed().as_secs_f64();
-        #[allow(clippy::cast_precision_loss)]
-        let megabytes = total as f64 / 1e6;
+        let mut per_rule: BTreeMap<&str, usize> = BTreeMap::new();
+        for f in &report.found {
+            *per_rule.entry(f.finding.rule).or_default() += 1;
+        }
         println!(
-            "{root}: {} files, {:.1} MB in {:.3} s = {:.0} MB/s, {} findings {:?}",
-            contents.len(),
-            megabytes,
+            "{root}: {} files ({} unreadable), walked, read and scanned in {:.3} s, {} findings {:?}",
+            report.scanned,
+            report.unreadable.len(),
             elapsed,
-            megabytes / elapsed,
-            all.len(),
+            report.found.len(),
             per_rule
         );
         if verbose {
-            for f in &all {
+            for f in report.found.iter().map(|f| &f.finding) {
                 println!("  {}:{}:{} {} {}", f.path, f.line, f.column, f.rule, f.hint);
             }
         }

@@ -37,10 +37,14 @@
 //! ```
 
 mod assign;
+pub mod baseline;
+pub mod harvest;
 mod known;
 pub mod path;
 pub mod rules;
+pub mod run;
 pub mod validate;
+pub mod walk;
 
 #[cfg(test)]
 mod corpus;
@@ -62,6 +66,7 @@ use path::PathFacts;
 pub use rules::{Candidate, Class, Matcher, RULES, Redact, Rule, Window};
 
 pub use known::MIN_KNOWN_VALUE_LEN;
+pub use run::{Found, Notice, Plan, Report, Source, Unreadable, run};
 
 /// A line containing this marker is never reported, whatever it matches.
 pub const ALLOW_MARKER: &str = "vault:allow";

@@ -107,7 +107,7 @@ pub fn hook(
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
     match command {
-        HookCommand::PreCommit(args) => super::scan::staged(context, args.json, None, out),
+        HookCommand::PreCommit(args) => super::scan::staged(context, args.json, out),
         HookCommand::Identify => {
             writeln!(out, "{HOOK_IDENTITY}").map_err(stdout_error)?;
             Ok(Outcome::Success)
