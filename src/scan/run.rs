@@ -60,17 +60,22 @@ pub enum Notice {
     KnownValuesSkipped(IdentityError),
 }
 
-/// A finding, with the commit it was seen in for a history scan.
-#[derive(Debug, Clone)]
+/// A finding, with the commit it was seen in for a history scan. Serializes as the
+/// finding's own fields, plus `commit` for history.
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Found {
     /// The finding.
+    #[serde(flatten)]
     pub finding: Finding,
     /// The commit (hex) for a history scan.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
 }
 
 /// Something the scan could not read: it may hold a secret, so the run must not pass.
-#[derive(Debug, Clone)]
+/// Serializes as its fields (`reference` for a reference's name), without a tag.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(untagged)]
 pub enum Unreadable {
     /// A file or directory of the work tree (shown path).
     File {
@@ -93,6 +98,7 @@ pub enum Unreadable {
     /// A reference whose history was not walked.
     Reference {
         /// The reference name.
+        #[serde(rename = "reference")]
         name: String,
         /// Why.
         error: String,

@@ -22,8 +22,7 @@ pub fn staged(context: &Context, json: bool, out: &mut dyn Write) -> Result<Outc
         baseline: None,
         write_baseline: None,
     };
-    let report = scan::run(&plan, &mut notify)?;
-    render_files(&report, json, true, out)
+    render(&scan::run(&plan, &mut notify)?, json, &plan.source, out)
 }
 
 /// `vault scan`.
@@ -39,8 +38,6 @@ pub fn run(context: &Context, args: &ScanArgs, out: &mut dyn Write) -> Result<Ou
         (None, true) => Source::Staged,
         (None, false) => Source::Paths(args.paths.clone()),
     };
-    let history = matches!(source, Source::History(_));
-    let staged = matches!(source, Source::Staged);
     let plan = Plan {
         cwd: context.cwd().to_owned(),
         source,
@@ -49,12 +46,12 @@ pub fn run(context: &Context, args: &ScanArgs, out: &mut dyn Write) -> Result<Ou
         baseline: args.baseline.clone(),
         write_baseline: args.write_baseline.clone(),
     };
-    let report = scan::run(&plan, &mut notify)?;
-    if history {
-        render_history(&report, args.json, out)
-    } else {
-        render_files(&report, args.json, staged, out)
-    }
+    render(
+        &scan::run(&plan, &mut notify)?,
+        args.json,
+        &plan.source,
+        out,
+    )
 }
 
 /// Tells the user what happened during the scan, as it happens.
@@ -127,51 +124,46 @@ fn incomplete(outcome: Outcome, unreadable: usize, what: &'static str) -> Result
     }
 }
 
-/// `true` when a baseline was written (and said so): nothing else is reported.
-fn baseline_written(report: &Report) -> bool {
-    let Some((path, count)) = &report.baseline_written else {
-        return false;
-    };
-    render::note(&format!(
-        "wrote {count} fingerprint(s) to {}; review and commit it",
-        path.display()
-    ));
-    warn_unreadable(&report.unreadable);
-    true
-}
-
-/// `path:line:column` (just the path for a file-level finding), escaped.
+/// `path:line:column` (just the path for a file-level finding), escaped, after the
+/// commit's short id for history.
 fn place(f: &Found) -> String {
     let path = escape(&f.finding.path);
+    let commit = f.commit.as_deref().map(|c| format!("{} ", &c[..10]));
+    let commit = commit.unwrap_or_default();
     if f.finding.line == 0 {
-        path.into_owned()
+        format!("{commit}{path}")
     } else {
-        format!("{path}:{}:{}", f.finding.line, f.finding.column)
+        format!("{commit}{path}:{}:{}", f.finding.line, f.finding.column)
     }
 }
 
-fn render_files(
+fn render(
     report: &Report,
     json: bool,
-    staged: bool,
+    source: &Source,
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
-    const WHAT: &str = "file(s)";
-    if baseline_written(report) {
-        return incomplete(Outcome::Success, report.unreadable.len(), WHAT);
+    let history = matches!(source, Source::History(_));
+    let unreadable = report.unreadable.len();
+    let what = if history {
+        "object(s) of history"
+    } else {
+        "file(s)"
+    };
+    if let Some((path, count)) = &report.baseline_written {
+        render::note(&format!(
+            "wrote {count} fingerprint(s) to {}; review and commit it",
+            path.display()
+        ));
+        warn_unreadable(&report.unreadable);
+        return incomplete(Outcome::Success, unreadable, what);
     }
-    let what = if staged { "staged file(s)" } else { WHAT };
     if json {
-        let unreadable: Vec<serde_json::Value> = report
-            .unreadable
-            .iter()
-            .map(|u| serde_json::json!({ "path": unreadable_path(u), "error": u.error() }))
-            .collect();
-        let findings: Vec<_> = report.found.iter().map(|f| &f.finding).collect();
+        let scanned = if history { "scanned_blobs" } else { "scanned" };
         let doc = serde_json::json!({
-            "scanned": report.scanned,
-            "findings": findings,
-            "unreadable": unreadable,
+            (scanned): report.scanned,
+            "findings": report.found,
+            "unreadable": report.unreadable,
         });
         print_json(out, &doc)?;
     } else {
@@ -189,11 +181,41 @@ fn render_files(
         }
     }
     warn_unreadable(&report.unreadable);
+    if history {
+        summarize_history(report);
+    } else {
+        summarize_files(report, json, matches!(source, Source::Staged));
+    }
+    let outcome = if report.found.is_empty() {
+        Outcome::Success
+    } else {
+        Outcome::Problems
+    };
+    incomplete(outcome, unreadable, what)
+}
+
+fn summarize_history(report: &Report) {
+    if report.found.is_empty() {
+        render::note(&format!(
+            "no secrets found in {} distinct blob(s) of history",
+            report.scanned.saturating_sub(report.unreadable.len())
+        ));
+    } else {
+        eprintln!(
+            "\nvault: {} finding(s) in {} distinct blob(s) of history. Removing a secret from history does not revoke it: rotate it at its source first.",
+            report.found.len(),
+            report.scanned
+        );
+    }
+}
+
+fn summarize_files(report: &Report, json: bool, staged: bool) {
+    let what = if staged { "staged file(s)" } else { "file(s)" };
     if report.found.is_empty() {
         if !json {
             render::note(&format!("no secrets found in {} {what}", report.scanned));
         }
-        return incomplete(Outcome::Success, report.unreadable.len(), WHAT);
+        return;
     }
     let files: BTreeSet<&str> = report
         .found
@@ -221,76 +243,4 @@ fn render_files(
     eprintln!(
         "  allow a false positive: add a `vault:allow` comment on the line, or record it with `vault scan{flag} --write-baseline {DEFAULT_BASELINE}` and commit that file"
     );
-    incomplete(Outcome::Problems, report.unreadable.len(), WHAT)
-}
-
-fn unreadable_path(u: &Unreadable) -> &str {
-    match u {
-        Unreadable::File { path, .. } | Unreadable::Blob { path, .. } => path,
-        Unreadable::Reference { name, .. } => name,
-    }
-}
-
-fn render_history(report: &Report, json: bool, out: &mut dyn Write) -> Result<Outcome, Error> {
-    const WHAT: &str = "object(s) of history";
-    if baseline_written(report) {
-        return incomplete(Outcome::Success, report.unreadable.len(), WHAT);
-    }
-    let commit = |f: &Found| f.commit.clone().unwrap_or_default();
-    if json {
-        let list: Vec<serde_json::Value> = report
-            .found
-            .iter()
-            .map(|f| {
-                let mut v = serde_json::to_value(&f.finding).expect("findings always serialize");
-                v["commit"] = commit(f).into();
-                v
-            })
-            .collect();
-        let unreadable: Vec<serde_json::Value> = report
-            .unreadable
-            .iter()
-            .map(|u| match u {
-                Unreadable::Blob { blob, path, commit, error } => serde_json::json!({ "blob": blob, "path": path, "commit": commit, "error": error }),
-                Unreadable::File { path, error } => serde_json::json!({ "path": path, "error": error }),
-                Unreadable::Reference { name, error } => serde_json::json!({ "reference": name, "error": error }),
-            })
-            .collect();
-        let doc = serde_json::json!({
-            "scanned_blobs": report.scanned,
-            "findings": list,
-            "unreadable": unreadable,
-        });
-        print_json(out, &doc)?;
-    } else {
-        for f in &report.found {
-            let d = &f.finding;
-            let commit = commit(f);
-            let short = commit.get(..10).unwrap_or(&commit);
-            writeln!(
-                out,
-                "{short} {}  [{}] {} ({})",
-                place(f),
-                d.rule,
-                d.description,
-                d.hint
-            )
-            .map_err(stdout_error)?;
-        }
-    }
-    warn_unreadable(&report.unreadable);
-    let unreadable = report.unreadable.len();
-    if report.found.is_empty() {
-        render::note(&format!(
-            "no secrets found in {} distinct blob(s) of history",
-            report.scanned.saturating_sub(unreadable)
-        ));
-        return incomplete(Outcome::Success, unreadable, WHAT);
-    }
-    eprintln!(
-        "\nvault: {} finding(s) in {} distinct blob(s) of history. Removing a secret from history does not revoke it: rotate it at its source first.",
-        report.found.len(),
-        report.scanned
-    );
-    incomplete(Outcome::Problems, unreadable, WHAT)
 }
