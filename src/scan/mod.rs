@@ -4,7 +4,7 @@
 //! Scanning is pure. [`Scanner::scan`] takes a repository-relative,
 //! `/`-separated path and the file's bytes and returns [`Finding`]s; it must
 //! not touch the filesystem or git, print, or keep state between calls.
-//! Walking files and reading blobs happens beside it, in [`walk`] and [`run`]
+//! Walking files and reading blobs happens beside it, in [`walk`] and [`run()`]
 //! (the one entry point of `vault scan`, the hook and the benchmark, with
 //! [`baseline`] and [`harvest`]), often on several threads at once, so a
 //! [`Scanner`] is `Send + Sync` and its rule table is compiled once per process.
