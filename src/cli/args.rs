@@ -60,7 +60,7 @@ pub enum Command {
     /// Generate the app's startup validator (Pydantic, zod, joi) from the template, or create the template from a .env.example.
     #[command(subcommand)]
     Template(TemplateCommand),
-    /// Push an environment to AWS SSM Parameter Store or Vault/OpenBao KV v2.
+    /// Push an environment to AWS SSM Parameter Store, Vault/OpenBao KV v2 or GitHub Actions secrets.
     Push(SyncArgs),
     /// Pull an environment from AWS SSM Parameter Store or Vault/OpenBao KV v2 into the vault.
     Pull(SyncArgs),
@@ -624,6 +624,17 @@ pub enum StoreArgs {
         /// The secret's path under the mount, e.g. `myapp/prod`.
         #[arg(long)]
         path: String,
+    },
+    /// GitHub Actions secrets (push only): repository secrets, or an environment's. The
+    /// token comes from $GH_TOKEN or $GITHUB_TOKEN; the API from $GITHUB_API_URL.
+    Github {
+        /// The repository, OWNER/NAME.
+        #[arg(long)]
+        repo: String,
+        /// A deployment environment of the repository: its secrets instead of the
+        /// repository's.
+        #[arg(long)]
+        environment: Option<String>,
     },
 }
 

@@ -232,19 +232,29 @@ fn auth_hint(env: &str, reason: &crate::auth::AuthError) -> String {
 
 fn sync_hint(err: &SyncError) -> String {
     let aws = |store: &str| store.starts_with("AWS");
+    let github = |store: &str| store.starts_with("GitHub");
     match err {
-        SyncError::NotBuilt { feature, .. } => format!("install a build with the feature: `cargo install --path . --features {feature}` (or `--features ssm,kv`)"),
+        SyncError::NotBuilt { feature, .. } => format!("install a build with the feature: `cargo install --path . --features {feature}` (or `--features ssm,kv,github`)"),
         SyncError::InvalidArgument { .. } | SyncError::Missing { .. } => "fix the flag shown; `vault push --help` describes each".to_owned(),
         SyncError::Unreachable { store, .. } if aws(store) => "check the network, the region and $AWS_ENDPOINT_URL; nothing was written".to_owned(),
+        SyncError::Unreachable { store, .. } if github(store) => "check the network and $GITHUB_API_URL (GitHub Enterprise Server: https://HOST/api/v3); nothing was written".to_owned(),
         SyncError::Unreachable { .. } => "check --addr / $VAULT_ADDR and that the server is running; nothing was written".to_owned(),
         SyncError::NoCredentials { store, .. } if aws(store) => "set $AWS_PROFILE or $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY (in GitHub Actions, aws-actions/configure-aws-credentials does this)".to_owned(),
+        SyncError::NoCredentials { store, .. } if github(store) => "export GH_TOKEN: a fine-grained token with `Secrets` and `Variables` read and write on the repository (`GH_TOKEN=$(gh auth token)` works for a person)".to_owned(),
         SyncError::NoCredentials { .. } => "export VAULT_TOKEN (HashiCorp/OpenBao's token; vault's own key variables are VAULT_IDENTITY*), or run `bao login`".to_owned(),
         SyncError::BadCredentials { store, .. } if aws(store) => "refresh the credentials (an expired session?) or choose another $AWS_PROFILE".to_owned(),
+        SyncError::BadCredentials { store, .. } if github(store) => "the token is invalid or expired: make a new one and export it as GH_TOKEN".to_owned(),
         SyncError::BadCredentials { .. } => "get a fresh token (`bao login`) and export it as VAULT_TOKEN".to_owned(),
         SyncError::PermissionDenied { store, .. } if aws(store) => "allow ssm:GetParametersByPath, ssm:PutParameter, ssm:AddTagsToResource, ssm:ListTagsForResource and ssm:DeleteParameters on the app's parameters (and kms:Encrypt/Decrypt on the key); see docs/central-stores.md".to_owned(),
+        SyncError::PermissionDenied { store, .. } if github(store) => "the token needs `Secrets` and `Variables` read and write on the repository (a classic token: `repo`); the workflow's own GITHUB_TOKEN cannot write secrets".to_owned(),
         SyncError::PermissionDenied { .. } => "the token needs `read`, `create` and `update` on <mount>/data/<path>; see docs/central-stores.md".to_owned(),
+        SyncError::Throttled { store, .. } if github(store) => "GitHub's rate limit: wait for it to reset (`gh api rate_limit`), then run the same command again; it finishes what is left".to_owned(),
         SyncError::Throttled { .. } | SyncError::Conflict { .. } | SyncError::Partial { .. } => "run the same command again: it re-reads the store, plans again and finishes what is left".to_owned(),
         SyncError::Unsupported { .. } => "fix the value in the store (or in the vault), then run the command again".to_owned(),
+        SyncError::Refused { .. } => "rename or shorten it in the vault (`vault set`/`vault unset`), then push again; nothing was written".to_owned(),
+        SyncError::WriteOnly { .. } => "pull from where the values come from, or set them with `vault import <env> FILE` / `vault set`".to_owned(),
+        SyncError::NotFound { .. } => "check --repo (OWNER/NAME) and --environment (create it under Settings → Environments), and that the token has access to the repository".to_owned(),
+        SyncError::NoRecordKey { env, .. } => format!("give `{env}` a write key with `vault upgrade`, then push again"),
         SyncError::Service { .. } | SyncError::Protocol { .. } => "nothing after the failing request was written; `--dry-run` shows the plan without writing".to_owned(),
     }
 }

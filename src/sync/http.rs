@@ -19,6 +19,8 @@ pub(crate) struct Reply {
     pub status: u16,
     pub body: Zeroizing<Vec<u8>>,
     retry_after: Option<Duration>,
+    /// The reply's headers (names lowercase). Stores put no secrets in them.
+    headers: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Reply {
@@ -34,6 +36,15 @@ impl Reply {
     /// The body as text, for error messages (callers redact it).
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).trim().to_owned()
+    }
+
+    /// A header's value (`name` in lowercase).
+    #[cfg_attr(not(feature = "github"), allow(dead_code))]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -120,6 +131,11 @@ impl Http {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect();
         let body = response
             .body_mut()
             .with_config()
@@ -130,6 +146,7 @@ impl Http {
             status,
             body: Zeroizing::new(body),
             retry_after,
+            headers,
         })
     }
 

@@ -363,6 +363,7 @@ impl super::Store for Kv {
         &self,
         _env: &str,
         local: &BTreeMap<String, Secret>,
+        _record: Option<&super::RecordKey>,
         prune: bool,
         dry_run: bool,
     ) -> Result<Pushed, SyncError> {
@@ -398,6 +399,7 @@ pub fn push(
                 } else {
                     super::Action::Keep
                 },
+                note: None,
             });
         }
     }

@@ -15,7 +15,9 @@ use crate::secret::Secret;
 
 #[cfg(feature = "ssm")]
 mod aws;
-#[cfg(any(feature = "ssm", feature = "kv"))]
+#[cfg(feature = "github")]
+pub mod github;
+#[cfg(any(feature = "ssm", feature = "kv", feature = "github"))]
 mod http;
 #[cfg(feature = "kv")]
 pub mod kv;
@@ -30,6 +32,8 @@ pub trait Store {
     fn describe(&self, env: &str) -> String;
     /// Makes the store hold `local` (only what changed is written; with `prune`, names
     /// vault manages that are not in `local` are deleted), or with `dry_run` only plans it.
+    /// `record` keys the digests write-only stores (GitHub) keep of what was pushed; it is
+    /// `None` for an environment without a write key.
     ///
     /// # Errors
     /// A value the store cannot hold (before anything is written), or a failing request.
@@ -37,6 +41,7 @@ pub trait Store {
         &self,
         env: &str,
         local: &BTreeMap<String, Secret>,
+        record: Option<&RecordKey>,
         prune: bool,
         dry_run: bool,
     ) -> Result<Pushed, SyncError>;
@@ -145,6 +150,9 @@ pub struct Change {
     pub name: String,
     /// What happens.
     pub action: Action,
+    /// Why, when the action alone does not say (drift in a write-only store).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<&'static str>,
 }
 
 /// Everything a sync would do, sorted by name. Holds no values.
@@ -172,6 +180,7 @@ impl Plan {
                     Some(current) if current == value => Action::Unchanged,
                     Some(_) => Action::Update,
                 },
+                note: None,
             })
             .collect();
         changes.extend(
@@ -181,6 +190,7 @@ impl Plan {
                 .map(|name| Change {
                     name: name.clone(),
                     action: if prune { Action::Delete } else { Action::Keep },
+                    note: None,
                 }),
         );
         changes.sort_by(|a, b| a.name.cmp(&b.name));
@@ -325,6 +335,38 @@ pub enum SyncError {
         /// Why.
         reason: &'static str,
     },
+    /// A local secret the store cannot hold; refused before anything is written.
+    #[error("`{name}` cannot be pushed to {store}: {reason}")]
+    Refused {
+        /// The store.
+        store: &'static str,
+        /// The secret's name.
+        name: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// The store never returns values, so there is nothing to pull.
+    #[error("{store} never returns secret values, so vault cannot pull from it")]
+    WriteOnly {
+        /// The store.
+        store: &'static str,
+    },
+    /// The repository, environment or script does not exist, or the credentials cannot see it.
+    #[error("{store} has no {what} (or the token cannot see it)")]
+    NotFound {
+        /// The store.
+        store: &'static str,
+        /// "repository acme/shop", …
+        what: String,
+    },
+    /// The environment has no write key to derive the digest record's key from.
+    #[error("environment `{env}` has no write key, which {store}'s digest record is keyed with")]
+    NoRecordKey {
+        /// The store.
+        store: &'static str,
+        /// The environment.
+        env: String,
+    },
     /// Some writes landed before a failure; says exactly which.
     #[error("{} written before the failure: {}; the rest of the plan was not applied", done.len(), done.join(", "))]
     Partial {
@@ -349,6 +391,94 @@ impl SyncError {
             }
         }
     }
+}
+
+/// The key of the digest record write-only stores keep of what vault pushed (GitHub
+/// returns no values, so "did this value change?" is answered by comparing keyed digests).
+/// It is derived (HKDF-SHA256) from the environment's write key, which only readers of the
+/// environment hold: whoever can read the record in the store cannot test guesses of a
+/// value against it, however short the value.
+pub struct RecordKey(zeroize::Zeroizing<[u8; 32]>);
+
+impl std::fmt::Debug for RecordKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecordKey(..)")
+    }
+}
+
+impl RecordKey {
+    /// The record key of `env`, from its write key (`None` without one).
+    #[must_use]
+    pub fn derive(write_key: Option<&Secret>, env: &str) -> Option<Self> {
+        let ikm = write_key?;
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(
+            Some(b"vault sync digest record v1"),
+            ikm.expose().as_bytes(),
+        );
+        let mut key = zeroize::Zeroizing::new([0u8; 32]);
+        hk.expand(env.as_bytes(), &mut *key).ok()?;
+        Some(Self(key))
+    }
+
+    fn mac(&self) -> hmac::Hmac<sha2::Sha256> {
+        use hmac::Mac as _;
+        // HMAC takes keys of any length.
+        <hmac::Hmac<sha2::Sha256>>::new_from_slice(&*self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
+    }
+
+    /// The digest of `value` pushed as `name` (hex, 128 bits): equal digests mean equal
+    /// values; it reveals nothing about the value to whoever lacks the key.
+    #[must_use]
+    pub fn digest(&self, name: &str, value: &Secret) -> String {
+        use hmac::Mac as _;
+        let mut mac = self.mac();
+        mac.update(b"value\0");
+        mac.update(name.as_bytes());
+        mac.update(b"\0");
+        mac.update(value.expose().as_bytes());
+        hex(&mac.finalize().into_bytes()[..16])
+    }
+
+    /// The tag of a whole record (hex, 256 bits), so a record someone else wrote (and
+    /// could use to make vault prune what it does not manage) is not trusted.
+    #[must_use]
+    pub fn seal(&self, text: &[u8]) -> String {
+        use hmac::Mac as _;
+        let mut mac = self.mac();
+        mac.update(b"record\0");
+        mac.update(text);
+        hex(&mac.finalize().into_bytes())
+    }
+
+    /// Whether `tag` is [`RecordKey::seal`] of `text` (in constant time).
+    #[must_use]
+    pub fn verify(&self, text: &[u8], tag: &str) -> bool {
+        use hmac::Mac as _;
+        let Some(tag) = unhex(tag) else { return false };
+        let mut mac = self.mac();
+        mac.update(b"record\0");
+        mac.update(text);
+        mac.verify_slice(&tag).is_ok()
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// Replaces every occurrence of a secret value (four characters or longer, so short values
@@ -466,6 +596,26 @@ mod tests {
         let text = redact("Value 's3cr3t-value' at 'value' failed; ab", &values);
         assert_eq!(text, "Value '[redacted]' at 'value' failed; ab");
         assert!(redact(&"x".repeat(1000), &values).chars().count() <= 301);
+    }
+
+    #[test]
+    fn record_keys_depend_on_the_write_key_and_environment() {
+        let wk = Secret::from("write-key-1");
+        let a = RecordKey::derive(Some(&wk), "prod").unwrap();
+        let b = RecordKey::derive(Some(&wk), "dev").unwrap();
+        let c = RecordKey::derive(Some(&Secret::from("write-key-2")), "prod").unwrap();
+        let v = Secret::from("x");
+        assert_eq!(a.digest("A", &v), a.digest("A", &v));
+        assert_ne!(a.digest("A", &v), a.digest("B", &v));
+        assert_ne!(a.digest("A", &v), b.digest("A", &v));
+        assert_ne!(a.digest("A", &v), c.digest("A", &v));
+        assert_eq!(a.digest("A", &v).len(), 32);
+        let tag = a.seal(b"record");
+        assert!(a.verify(b"record", &tag));
+        assert!(!a.verify(b"recorD", &tag));
+        assert!(!c.verify(b"record", &tag));
+        assert!(!a.verify(b"record", "zz"));
+        assert!(RecordKey::derive(None, "prod").is_none());
     }
 
     #[test]

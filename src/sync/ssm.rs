@@ -298,6 +298,7 @@ impl super::Store for SsmStore {
         &self,
         env: &str,
         local: &BTreeMap<String, Secret>,
+        _record: Option<&super::RecordKey>,
         prune: bool,
         dry_run: bool,
     ) -> Result<super::Pushed, SyncError> {

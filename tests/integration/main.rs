@@ -27,6 +27,8 @@ mod plugins;
 mod pq;
 mod runtime;
 mod secrets;
+#[cfg(feature = "github")]
+mod stores;
 #[cfg(any(feature = "ssm", feature = "kv"))]
 mod sync;
 mod template;

@@ -37,6 +37,12 @@ pub fn run(
 ) -> Result<Outcome, Error> {
     let vault = context.vault()?;
     vault.require_env(&args.env)?;
+    if direction == Direction::Pull && matches!(args.store, StoreArgs::Github { .. }) {
+        return Err(SyncError::WriteOnly {
+            store: "GitHub Actions",
+        }
+        .into());
+    }
     let store = connect(&args.store)?;
     let identities = context.identities()?;
     let target = store.describe(&args.env);
@@ -61,7 +67,9 @@ pub fn run(
                 .into_iter()
                 .map(|(name, value)| (name, value.clone()))
                 .collect();
-            let pushed = store.push(&args.env, &local, args.prune, args.dry_run)?;
+            let record = crate::sync::RecordKey::derive(payload.write_key.as_ref(), &args.env);
+            let pushed =
+                store.push(&args.env, &local, record.as_ref(), args.prune, args.dry_run)?;
             Report {
                 target,
                 plan: pushed.plan,
@@ -123,6 +131,15 @@ fn connect(store: &StoreArgs) -> Result<Box<dyn Store>, SyncError> {
             store: "Vault/OpenBao KV",
             feature: "kv",
         }),
+        #[cfg(feature = "github")]
+        StoreArgs::Github { repo, environment } => Ok(Box::new(crate::sync::github::Github::new(
+            crate::sync::github::Target::resolve(repo, environment.as_deref())?,
+        ))),
+        #[cfg(not(feature = "github"))]
+        StoreArgs::Github { .. } => Err(SyncError::NotBuilt {
+            store: "GitHub Actions secrets",
+            feature: "github",
+        }),
     }
 }
 
@@ -163,7 +180,7 @@ fn print_report(
         .max()
         .unwrap_or(0);
     for change in &report.plan.changes {
-        let (mark, note) = match (change.action, direction) {
+        let (mark, label) = match (change.action, direction) {
             (Action::Create, _) => ("+", "create"),
             (Action::Update, _) => ("~", "update"),
             (Action::Delete, _) => ("-", "delete"),
@@ -176,6 +193,9 @@ fn print_report(
             (Action::Unmanaged, _) => ("!", "unmanaged: not created by vault, never deleted"),
             (Action::Unchanged, _) => continue,
         };
+        let note = change
+            .note
+            .map_or(label.to_owned(), |note| format!("{label}: {note}"));
         let _ = writeln!(text, "  {mark} {:width$}  {note}", change.name);
     }
     let unchanged = report.plan.count(Action::Unchanged);
