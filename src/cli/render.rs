@@ -105,7 +105,7 @@ fn hint(err: &Error) -> Option<String> {
             StoreError::Io { .. } => "check that the path exists and is writable".to_owned(),
         },
         Error::Identity(identity) => match identity {
-            IdentityError::NotFound { .. } => "create one with `vault identity new`, or set $VAULT_IDENTITY (CI), $VAULT_IDENTITY_CMD (a password manager) or $VAULT_IDENTITY_FILE".to_owned(),
+            IdentityError::NotFound { .. } => "create one with `vault identity new --pq` (post-quantum; plain `vault identity new` for a classic key), or set $VAULT_IDENTITY (CI), $VAULT_IDENTITY_CMD (a password manager) or $VAULT_IDENTITY_FILE".to_owned(),
             IdentityError::MissingPlugin { binary, .. } => format!("install {binary} (e.g. `cargo install {binary}` or your package manager) and make sure it is on $PATH"),
             IdentityError::PassphraseUnavailable { .. } => "run it in a terminal, or set $VAULT_IDENTITY to an unprotected key (the usual way for CI)".to_owned(),
             IdentityError::WrongPassphrase { .. } => "try again; if it is lost, create a new identity and ask a member to re-add your new key".to_owned(),
