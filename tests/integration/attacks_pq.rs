@@ -11,20 +11,6 @@ use crate::support::*;
 
 /// Adds a post-quantum key to `key`'s identity file (`vault identity new --pq`) and
 /// returns its public key.
-fn add_pq_key(repo: &TestRepo, key: &Key) -> String {
-    let out = repo
-        .bare_vault()
-        .args(["identity", "new", "--pq", "--output"])
-        .arg(&key.file)
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let public = stdout(&out).trim().to_owned();
-    assert!(public.starts_with("age1pq1"), "{public}");
-    public
-}
-
 /// A vault whose `prod` alice moved to post-quantum keys (she keeps her classic key in her
 /// identity and in the roster, as the migration guide says), holding one secret.
 fn post_quantum_prod() -> (TestRepo, Key, String) {
@@ -43,19 +29,6 @@ fn post_quantum_prod() -> (TestRepo, Key, String) {
         .success();
     commit_all(&repo, Some(&alice), "alice", "prod is post-quantum");
     (repo, alice, public)
-}
-
-/// The recipient stanza tags of an armored age file (not vault's signature, not grease).
-fn recipient_tags(armored: &[u8]) -> Vec<String> {
-    let binary = dearmor(armored);
-    let end = binary.windows(4).position(|w| w == b"\n---").unwrap();
-    std::str::from_utf8(&binary[..end])
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.strip_prefix("-> "))
-        .map(|l| l.split(' ').next().unwrap().to_owned())
-        .filter(|t| t != "vault-auth" && !t.ends_with("-grease"))
-        .collect()
 }
 
 fn dearmor(armored: &[u8]) -> Vec<u8> {
@@ -197,7 +170,7 @@ fn moving_to_post_quantum_keys_retires_classic_keys_without_must_rotate() {
     // The intended use of `retired`, pinned: nobody lost access, so nothing to rotate.
     let (repo, alice, _) = post_quantum_prod();
     assert_eq!(
-        recipient_tags(&repo.read("secrets/prod.age")),
+        stanza_types(&repo.read("secrets/prod.age")),
         ["mlkem768x25519"]
     );
     let (code, report) = check(&repo, Some(&alice));
@@ -231,7 +204,7 @@ fn a_pushed_require_pq_removal_makes_routine_writes_refuse_and_keeps_the_file_po
         assert_eq!(repo.read("secrets/prod.age"), before, "{args:?}");
     }
     assert_eq!(
-        recipient_tags(&repo.read("secrets/prod.age")),
+        stanza_types(&repo.read("secrets/prod.age")),
         ["mlkem768x25519"]
     );
     // And the key-free CI gate notices the roster no longer matches the file.
@@ -893,7 +866,7 @@ fn the_merge_driver_never_seals_a_post_quantum_environment_to_classic_keys() {
     let file = repo.read("secrets/prod.age");
     if file.starts_with(b"-----BEGIN AGE") {
         assert_eq!(
-            recipient_tags(&file),
+            stanza_types(&file),
             ["mlkem768x25519"],
             "{}{}",
             stdout(&out),
@@ -906,7 +879,7 @@ fn the_merge_driver_never_seals_a_post_quantum_environment_to_classic_keys() {
         "alice",
         &["show", "HEAD:secrets/prod.age"],
     ));
-    assert_eq!(recipient_tags(committed.as_bytes()), ["mlkem768x25519"]);
+    assert_eq!(stanza_types(committed.as_bytes()), ["mlkem768x25519"]);
 }
 
 #[test]
@@ -977,7 +950,7 @@ fn merging_a_branch_that_moved_to_post_quantum_keys_keeps_them() {
     assert!(roster.contains("require_pq = true"), "{roster}");
     let file = repo.read("secrets/prod.age");
     assert_eq!(
-        recipient_tags(&file),
+        stanza_types(&file),
         ["mlkem768x25519"],
         "{}{} check: {:?}",
         stdout(&out),
@@ -1045,7 +1018,7 @@ fn a_case_changed_post_quantum_key_in_the_roster_runs_no_plugin() {
     // Either the roster is refused for its key, or the write seals to the real key.
     if out.status.success() {
         assert_eq!(
-            recipient_tags(&repo.read("secrets/prod.age")),
+            stanza_types(&repo.read("secrets/prod.age")),
             ["mlkem768x25519"]
         );
     } else {

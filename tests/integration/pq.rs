@@ -8,49 +8,6 @@ use serde_json::Value;
 
 use crate::support::*;
 
-/// Adds a post-quantum key to `key`'s identity file (`vault identity new --pq`) and
-/// returns its public key.
-fn add_pq_key(repo: &TestRepo, key: &Key) -> String {
-    let out = repo
-        .bare_vault()
-        .args(["identity", "new", "--pq", "--output"])
-        .arg(&key.file)
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("added a post-quantum key"),
-        "{}",
-        stderr(&out)
-    );
-    let public = stdout(&out).trim().to_owned();
-    assert!(public.starts_with("age1pq1"), "{public}");
-    public
-}
-
-/// The recipient stanza types in an armored age file, read with the stock tools' view:
-/// everything but vault's signature and age's grease.
-fn stanza_types(armored: &[u8]) -> Vec<String> {
-    let body: String = std::str::from_utf8(armored)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect();
-    use base64::Engine as _;
-    let binary = base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .unwrap();
-    let header_end = binary.windows(4).position(|w| w == b"\n---").unwrap();
-    std::str::from_utf8(&binary[..header_end])
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.strip_prefix("-> "))
-        .map(|l| l.split(' ').next().unwrap().to_owned())
-        .filter(|t| t != "vault-auth" && !t.ends_with("-grease"))
-        .collect()
-}
-
 fn check_json(repo: &TestRepo, key: &Key) -> (Option<i32>, Value) {
     TestRepo::json_of(repo.vault(key).args(["check", "--json"]))
 }
