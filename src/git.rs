@@ -95,64 +95,152 @@ fn boxed<E: std::error::Error + Send + Sync + 'static>(
 /// nothing to scan). Reads the index git will commit: `$GIT_INDEX_FILE` when git sets it
 /// (as it does for `git commit <paths>`), else the repository's index.
 ///
+/// The cost follows the change, not the repository: see [`staged_entries`].
+///
 /// # Errors
 /// The repository, index or objects cannot be read.
 pub fn staged_changes(dir: &Path) -> Result<Vec<StagedFile>, GitError> {
     let repo = discover(dir).map_err(|e| read_err("the repository")(boxed(e)))?;
-    let index = match std::env::var_os("GIT_INDEX_FILE").filter(|v| !v.is_empty()) {
-        Some(path) => {
-            let path = PathBuf::from(path);
-            let path = if path.is_relative() {
-                dir.join(path)
-            } else {
-                path
-            };
-            gix::index::File::at(
-                path,
-                repo.object_hash(),
-                false,
-                gix::index::decode::Options::default(),
-            )
-            .map_err(|e| read_err("the index")(boxed(e)))?
-        }
-        None => {
-            let shared = repo
-                .index_or_empty()
+    let own;
+    let shared;
+    let index: &gix::index::File =
+        match std::env::var_os("GIT_INDEX_FILE").filter(|v| !v.is_empty()) {
+            Some(path) => {
+                let path = PathBuf::from(path);
+                let path = if path.is_relative() {
+                    dir.join(path)
+                } else {
+                    path
+                };
+                own = gix::index::File::at(
+                    path,
+                    repo.object_hash(),
+                    false,
+                    gix::index::decode::Options::default(),
+                )
                 .map_err(|e| read_err("the index")(boxed(e)))?;
-            let file: &gix::index::File = &shared;
-            file.clone()
-        }
-    };
-    let mut head: std::collections::HashMap<Vec<u8>, gix::ObjectId> =
-        std::collections::HashMap::new();
-    if let Ok(tree) = repo.head_tree() {
-        let files = tree
-            .traverse()
-            .breadthfirst
-            .files()
-            .map_err(|e| read_err("HEAD")(boxed(e)))?;
-        for entry in files {
-            head.insert(entry.filepath.to_vec(), entry.oid);
-        }
-    }
+                &own
+            }
+            None => {
+                shared = repo
+                    .index_or_empty()
+                    .map_err(|e| read_err("the index")(boxed(e)))?;
+                &shared
+            }
+        };
+    // No HEAD yet (the first commit): everything staged is new.
+    let head = repo.head_tree_id().ok().map(gix::Id::detach);
+    let mut changed = Vec::new();
+    staged_entries(
+        &repo,
+        index,
+        0..index.entries().len(),
+        0,
+        (index.tree(), head),
+        &mut changed,
+        &mut 0,
+    )?;
     let mut staged = Vec::new();
-    for entry in index.entries() {
-        if entry.mode.is_submodule() || entry.mode == gix::index::entry::Mode::SYMLINK {
-            continue;
-        }
-        let path = entry.path(&index);
-        if head.get(path.as_ref() as &[u8]) == Some(&entry.id) {
+    for i in changed {
+        let entry = &index.entries()[i];
+        if entry.mode.is_submodule()
+            || entry.mode == gix::index::entry::Mode::SYMLINK
+            || entry.mode == gix::index::entry::Mode::DIR
+        {
             continue;
         }
         let blob = repo
             .find_object(entry.id)
             .map_err(|e| read_err("a staged blob")(boxed(e)))?;
         staged.push(StagedFile {
-            path: String::from_utf8_lossy(path.as_ref()).into_owned(),
+            path: String::from_utf8_lossy(entry.path(index).as_ref()).into_owned(),
             data: blob.detach().data,
         });
     }
     Ok(staged)
+}
+
+/// Adds to `out` the index entries in `range` (those under one directory, whose path
+/// prefix is `depth` bytes long, `/` included) that differ from `head`, that directory's
+/// tree in `HEAD`. Walks the index and `HEAD`'s tree together, the way `git diff-index
+/// --cached` does: where the index's cache-tree extension (`cache`) says a directory's
+/// staged entries make exactly the tree `HEAD` has there, the whole directory is skipped
+/// without reading a tree. `git add` invalidates only the cache-tree nodes along the paths
+/// it stages, so only those directories' trees are read: the cost follows the change.
+/// Without a valid cache-tree (an index written by a tool that drops it) every directory
+/// is compared, which is correct, only slower. `trees_read` counts the trees read.
+fn staged_entries(
+    repo: &gix::Repository,
+    index: &gix::index::File,
+    range: std::ops::Range<usize>,
+    depth: usize,
+    (cache, head): (Option<&gix::index::extension::Tree>, Option<gix::ObjectId>),
+    out: &mut Vec<usize>,
+    trees_read: &mut usize,
+) -> Result<(), GitError> {
+    if let (Some(node), Some(head)) = (cache, head)
+        // The count cannot be trusted on its own (see gix's docs): it must also match the
+        // entries actually found under this directory.
+        && node.num_entries.is_some_and(|n| n as usize == range.len())
+        && node.id == head
+    {
+        return Ok(());
+    }
+    *trees_read += usize::from(head.is_some());
+    let tree = match head {
+        Some(id) => Some(
+            repo.find_tree(id)
+                .map_err(|e| read_err("a tree of HEAD")(boxed(e)))?,
+        ),
+        None => None,
+    };
+    let mut in_head: std::collections::HashMap<&[u8], (gix::ObjectId, bool)> =
+        std::collections::HashMap::new();
+    if let Some(tree) = &tree {
+        for entry in gix::objs::TreeRefIter::from_bytes(&tree.data, repo.object_hash()) {
+            let entry = entry.map_err(|e| read_err("a tree of HEAD")(boxed(e)))?;
+            in_head.insert(
+                entry.filename.as_ref(),
+                (entry.oid.to_owned(), entry.mode.is_tree()),
+            );
+        }
+    }
+    let entries = index.entries();
+    let mut i = range.start;
+    while i < range.end {
+        let path: &[u8] = entries[i].path(index).as_ref();
+        let rest = &path[depth..];
+        let Some(slash) = rest.iter().position(|&b| b == b'/') else {
+            // A file in this directory.
+            if in_head.get(rest) != Some(&(entries[i].id, false)) {
+                out.push(i);
+            }
+            i += 1;
+            continue;
+        };
+        // A subdirectory: its entries are contiguous (the index is sorted by path bytes).
+        let prefix = &path[..=depth + slash];
+        let end = i + entries[i..range.end]
+            .partition_point(|e| AsRef::<[u8]>::as_ref(e.path(index)).starts_with(prefix));
+        let name = &rest[..slash];
+        let child_cache =
+            cache.and_then(|node| node.children.iter().find(|c| c.name.as_slice() == name));
+        let child_head = in_head
+            .get(name)
+            .filter(|(_, is_tree)| *is_tree)
+            .map(|(id, _)| *id);
+        staged_entries(
+            repo,
+            index,
+            i..end,
+            depth + slash + 1,
+            (child_cache, child_head),
+            out,
+            trees_read,
+        )?;
+        i = end;
+    }
+    Ok(())
 }
 
 /// Where a blob was first seen during a history walk.
@@ -174,7 +262,8 @@ pub struct HistoryBlobs {
     /// References whose target could not be read (name, why): the history only they reach
     /// was not walked, which the caller must report.
     pub unreadable_refs: Vec<(String, GitError)>,
-    packed: Packed,
+    /// The packs and their blob entries, for [`HistoryBlobs::scan`]'s pass over them.
+    packs: Vec<PackBlobs>,
 }
 
 impl std::fmt::Debug for HistoryBlobs {
@@ -188,15 +277,13 @@ impl std::fmt::Debug for HistoryBlobs {
 /// Every distinct blob reachable from all refs (or from `range`: `REV` or `A..B`), each
 /// listed once with the oldest commit and path it was seen at. Subtrees already visited
 /// are skipped, so a long history costs little more than its number of distinct trees.
-/// Blobs up to `max_size` bytes come back already decoded where memory allows.
+/// Trees are decoded from the packs in one pass and dropped as the walk uses them; blob
+/// contents are not read here at all (see [`HistoryBlobs::scan`]), so memory holds at most
+/// the trees, never the blobs.
 ///
 /// # Errors
 /// The repository cannot be read, or the range does not resolve.
-pub fn history_blobs(
-    dir: &Path,
-    range: Option<&str>,
-    max_size: u64,
-) -> Result<HistoryBlobs, GitError> {
+pub fn history_blobs(dir: &Path, range: Option<&str>) -> Result<HistoryBlobs, GitError> {
     let repo = discover(dir).map_err(|e| read_err("the repository")(boxed(e)))?;
     let resolve = |rev: &str| -> Result<gix::ObjectId, GitError> {
         repo.rev_parse_single(rev)
@@ -250,10 +337,10 @@ pub fn history_blobs(
         return Ok(HistoryBlobs {
             sightings: Vec::new(),
             unreadable_refs,
-            packed: Packed::default(),
+            packs: Vec::new(),
         });
     }
-    let packed = packed_objects(&repo, max_size);
+    let (mut trees, packs) = packed_trees(&repo);
     let mut seen_trees = std::collections::HashSet::new();
     let mut seen_blobs = std::collections::HashSet::new();
     let mut sightings = Vec::new();
@@ -282,17 +369,17 @@ pub fn history_blobs(
             if !seen_trees.insert(id) {
                 continue;
             }
-            let found;
-            let data: &[u8] = match packed.trees.get(&id) {
+            // Each tree is walked once (`seen_trees`), so its bytes can go as soon as it is.
+            let data = match trees.remove(&id) {
                 Some(data) => data,
                 None => {
-                    found = repo
-                        .find_tree(id)
-                        .map_err(|e| read_err("a tree")(boxed(e)))?;
-                    &found.data
+                    repo.find_tree(id)
+                        .map_err(|e| read_err("a tree")(boxed(e)))?
+                        .detach()
+                        .data
                 }
             };
-            for entry in gix::objs::TreeRefIter::from_bytes(data, repo.object_hash()) {
+            for entry in gix::objs::TreeRefIter::from_bytes(&data, repo.object_hash()) {
                 let entry = entry.map_err(|e| read_err("a tree")(boxed(e)))?;
                 let id = entry.oid.to_owned();
                 let path = || {
@@ -319,80 +406,182 @@ pub fn history_blobs(
     Ok(HistoryBlobs {
         sightings,
         unreadable_refs,
-        packed,
+        packs,
     })
 }
 
-/// Objects decoded from the packs in one pass: every tree, and the blobs a scan will read.
-#[derive(Default)]
-struct Packed {
-    trees: std::collections::HashMap<gix::ObjectId, Vec<u8>>,
-    blobs: std::collections::HashMap<gix::ObjectId, Vec<u8>>,
+/// One pack of the repository, with its blob entries sorted by offset.
+struct PackBlobs {
+    bundle: gix::odb::pack::Bundle,
+    blobs: Vec<gix::odb::pack::index::Entry>,
 }
 
-/// How much decoded data a history scan keeps in memory; objects beyond it are read one by
-/// one later, which is slower but bounded.
-const RETAIN_BYTES: usize = 512 * 1024 * 1024;
-
-/// Decodes the repository's packs along their delta trees. Reading objects one by one
-/// re-inflates the delta bases of each (most trees are deltas against an older version of
-/// themselves, in chains up to 50 long); a delta-tree traversal inflates every object
-/// exactly once, on all cores. Objects outside packs (loose, or in alternates), and any
-/// beyond the memory budget, are simply not in the maps: callers read those directly.
-fn packed_objects(repo: &gix::Repository, max_size: u64) -> Packed {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let packed = std::sync::Mutex::new(Packed::default());
-    let retained = AtomicUsize::new(0);
-    let Ok(entries) = std::fs::read_dir(repo.objects.store_ref().path().join("pack")) else {
-        return Packed::default();
+/// Every tree in the repository's packs, decoded, by id; and the packs, for the blob pass.
+///
+/// Reading objects one by one re-inflates the delta bases of each (most trees are deltas
+/// against an older version of themselves, in chains up to 50 long); a traversal along
+/// the pack's delta tree, the way `index-pack` works, inflates every object exactly once,
+/// on all cores. Only tree entries (and their bases, which are trees) are traversed here:
+/// blobs are traversed later, by [`HistoryBlobs::scan`], which scans each as it is decoded
+/// instead of keeping it. Trees outside packs (loose, or in alternates), or in a pack that
+/// cannot be traversed, are not in the map: the walk reads those directly.
+fn packed_trees(
+    repo: &gix::Repository,
+) -> (
+    std::collections::HashMap<gix::ObjectId, Vec<u8>>,
+    Vec<PackBlobs>,
+) {
+    let trees = std::sync::Mutex::new(std::collections::HashMap::new());
+    let mut packs = Vec::new();
+    let Ok(dir) = std::fs::read_dir(repo.objects.store_ref().path().join("pack")) else {
+        return (std::collections::HashMap::new(), packs);
     };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.extension().is_none_or(|e| e != "idx") {
-            continue;
-        }
+    let mut paths: Vec<PathBuf> = dir
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "idx"))
+        .collect();
+    paths.sort();
+    for path in paths {
         let Ok(bundle) = gix::odb::pack::Bundle::at(&path, repo.object_hash()) else {
             continue;
         };
-        let collect = |kind: gix::object::Kind,
-                       data: &[u8],
-                       entry: &gix::odb::pack::index::Entry,
-                       _: &dyn gix::progress::Progress| {
-            let keep = match kind {
-                gix::object::Kind::Tree => true,
-                gix::object::Kind::Blob => data.len() as u64 <= max_size,
-                _ => false,
-            };
-            if keep
-                && retained.fetch_add(data.len(), Ordering::Relaxed) + data.len() <= RETAIN_BYTES
-                && let Ok(mut packed) = packed.lock()
-            {
-                let map = if kind == gix::object::Kind::Tree {
-                    &mut packed.trees
-                } else {
-                    &mut packed.blobs
-                };
-                map.insert(entry.oid, data.to_vec());
-            }
-            Ok(())
+        // A pack that cannot be classified or traversed (damaged, cut short) only loses
+        // the shortcut: its objects are then read one by one, which reports any real error.
+        let Some((tree_entries, blobs)) = entries_by_kind(&bundle) else {
+            continue;
         };
-        // A pack that fails to traverse (damaged, or cut short) only loses the shortcut:
-        // its objects are then read one by one, which reports any real error itself.
-        let _ = bundle.index.traverse(
-            &bundle.pack,
-            &mut gix::progress::Discard,
-            &std::sync::atomic::AtomicBool::new(false),
-            collect,
-            gix::odb::pack::index::traverse::Options {
-                traversal: gix::odb::pack::index::traverse::Algorithm::DeltaTreeLookup,
-                thread_limit: None,
-                check: gix::odb::pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
-                alloc_limit_bytes: None,
-                make_pack_lookup_cache: || gix::odb::pack::cache::Never,
+        traverse_entries(
+            &bundle,
+            tree_entries,
+            gix::object::Kind::Tree,
+            |id, data| {
+                if let Ok(mut trees) = trees.lock() {
+                    trees.insert(id, data.to_vec());
+                }
             },
         );
+        packs.push(PackBlobs { bundle, blobs });
     }
-    packed.into_inner().unwrap_or_default()
+    (trees.into_inner().unwrap_or_default(), packs)
+}
+
+/// The pack's tree entries and blob entries, each sorted by offset. A delta's kind is its
+/// base's, found by following the chain of entry headers (no object is inflated). `None`
+/// when the pack cannot be read this way.
+type TreesAndBlobs = (
+    Vec<gix::odb::pack::index::Entry>,
+    Vec<gix::odb::pack::index::Entry>,
+);
+fn entries_by_kind(bundle: &gix::odb::pack::Bundle) -> Option<TreesAndBlobs> {
+    use gix::odb::pack::data::entry::Header;
+    let mut entries: Vec<_> = bundle.index.iter().collect();
+    entries.sort_by_key(|e| e.pack_offset);
+    let mut kind_at: std::collections::HashMap<u64, gix::object::Kind> =
+        std::collections::HashMap::with_capacity(entries.len());
+    let mut pending = Vec::new();
+    for entry in &entries {
+        let offset = entry.pack_offset;
+        let header = bundle.pack.entry(offset).ok()?.header;
+        let base = match header {
+            Header::OfsDelta { base_distance } => {
+                Header::verified_base_pack_offset(offset, base_distance)?
+            }
+            Header::RefDelta { base_id } => bundle
+                .index
+                .pack_offset_at_index(bundle.index.lookup(base_id)?),
+            other => {
+                kind_at.insert(offset, other.as_kind()?);
+                continue;
+            }
+        };
+        match kind_at.get(&base).copied() {
+            Some(kind) => {
+                kind_at.insert(offset, kind);
+            }
+            // A ref-delta may name a base stored later in the pack.
+            None => pending.push((offset, base)),
+        }
+    }
+    while !pending.is_empty() {
+        let before = pending.len();
+        pending.retain(|&(offset, base)| match kind_at.get(&base).copied() {
+            Some(kind) => {
+                kind_at.insert(offset, kind);
+                false
+            }
+            None => true,
+        });
+        if pending.len() == before {
+            return None;
+        }
+    }
+    // gix's delta-tree builder reads headers sequentially from the pack's first entry on, so
+    // each list starts with that entry whatever its kind; the traversal skips it.
+    let mut trees = entries.first().cloned().into_iter().collect::<Vec<_>>();
+    let mut blobs = trees.clone();
+    for entry in entries.into_iter().skip(1) {
+        match kind_at.get(&entry.pack_offset) {
+            Some(gix::object::Kind::Tree) => trees.push(entry),
+            Some(gix::object::Kind::Blob) => blobs.push(entry),
+            _ => {}
+        }
+    }
+    Some((trees, blobs))
+}
+
+/// Decodes `entries` (sorted by offset, with every delta's base among them) along the
+/// pack's delta tree on all cores, calling `visit` with the id and bytes of each object of
+/// kind `kind`. Each base is inflated once and kept only while its deltas are applied.
+/// Returns whether the traversal completed.
+fn traverse_entries<V>(
+    bundle: &gix::odb::pack::Bundle,
+    entries: Vec<gix::odb::pack::index::Entry>,
+    kind: gix::object::Kind,
+    visit: V,
+) -> bool
+where
+    V: Fn(gix::ObjectId, &[u8]) + Send + Sync + Clone,
+{
+    use gix::odb::pack::cache::delta::{Tree, traverse};
+    let pack = &bundle.pack;
+    let interrupt = std::sync::atomic::AtomicBool::new(false);
+    let Ok(tree) = Tree::from_offsets_in_pack(
+        pack.path(),
+        entries.into_iter(),
+        &|e: &gix::odb::pack::index::Entry| e.pack_offset,
+        &|id| {
+            Ok(bundle
+                .index
+                .lookup(id)
+                .map(|i| bundle.index.pack_offset_at_index(i)))
+        },
+        &mut gix::progress::Discard,
+        &interrupt,
+        bundle.index.object_hash(),
+    ) else {
+        return false;
+    };
+    tree.traverse(
+        |range, pack: &gix::odb::pack::data::File| pack.entry_slice(range),
+        pack,
+        pack.pack_end() as u64,
+        move |entry: &mut gix::odb::pack::index::Entry, _, context: traverse::Context<'_>| {
+            if context.entry.header.as_kind() == Some(kind) {
+                visit(entry.oid, context.decompressed);
+            }
+            Ok(())
+        },
+        traverse::Options {
+            object_progress: Box::new(gix::progress::Discard),
+            size_progress: &mut gix::progress::Discard,
+            thread_limit: None,
+            should_interrupt: &interrupt,
+            object_hash: bundle.index.object_hash(),
+            alloc_limit_bytes: None,
+        },
+    )
+    .is_ok()
 }
 
 /// What a history scan gives back: everything the visitor found, and the blobs that could
@@ -407,9 +596,14 @@ pub struct HistoryScan<T> {
 
 impl HistoryBlobs {
     /// Calls `visit` with each sighting's index and its blob's data, on all cores, and
-    /// collects what it returns. Blobs over `max_size` are skipped; blobs that cannot be
-    /// read are listed in [`HistoryScan::unreadable`], so a damaged or missing object can
-    /// never pass as clean.
+    /// collects what it returns, in sighting order. Blobs over `max_size` are skipped;
+    /// blobs that cannot be read are listed in [`HistoryScan::unreadable`], so a damaged or
+    /// missing object can never pass as clean.
+    ///
+    /// Blobs stream: each pack's blobs are decoded along its delta tree and visited as they
+    /// are decoded, and only what `visit` returns is kept, so memory does not grow with the
+    /// size of the history. Blobs not found that way (loose, in alternates, in a pack that
+    /// could not be traversed) are then read one by one.
     ///
     /// # Errors
     /// The repository cannot be opened, or a worker failed ([`GitError::Worker`]).
@@ -419,22 +613,85 @@ impl HistoryBlobs {
         max_size: u64,
         visit: &(dyn Fn(usize, &[u8]) -> Vec<T> + Sync),
     ) -> Result<HistoryScan<T>, GitError> {
+        self.scan_counted(dir, max_size, visit)
+            .map(|(scan, _)| scan)
+    }
+
+    /// [`Self::scan`], and how many sightings were served by the pack traversal.
+    fn scan_counted<T: Send>(
+        &self,
+        dir: &Path,
+        max_size: u64,
+        visit: &(dyn Fn(usize, &[u8]) -> Vec<T> + Sync),
+    ) -> Result<(HistoryScan<T>, usize), GitError> {
+        use std::sync::atomic::{AtomicBool, Ordering};
         let repo = discover(dir)
             .map_err(|e| read_err("the repository")(boxed(e)))?
             .into_sync();
+        let by_id: std::collections::HashMap<gix::ObjectId, usize> = self
+            .sightings
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.blob, i))
+            .collect();
+        let done: Vec<AtomicBool> = self
+            .sightings
+            .iter()
+            .map(|_| AtomicBool::new(false))
+            .collect();
+        let found = std::sync::Mutex::new(Vec::new());
+        let failed = AtomicBool::new(false);
+        for pack in &self.packs {
+            if failed.load(Ordering::Relaxed) {
+                break;
+            }
+            let blobs = pack.blobs.clone();
+            traverse_entries(&pack.bundle, blobs, gix::object::Kind::Blob, |id, data| {
+                // Unreachable blobs are decoded (they may be others' delta bases) but not
+                // scanned; a blob stored in two packs is scanned once.
+                let Some(&i) = by_id.get(&id) else {
+                    return;
+                };
+                if failed.load(Ordering::Relaxed) || done[i].swap(true, Ordering::Relaxed) {
+                    return;
+                }
+                if data.len() as u64 > max_size {
+                    return;
+                }
+                // The decoder's threads are not the pool's: a panicking visitor is caught
+                // here and fails the scan, like a pool worker's would.
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| visit(i, data))) {
+                    Ok(result) => {
+                        if let Ok(mut found) = found.lock() {
+                            found.push((i, Ok(result)));
+                        }
+                    }
+                    Err(_) => failed.store(true, Ordering::Relaxed),
+                }
+            });
+        }
+        if failed.load(Ordering::Relaxed) {
+            return Err(GitError::Worker(WorkerPanicked {
+                task: "scanning history",
+            }));
+        }
+        let mut found = found.into_inner().map_err(|_| WorkerPanicked {
+            task: "scanning history",
+        })?;
+        let from_packs = done.iter().filter(|d| d.load(Ordering::Relaxed)).count();
+        let rest: Vec<usize> = (0..self.sightings.len())
+            .filter(|&i| !done[i].load(Ordering::Relaxed))
+            .collect();
         let per_blob = pool::run(
             "scanning history",
-            self.sightings.len(),
+            rest.len(),
             || repo.to_thread_local(),
-            |repo, i| -> Result<Vec<T>, GitError> {
-                let blob = self.sightings[i].blob;
-                if let Some(data) = self.packed.blobs.get(&blob) {
-                    return Ok(visit(i, data));
-                }
+            |repo, k| -> Result<Vec<T>, GitError> {
+                let i = rest[k];
                 // Reading the size from the header would resolve each delta chain a second
                 // time; large blobs are rare enough to decode and then skip.
                 let object = repo
-                    .find_object(blob)
+                    .find_object(self.sightings[i].blob)
                     .map_err(|e| read_err("a blob")(boxed(e)))?;
                 Ok(if object.data.len() as u64 <= max_size {
                     visit(i, &object.data)
@@ -443,17 +700,20 @@ impl HistoryBlobs {
                 })
             },
         )?;
+        found.extend(rest.into_iter().zip(per_blob));
+        // Sighting order, as if the blobs had been visited one after another.
+        found.sort_by_key(|(i, _)| *i);
         let mut scan = HistoryScan {
             found: Vec::new(),
             unreadable: Vec::new(),
         };
-        for (i, result) in per_blob.into_iter().enumerate() {
+        for (i, result) in found {
             match result {
                 Ok(found) => scan.found.extend(found),
                 Err(error) => scan.unreadable.push((i, error)),
             }
         }
-        Ok(scan)
+        Ok((scan, from_packs))
     }
 }
 
@@ -941,7 +1201,7 @@ mod tests {
     }
 
     #[test]
-    fn packed_history_is_decoded_in_one_pass_and_matches_object_reads() {
+    fn history_blobs_stream_from_the_packs_once_each_and_match_object_reads() {
         let dir = tempfile::tempdir().unwrap();
         git(dir.path(), &["init", "-q"]);
         for round in 0..12 {
@@ -957,17 +1217,202 @@ mod tests {
         }
         git(dir.path(), &["gc", "-q", "--aggressive"]);
         let repo = gix::discover(dir.path()).unwrap();
-        let packed = packed_objects(&repo, u64::MAX);
-        assert!(packed.trees.len() >= 12, "every tree comes from the pack");
-        for (id, data) in packed.trees.iter().chain(&packed.blobs) {
+        let (trees, packs) = packed_trees(&repo);
+        assert!(trees.len() >= 12, "every tree comes from the pack");
+        assert_eq!(packs.len(), 1);
+        for (id, data) in &trees {
             assert_eq!(&repo.find_object(*id).unwrap().data, data);
         }
-        let history = history_blobs(dir.path(), None, u64::MAX).unwrap();
-        assert_eq!(history.packed.blobs.len(), history.sightings.len());
-        let small = packed_objects(&repo, 3);
-        assert!(
-            small.blobs.values().all(|b| b.len() <= 3),
-            "max_size bounds what is kept"
+        let read_all = |history: &HistoryBlobs, max_size| {
+            history
+                .scan_counted(dir.path(), max_size, &|i, data| vec![(i, data.to_vec())])
+                .unwrap()
+        };
+        let history = history_blobs(dir.path(), None).unwrap();
+        let (scan, from_packs) = read_all(&history, u64::MAX);
+        assert_eq!(
+            from_packs,
+            history.sightings.len(),
+            "every blob from the pack"
         );
+        assert!(scan.unreadable.is_empty());
+        let visited: Vec<usize> = scan.found.iter().map(|(i, _)| *i).collect();
+        assert_eq!(visited, (0..history.sightings.len()).collect::<Vec<_>>());
+        for (i, data) in &scan.found {
+            let blob = history.sightings[*i].blob;
+            assert_eq!(&repo.find_object(blob).unwrap().data, data);
+        }
+        let (small, _) = read_all(&history, 3);
+        assert!(!small.found.is_empty() && small.found.len() < scan.found.len());
+        assert!(
+            small.found.iter().all(|(_, data)| data.len() <= 3),
+            "max_size"
+        );
+
+        // A commit after the repack is loose: its blob is read on its own, once.
+        std::fs::write(dir.path().join("new.txt"), "fresh").unwrap();
+        git(dir.path(), &["add", "-A"]);
+        git(dir.path(), &["commit", "-q", "-m", "after gc"]);
+        let history = history_blobs(dir.path(), None).unwrap();
+        let (scan, from_packs) = read_all(&history, u64::MAX);
+        assert_eq!(from_packs + 1, history.sightings.len());
+        assert_eq!(scan.found.len(), history.sightings.len());
+        assert!(scan.found.iter().any(|(_, data)| data == b"fresh"));
+
+        let panics = history.scan(dir.path(), u64::MAX, &|i, _| -> Vec<()> {
+            assert!(i != 3, "forced test panic");
+            Vec::new()
+        });
+        assert!(matches!(panics, Err(GitError::Worker(_))), "{panics:?}");
+    }
+
+    /// The staged paths git itself reports as added or modified (what the hook must scan).
+    fn git_staged(dir: &Path) -> Vec<String> {
+        let out = std::process::Command::new("git")
+            .args([
+                "diff",
+                "--cached",
+                "--name-only",
+                "--no-renames",
+                "--diff-filter=AMT",
+            ])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        let mut paths: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        paths.sort();
+        paths
+    }
+
+    fn staged_paths(dir: &Path) -> Vec<String> {
+        let mut paths: Vec<String> = staged_changes(dir)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
+        paths.sort();
+        paths
+    }
+
+    /// Index entries that differ from HEAD, and how many trees of HEAD were read, with the
+    /// index's cache-tree or without it.
+    fn changed_and_trees_read(dir: &Path, use_cache_tree: bool) -> (Vec<String>, usize) {
+        let repo = gix::discover(dir).unwrap();
+        let index = repo.index_or_empty().unwrap();
+        let head = repo.head_tree_id().ok().map(gix::Id::detach);
+        let cache = if use_cache_tree { index.tree() } else { None };
+        let (mut changed, mut trees_read) = (Vec::new(), 0);
+        staged_entries(
+            &repo,
+            &index,
+            0..index.entries().len(),
+            0,
+            (cache, head),
+            &mut changed,
+            &mut trees_read,
+        )
+        .unwrap();
+        let mut paths: Vec<String> = changed
+            .into_iter()
+            .map(|i| index.entries()[i].path(&index).to_string())
+            .collect();
+        paths.sort();
+        (paths, trees_read)
+    }
+
+    #[test]
+    fn staged_changes_agree_with_git_and_read_only_the_trees_along_the_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q"]);
+        let write = |path: &str, text: &str| {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        // 40 directories nobody touches, and a few that will change.
+        for d in 0..40 {
+            write(&format!("pkg{d:02}/src/lib.rs"), &format!("// {d}\n"));
+            write(&format!("pkg{d:02}/README.md"), "readme\n");
+        }
+        for path in [
+            "a/b/c/one.txt",
+            "a/b/two.txt",
+            "a.txt",
+            "x/y/gone.txt",
+            "x/z.txt",
+            "q/1.txt",
+        ] {
+            write(path, &format!("{path}\n"));
+        }
+        write("a/b/back.txt", "original\n");
+        // Files older than the index, as in any checkout that is not brand new: git re-adds
+        // (and so invalidates in the cache-tree) files modified in the same second as the
+        // index, which would make every directory look changed.
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let mut dirs = vec![root.to_owned()];
+        while let Some(d) = dirs.pop() {
+            for entry in std::fs::read_dir(&d).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    if entry.file_name() != ".git" {
+                        dirs.push(path);
+                    }
+                } else {
+                    let file = std::fs::File::options().write(true).open(&path).unwrap();
+                    file.set_modified(an_hour_ago).unwrap();
+                }
+            }
+        }
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "base"]);
+        // Nothing staged: nothing to scan, and the root's cache-tree answers alone.
+        assert!(staged_paths(root).is_empty());
+        assert_eq!(changed_and_trees_read(root, true), (Vec::new(), 0));
+
+        write("a/b/c/one.txt", "changed\n"); // modified, three levels down
+        write("a/new/fresh.txt", "new\n"); // added in a new directory
+        write("top.txt", "new\n"); // added at the root
+        git(root, &["rm", "-q", "x/y/gone.txt"]); // deleted: nothing to scan
+        git(root, &["mv", "x/z.txt", "a/b/moved.txt"]); // renamed: its new path
+        git(root, &["rm", "-q", "-r", "q"]); // a directory replaced by a file
+        write("q", "now a file\n");
+        write("a/b/back.txt", "edited\n"); // staged, then staged back as in HEAD
+        git(root, &["add", "-A"]);
+        write("a/b/back.txt", "original\n");
+        git(root, &["add", "a/b/back.txt"]);
+
+        let expected = git_staged(root);
+        assert_eq!(
+            expected,
+            [
+                "a/b/c/one.txt",
+                "a/b/moved.txt",
+                "a/new/fresh.txt",
+                "q",
+                "top.txt"
+            ]
+        );
+        assert_eq!(staged_paths(root), expected);
+        let (with_cache, read_with) = changed_and_trees_read(root, true);
+        let (without, read_without) = changed_and_trees_read(root, false);
+        assert_eq!(with_cache, expected);
+        assert_eq!(without, expected);
+        // With the cache-tree: the root, a, a/b, a/b/c, x, x/y at most; the 40 untouched
+        // packages are skipped. Without it every directory of HEAD is read.
+        assert!(read_with <= 6, "{read_with} trees read with the cache-tree");
+        assert!(read_without > 80, "{read_without} trees read without it");
+
+        // Before the first commit everything staged is new.
+        let fresh = tempfile::tempdir().unwrap();
+        git(fresh.path(), &["init", "-q"]);
+        std::fs::create_dir_all(fresh.path().join("d")).unwrap();
+        std::fs::write(fresh.path().join("d/f.txt"), "x").unwrap();
+        git(fresh.path(), &["add", "-A"]);
+        assert_eq!(staged_paths(fresh.path()), ["d/f.txt"]);
     }
 }

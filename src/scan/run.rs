@@ -264,7 +264,7 @@ fn history(
     notice: &mut dyn FnMut(Notice),
 ) -> Result<Report, Error> {
     let cwd: &Path = &plan.cwd;
-    let history = git::history_blobs(cwd, range, plan.max_size)?;
+    let history = git::history_blobs(cwd, range)?;
     let sightings = &history.sightings;
     let vaults = vaults_for(cwd)?;
     let scanner = scanner(plan, &vaults, notice);
