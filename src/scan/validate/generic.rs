@@ -1,0 +1,402 @@
+//! Validators of the heuristic rules: passwords in URLs and HTTP basic auth,
+//! secret-looking key names, generic `key = value` assignments, other tools'
+//! ciphertext, XML and Kubernetes values. Same contract as the parent module:
+//! pure functions that never copy or format a candidate.
+
+use super::*;
+use crate::scan::rules::Candidate;
+
+/// Passwords that only ever appear in documentation and local-development
+/// defaults, compared case-insensitively with the whole password.
+pub(super) const DEFAULT_URL_PASSWORDS: &[&[u8]] = &[
+    b"pass",
+    b"passwd",
+    b"pwd",
+    b"pw",
+    b"secret",
+    b"admin",
+    b"root",
+    b"postgres",
+    b"mysql",
+    b"guest",
+    b"user",
+    b"username",
+    b"dev",
+    b"docker",
+    b"none",
+    b"null",
+    b"token",
+    b"apikey",
+    b"api_key",
+    b"key",
+    b"passphrase",
+];
+
+/// A URL password is reported unless it is a placeholder or default, a
+/// variable reference, equal to the user name, or the host is a documentation
+/// host (`example.com`, `*.example`, `*.test`, `*.invalid`, `host`).
+pub(crate) fn url_password(c: &Candidate<'_>) -> bool {
+    let password = c.secret;
+    if password.len() < 4
+        || is_placeholder_value(password)
+        || DEFAULT_URL_PASSWORDS
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(password))
+        || c.key.is_some_and(|user| user.eq_ignore_ascii_case(password))
+        || password.iter().all(|&b| b == password[0])
+        // `USER:TOKEN`, `user:PASSWORD`: an environment-variable-style name
+        // standing in for the value.
+        || password
+            .iter()
+            .all(|&b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
+            && password.iter().any(u8::is_ascii_uppercase)
+            && is_wordish(password)
+    {
+        return false;
+    }
+    let host = c.extra.unwrap_or_default().to_ascii_lowercase();
+    let doc_host = host == b"host"
+        || host == b"hostname"
+        || host.starts_with(b"example.")
+        || [
+            &b".example"[..],
+            b".test",
+            b".invalid",
+            b".example.com",
+            b".example.org",
+            b".example.net",
+        ]
+        .iter()
+        .any(|suffix| host.ends_with(suffix))
+        || contains_ci(&host, b"your");
+    !doc_host
+}
+
+/// Last words of a key name that make its value metadata about a secret rather
+/// than the secret (`token_url`, `password_hash`, `secret_name`, `auth_method`).
+const NON_SECRET_KEY_SUFFIXES: &[&str] = &[
+    "url",
+    "uri",
+    "urls",
+    "endpoint",
+    "path",
+    "file",
+    "filename",
+    "dir",
+    "directory",
+    "name",
+    "names",
+    "type",
+    "types",
+    "length",
+    "len",
+    "size",
+    "count",
+    "expiry",
+    "expires",
+    "expiration",
+    "at",
+    "ttl",
+    "timeout",
+    "header",
+    "headers",
+    "field",
+    "fields",
+    "param",
+    "params",
+    "env",
+    "var",
+    "variable",
+    "prefix",
+    "suffix",
+    "format",
+    "mode",
+    "method",
+    "methods",
+    "id",
+    "ids",
+    "hash",
+    "hashed",
+    "sha",
+    "digest",
+    "checksum",
+    "version",
+    "algorithm",
+    "alg",
+    "kind",
+    "scope",
+    "scopes",
+    "audience",
+    "issuer",
+    "host",
+    "port",
+    "user",
+    "username",
+    "email",
+    "label",
+    "description",
+    "hint",
+    "policy",
+    "regex",
+    "pattern",
+    "enabled",
+    "required",
+    "provider",
+    "strategy",
+    "store",
+    "storage",
+    "class",
+    "command",
+    "cmd",
+    "service",
+    "server",
+    "level",
+    "limit",
+    "lifetime",
+    "duration",
+    "interval",
+    "max",
+    "min",
+    "ref",
+    "reference",
+    "rotation",
+    "generator",
+    "validator",
+    "manager",
+    "handler",
+    "factory",
+    "cache",
+    "config",
+    "configuration",
+    "options",
+    "settings",
+    "status",
+    "state",
+    "source",
+    "location",
+    "prompt",
+    "message",
+    "msg",
+    "text",
+    "title",
+    "error",
+    "errors",
+    "placeholder",
+    "key_id",
+    "keyid",
+    "sid",
+    "arn",
+    "region",
+    "bucket",
+    "schema",
+    "template",
+    "example",
+    "policy",
+    "rule",
+    "rules",
+    "flow",
+    "grant",
+    "grants",
+    "callback",
+    "redirect",
+];
+
+/// Words anywhere in a key name that make its value a non-secret token.
+const NON_SECRET_KEY_WORDS: &[&str] = &[
+    "next",
+    "continuation",
+    "page",
+    "paging",
+    "pagination",
+    "cursor",
+    "idempotency",
+    "csrf",
+    "xsrf",
+    "nonce",
+    "marker",
+    "change",
+    "public",
+    "publishable",
+];
+
+/// Splits an identifier into lowercase words at punctuation and camelCase humps.
+fn key_words(key: &[u8]) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for &b in key {
+        if !b.is_ascii_alphanumeric() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if b.is_ascii_uppercase() && prev_lower && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
+        current.push(char::from(b.to_ascii_lowercase()));
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+/// Whether a key name (already known to contain a keyword somewhere) names a
+/// secret: one of its words is a secret word, and its last word does not turn
+/// it into metadata.
+#[must_use]
+pub fn is_secret_key_name(key: &[u8]) -> bool {
+    let words = key_words(key);
+    let Some(last) = words.last() else {
+        return false;
+    };
+    if NON_SECRET_KEY_SUFFIXES.contains(&last.as_str()) {
+        return false;
+    }
+    // Pagination, idempotency and anti-forgery tokens are high-entropy by
+    // design and harmless: `NextToken`, `ContinuationToken`, `csrf_token`.
+    if words
+        .iter()
+        .any(|w| NON_SECRET_KEY_WORDS.contains(&w.as_str()))
+    {
+        return false;
+    }
+    let pair = |a: &str, b: &str| words.windows(2).any(|w| w[0] == a && w[1] == b);
+    words.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "pass" | "passwd" | "password" | "passwords" | "passphrase" | "passcode" | "passkey"
+        ) || w.ends_with("password")
+            || w.ends_with("passwd")
+            || w.contains("secret")
+            || (w.contains("token") && !w.contains("tokeniz"))
+            || w.contains("apikey")
+            || w.contains("accesskey")
+            || w.contains("privatekey")
+            || w.contains("credential")
+            || (w.contains("auth") && (!w.contains("author") || w.contains("authoriz")))
+    }) || pair("api", "key")
+        || pair("access", "key")
+        || pair("private", "key")
+        || pair("signing", "key")
+        || pair("encryption", "key")
+        || pair("master", "key")
+        || words
+            .iter()
+            .any(|w| matches!(w.as_str(), "signingkey" | "encryptionkey" | "masterkey"))
+}
+
+/// Whether a key names the credential itself (a token, secret, password or API key)
+/// rather than something about one; used where a value shape is ambiguous (UUIDs).
+fn names_a_credential(key: &[u8]) -> bool {
+    [&b"token"[..], b"secret", b"passw"]
+        .iter()
+        .any(|w| contains_ci(key, w))
+}
+
+/// Minimum length of a generic secret value.
+pub const GENERIC_MIN_LEN: usize = 12;
+
+/// Maximum length of a generic secret value: longer runs are data blobs
+/// (certificates, images, JWTs, which have rules of their own).
+pub const GENERIC_MAX_LEN: usize = 256;
+
+/// Minimum Shannon entropy (bits per character) of a generic secret value.
+///
+/// Tuned on the corpus: random 12-character alphanumerics score about 3.3–3.6
+/// and longer keys 4+, while the values that survive the word and placeholder
+/// filters but are not secrets (version strings, host:port pairs, repeated
+/// digits) sit below 3.0.
+pub const GENERIC_MIN_ENTROPY: f64 = 3.0;
+
+/// The generic `key = value` rule: a secret-sounding key whose value is long,
+/// random-looking, and not a placeholder, reference, word, UUID, digest, URL,
+/// path or function call.
+pub(crate) fn generic_assignment(c: &Candidate<'_>) -> bool {
+    let value = c.secret;
+    // Cheapest and most frequent rejections first: this runs on every
+    // assignment-shaped line of every file.
+    if value.len() < GENERIC_MIN_LEN
+        || value.len() > GENERIC_MAX_LEN
+        || c.key.is_some_and(|k| k.len() > 80)
+        || matches!(c.next_byte, Some(b'(' | b'[' | b'<'))
+        || (c.source_code && !c.quoted)
+        // `AWS::ApiGateway::ApiKey: …`, `Foo::Token = …`: a qualified type
+        // name, not a variable.
+        || c.before_key == Some(b':')
+        || is_wordish(value)
+        || value.iter().all(u8::is_ascii_digit)
+        || value.windows(2).any(|w| w == b"::")
+        || contains_ci(value, b"://")
+        || value[0] == b'/'
+        || value.starts_with(b"./")
+        || value.starts_with(b"~/")
+        // A UUID identifies, unless the key says it is the credential itself (Heroku,
+        // Snyk and legacy npm tokens are UUIDs: `HEROKU_API_TOKEN = <uuid>`).
+        || (is_uuid(value) && !c.key.is_some_and(names_a_credential))
+        || !c.key.is_some_and(is_secret_key_name)
+        || is_placeholder_value(value)
+        || is_ciphertext_value(value)
+    {
+        return false;
+    }
+    // A bare hex digest under a key that names a hash is a checksum; under a
+    // secret key (e.g. a 40-hex legacy token) it is a secret, so only the key
+    // suffix list above decides that case.
+    if is_hex_digest(value) && c.key.is_some_and(|k| contains_ci(k, b"sha")) {
+        return false;
+    }
+    shannon_entropy(value) >= GENERIC_MIN_ENTROPY
+}
+
+/// Prefixes of other tools' ciphertext: a value that starts with one is encrypted, whatever
+/// key it sits under (dotenvx `encrypted:`, sops `ENC[`, ansible-vault, age armor).
+const CIPHERTEXT_PREFIXES: &[&[u8]] = &[
+    b"encrypted:",
+    b"ENC[AES256_GCM,",
+    b"$ANSIBLE_VAULT;",
+    b"-----BEGIN AGE ENCRYPTED FILE-----",
+];
+
+/// Whether an assigned value is another tool's ciphertext. Flagging it would teach people
+/// to ignore the scanner exactly where they did the right thing.
+#[must_use]
+pub fn is_ciphertext_value(value: &[u8]) -> bool {
+    CIPHERTEXT_PREFIXES.iter().any(|p| value.starts_with(p))
+}
+
+/// Whether a dotenv-style file holds only ciphertext: every assignment's value is
+/// encrypted (dotenvx, sops) or is the encryption's public metadata (`DOTENV_PUBLIC_KEY*`,
+/// `sops_*`), and there is at least one encrypted value. Such a file is what committing
+/// secrets safely looks like, so the `.env` path rule must not block it.
+#[must_use]
+pub fn is_encrypted_dotenv(content: &[u8]) -> bool {
+    let mut encrypted = 0usize;
+    for line in content.split(|&b| b == b'\n') {
+        let line = line.trim_ascii();
+        if line.is_empty() || line[0] == b'#' {
+            continue;
+        }
+        let line = line
+            .strip_prefix(b"export ")
+            .unwrap_or(line)
+            .trim_ascii_start();
+        let Some(eq) = line.iter().position(|&b| b == b'=') else {
+            return false;
+        };
+        let key = line[..eq].trim_ascii();
+        let mut value = line[eq + 1..].trim_ascii();
+        if let [q @ (b'"' | b'\''), rest @ ..] = value {
+            value = rest.strip_suffix(&[*q]).unwrap_or(rest);
+        }
+        if is_ciphertext_value(value) {
+            encrypted += 1;
+        } else if !(key.starts_with(b"DOTENV_PUBLIC_KEY") || key.starts_with(b"sops_")) {
+            return false;
+        }
+    }
+    encrypted > 0
+}
