@@ -267,18 +267,22 @@ impl Cloudflare {
                 store: STORE,
                 detail: format!("{detail} ({what})"),
             },
-            404 if codes.contains(&10007) || what == "listing secrets" => SyncError::NotFound {
-                store: STORE,
-                what: format!(
-                    "Worker `{}` in account {}",
-                    self.target.script, self.target.account
-                ),
-            },
+            404 if codes.contains(&10007) => self.no_script(),
             status => SyncError::Service {
                 store: STORE,
                 code: format!("HTTP {status}"),
                 detail: format!("{detail} ({what})"),
             },
+        }
+    }
+
+    fn no_script(&self) -> SyncError {
+        SyncError::NotFound {
+            store: STORE,
+            what: format!(
+                "Worker `{}` in account {}",
+                self.target.script, self.target.account
+            ),
         }
     }
 
@@ -342,6 +346,10 @@ impl Cloudflare {
                 format!("{}?page={page}", self.target.secrets_url())
             };
             let reply = self.request("GET", &url, &[], "")?;
+            // Whatever the code, a 404 here means the script (or the account) is not there.
+            if reply.status == 404 {
+                return Err(self.no_script());
+            }
             let (listed, info): (Vec<Listed>, _) = self.result(&reply, "listing secrets")?;
             names.extend(listed.into_iter().map(|s| s.name));
             if !more_pages(info.as_ref(), page) {
@@ -418,8 +426,14 @@ impl Cloudflare {
             .map_err(|e| Self::protocol("creating the KV namespace", &e))?;
         let url = format!("{}/storage/kv/namespaces", self.target.account_url());
         let reply = self.request("POST", &url, &body, "application/json")?;
-        let (ns, _): (Namespace, _) = self.result(&reply, "creating the KV namespace")?;
-        Ok(ns.id)
+        match self.result::<Namespace>(&reply, "creating the KV namespace") {
+            Ok((ns, _)) => Ok(ns.id),
+            // Another push created it since this one looked (10014: title already taken).
+            Err(err) => match self.find_namespace() {
+                Ok(Some(id)) => Ok(id),
+                _ => Err(err),
+            },
+        }
     }
 }
 

@@ -1771,6 +1771,17 @@ mod azure {
         assert!(stdout(&out).contains("recovered"), "{}", stdout(&out));
         assert_eq!(fake.values()["MULTI"], "canary-multi-back");
         assert!(fake.state().deleted.is_empty());
+
+        // A secret disabled in Key Vault returns no value: a new, enabled version is written.
+        fake.state().secrets.get_mut("api-key").unwrap().enabled = false;
+        let out = run(&mut vault(&repo, &owner, &fake), &fake, &["push", "prod"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stdout(&out).contains("update: disabled in Key Vault"),
+            "{}",
+            stdout(&out)
+        );
+        assert!(fake.state().secrets["api-key"].enabled);
     }
 
     #[test]
@@ -1827,6 +1838,22 @@ mod azure {
             .map(|c| c["name"].as_str().unwrap())
             .collect();
         assert_eq!(names, ["HANDED_OVER"], "{doc}");
+
+        // A disabled secret has no value to pull: refused with the reason, nothing changed.
+        fake.state().secrets.get_mut("api-key").unwrap().enabled = false;
+        let before = other.snapshot();
+        let out = run(
+            &mut vault(&other, &other_owner, &fake),
+            &fake,
+            &["pull", "prod"],
+        );
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).contains("disabled in Key Vault"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(other.snapshot(), before);
     }
 
     #[test]
@@ -1939,6 +1966,26 @@ mod azure {
             "az, not Entra ID, gave the token"
         );
         assert_eq!(fake.values()["API-KEY"], CANARIES[1].1);
+
+        // A token Key Vault does not accept.
+        repo.script(
+            "az",
+            "printf '{\"accessToken\": \"not-a-valid-token\", \"expiresOn\": \"2030-01-01 00:00:00.000000\"}'",
+        );
+        let out = run(
+            repo.vault(&owner)
+                .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+                .args(["push", "prod"]),
+            &fake,
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr(&out);
+        assert!(
+            err.contains("rejected the credentials") && err.contains("the Azure CLI"),
+            "{err}"
+        );
+        assert!(!err.contains("not-a-valid-token"), "{err}");
 
         // az says to log in: no credentials, with the hint.
         repo.script(
