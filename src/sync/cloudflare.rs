@@ -359,6 +359,40 @@ impl Cloudflare {
         Err(Self::protocol("listing secrets", &"more than 1000 pages"))
     }
 
+    /// The Worker's bindings other than secrets (`[vars]` entries, KV namespaces, …), by
+    /// name. A secret cannot take such a name, and Cloudflare would refuse it only on the
+    /// write; reading them first refuses the push before anything is written. If the
+    /// settings cannot be read, the write's own refusal remains.
+    fn other_bindings(&self) -> Result<BTreeMap<String, String>, SyncError> {
+        #[derive(Deserialize)]
+        struct Settings {
+            #[serde(default)]
+            bindings: Vec<Binding>,
+        }
+        #[derive(Deserialize)]
+        struct Binding {
+            name: String,
+            #[serde(rename = "type")]
+            kind: String,
+        }
+        let url = format!(
+            "{}/workers/scripts/{}/settings",
+            self.target.account_url(),
+            self.target.script
+        );
+        let reply = self.request("GET", &url, &[], "")?;
+        if reply.status != 200 {
+            return Ok(BTreeMap::new());
+        }
+        let (settings, _): (Settings, _) = self.result(&reply, "reading the Worker's settings")?;
+        Ok(settings
+            .bindings
+            .into_iter()
+            .filter(|b| b.kind != "secret_text" && b.kind != "secret_key")
+            .map(|b| (b.name, b.kind))
+            .collect())
+    }
+
     fn put(&self, name: &str, value: &Secret) -> Result<(), SyncError> {
         #[derive(Serialize)]
         struct Put<'a> {
@@ -545,6 +579,14 @@ impl super::Store for Cloudflare {
                 store: STORE,
                 name: name.clone(),
                 reason: "its value is larger than Workers' 5 KB limit for a secret",
+            });
+        }
+        let others = self.other_bindings()?;
+        if let Some(name) = local.keys().find(|n| others.contains_key(*n)) {
+            return Err(SyncError::Refused {
+                store: STORE,
+                name: name.clone(),
+                reason: "the Worker already has a binding of another kind with this name (a [vars] entry in wrangler.toml, a KV namespace, …); rename one of them",
             });
         }
         let session = Session {

@@ -769,6 +769,8 @@ mod cloudflare {
     struct State {
         /// Script → secret name → value. Only these scripts exist.
         scripts: BTreeMap<String, BTreeMap<String, String>>,
+        /// Script → its other bindings (name → type), as `[vars]` and the like make them.
+        bindings: BTreeMap<String, BTreeMap<String, String>>,
         /// KV namespaces in creation order: (id, title).
         namespaces: Vec<(String, String)>,
         /// (namespace id, key) → value.
@@ -829,6 +831,26 @@ mod cloudflare {
         let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
         let json = req.json();
         match (method, segments.as_slice()) {
+            ("GET", ["workers", "scripts", script, "settings"]) => {
+                let Some(secrets) = st.scripts.get(*script) else {
+                    return error("404 Not Found", 10007, "workers.api.error.script_not_found");
+                };
+                let mut bindings: Vec<_> = secrets
+                    .keys()
+                    .map(|n| serde_json::json!({ "name": n, "type": "secret_text" }))
+                    .collect();
+                for (name, kind) in st.bindings.get(*script).into_iter().flatten() {
+                    bindings.push(serde_json::json!({ "name": name, "type": kind }));
+                }
+                reply(
+                    "200 OK",
+                    envelope(serde_json::json!({
+                        "bindings": bindings,
+                        "compatibility_date": "2025-01-01",
+                        "usage_model": "standard",
+                    })),
+                )
+            }
             (_, ["workers", "scripts", script, "secrets", rest @ ..]) => {
                 let Some(secrets) = st.scripts.get_mut(*script) else {
                     return error("404 Not Found", 10007, "workers.api.error.script_not_found");
@@ -1350,6 +1372,23 @@ mod cloudflare {
             stderr(&out)
         );
         assert!(fake.writes().is_empty(), "{:?}", fake.writes());
+
+        // A `[vars]` entry already holds a name: refused before anything is written.
+        fake.state().bindings.insert(
+            "shop".into(),
+            [("API_KEY".to_owned(), "plain_text".to_owned())]
+                .into_iter()
+                .collect(),
+        );
+        let out = push(&repo, &owner, &fake, &[]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr(&out);
+        assert!(
+            err.contains("`API_KEY` cannot be pushed") && err.contains("[vars]"),
+            "{err}"
+        );
+        assert!(fake.writes().is_empty(), "{:?}", fake.writes());
+        fake.state().bindings.clear();
 
         repo.set(&owner, "prod", "BIG", &"x".repeat(6000));
         let out = push(&repo, &owner, &fake, &[]);
