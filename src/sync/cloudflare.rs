@@ -240,7 +240,9 @@ impl Cloudflare {
         reply
     }
 
-    fn failure(&self, reply: &Reply, what: &str) -> SyncError {
+    /// The error for a failed reply. `values` are the values the request carried: a
+    /// service that quotes what it rejected must not put them in a message.
+    fn failure(&self, reply: &Reply, what: &str, values: &[&Secret]) -> SyncError {
         let envelope = serde_json::from_slice::<Envelope<serde_json::Value>>(&reply.body).ok();
         let errors = envelope.as_ref().map_or(&[][..], |e| &e.errors[..]);
         let detail = if errors.is_empty() {
@@ -252,7 +254,7 @@ impl Cloudflare {
                 .collect::<Vec<_>>()
                 .join("; ")
         };
-        let detail = super::redact(&detail, []);
+        let detail = super::redact(&detail, values.iter().copied());
         let codes: Vec<u64> = errors.iter().map(|e| e.code).collect();
         match reply.status {
             401 => SyncError::BadCredentials {
@@ -295,16 +297,16 @@ impl Cloudflare {
 
     /// Checks a reply is a success, for writes whose `result` says nothing (it is `null`
     /// or `{}`).
-    fn ok(&self, reply: &Reply, what: &str) -> Result<(), SyncError> {
+    fn ok(&self, reply: &Reply, what: &str, values: &[&Secret]) -> Result<(), SyncError> {
         if !(200..300).contains(&reply.status) {
-            return Err(self.failure(reply, what));
+            return Err(self.failure(reply, what, values));
         }
         let envelope: Envelope<serde_json::Value> =
             serde_json::from_slice(&reply.body).map_err(|e| Self::protocol(what, &e))?;
         if envelope.success {
             Ok(())
         } else {
-            Err(self.failure(reply, what))
+            Err(self.failure(reply, what, values))
         }
     }
 
@@ -315,12 +317,12 @@ impl Cloudflare {
         what: &str,
     ) -> Result<(T, Option<ResultInfo>), SyncError> {
         if !(200..300).contains(&reply.status) {
-            return Err(self.failure(reply, what));
+            return Err(self.failure(reply, what, &[]));
         }
         let envelope: Envelope<T> =
             serde_json::from_slice(&reply.body).map_err(|e| Self::protocol(what, &e))?;
         if !envelope.success {
-            return Err(self.failure(reply, what));
+            return Err(self.failure(reply, what, &[]));
         }
         let result = envelope
             .result
@@ -407,7 +409,7 @@ impl Cloudflare {
             kind: "secret_text",
         });
         let reply = self.request("PUT", &self.target.secrets_url(), &body, "application/json")?;
-        self.ok(&reply, &format!("writing {name}"))
+        self.ok(&reply, &format!("writing {name}"), &[value])
     }
 
     fn delete(&self, name: &str) -> Result<(), SyncError> {
@@ -418,7 +420,7 @@ impl Cloudflare {
             return Ok(());
         }
         if !(200..300).contains(&reply.status) {
-            return Err(self.failure(&reply, &format!("deleting {name}")));
+            return Err(self.failure(&reply, &format!("deleting {name}"), &[]));
         }
         Ok(())
     }
@@ -533,7 +535,9 @@ impl WriteOnly for Session<'_> {
             return Ok(None);
         }
         if reply.status != 200 {
-            return Err(self.cloudflare.failure(&reply, "reading vault's record"));
+            return Err(self
+                .cloudflare
+                .failure(&reply, "reading vault's record", &[]));
         }
         String::from_utf8(reply.body.to_vec())
             .map(Some)
@@ -553,7 +557,7 @@ impl WriteOnly for Session<'_> {
             text.as_bytes(),
             "text/plain",
         )?;
-        self.cloudflare.ok(&reply, "writing vault's record")
+        self.cloudflare.ok(&reply, "writing vault's record", &[])
     }
 }
 

@@ -783,6 +783,8 @@ mod cloudflare {
         unavailable: usize,
         /// Fail every secret PUT after this many succeeded.
         puts_before_failure: Option<usize>,
+        /// Refuse secret PUTs with a message that quotes the value.
+        quote_rejected: bool,
     }
 
     fn envelope(result: serde_json::Value) -> String {
@@ -873,6 +875,13 @@ mod cloudflare {
                                 );
                             }
                             st.puts_before_failure = Some(left - 1);
+                        }
+                        if st.quote_rejected {
+                            return error(
+                                "400 Bad Request",
+                                10021,
+                                &format!("cannot use {} as a secret", json["text"]),
+                            );
                         }
                         assert_eq!(json["type"], "secret_text", "{json}");
                         assert_eq!(req.header("content-type"), Some("application/json"));
@@ -1372,6 +1381,15 @@ mod cloudflare {
             stderr(&out)
         );
         assert!(fake.writes().is_empty(), "{:?}", fake.writes());
+
+        // A refusal that quotes the value is shown without it (`push` checks the output).
+        fake.state().quote_rejected = true;
+        let out = push(&repo, &owner, &fake, &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("cannot use"), "{}", stderr(&out));
+        assert!(stderr(&out).contains("[redacted]"), "{}", stderr(&out));
+        fake.state().quote_rejected = false;
+        fake.state().log.clear();
 
         // A `[vars]` entry already holds a name: refused before anything is written.
         fake.state().bindings.insert(

@@ -63,7 +63,7 @@ impl Credential {
                 Zeroizing::new(format!(
                     "grant_type=client_credentials&client_id={}&client_secret={}&scope={}",
                     form_encode(client),
-                    form_encode(secret.expose()),
+                    &*Zeroizing::new(form_encode(secret.expose())),
                     form_encode(&scope)
                 )),
             ),
@@ -74,18 +74,15 @@ impl Credential {
                 file,
             } => {
                 // Read on every use: the platform rotates the file.
-                let assertion = Zeroizing::new(
-                    std::fs::read_to_string(file)
-                        .map_err(|e| SyncError::NoCredentials {
-                            store: STORE,
-                            searched: format!(
-                                "$AZURE_FEDERATED_TOKEN_FILE ({}: {e})",
-                                file.display()
-                            ),
-                        })?
-                        .trim()
-                        .to_owned(),
-                );
+                // Every copy of the assertion is wiped: it is a bearer credential until it
+                // expires.
+                let raw = Zeroizing::new(std::fs::read_to_string(file).map_err(|e| {
+                    SyncError::NoCredentials {
+                        store: STORE,
+                        searched: format!("$AZURE_FEDERATED_TOKEN_FILE ({}: {e})", file.display()),
+                    }
+                })?);
+                let assertion = Zeroizing::new(form_encode(raw.trim()));
                 (
                     authority,
                     tenant,
@@ -93,7 +90,7 @@ impl Credential {
                         "grant_type=client_credentials&client_id={}&client_assertion_type={}&client_assertion={}&scope={}",
                         form_encode(client),
                         form_encode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
-                        form_encode(&assertion),
+                        &*assertion,
                         form_encode(&scope)
                     )),
                 )
