@@ -1465,6 +1465,8 @@ mod azure {
         challenge_resource: Option<String>,
         /// The origin of `nextLink`, instead of the fake's own URL.
         next_link_origin: Option<String>,
+        /// Deny listing deleted secrets (an identity without that permission).
+        deny_deleted_list: bool,
     }
 
     fn kv_error(status: &'static str, code: &str, message: &str) -> Reply {
@@ -1593,6 +1595,11 @@ mod azure {
         let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
         match (method, segments.as_slice()) {
             ("GET", ["secrets"]) => page(base, st, "secrets", req),
+            ("GET", ["deletedsecrets"]) if st.deny_deleted_list => kv_error(
+                "403 Forbidden",
+                "Forbidden",
+                "The user, group or application does not have secrets list permission on key vault",
+            ),
             ("GET", ["deletedsecrets"]) => page(base, st, "deletedsecrets", req),
             ("GET", ["secrets", name]) => match st.secrets.get(&name.to_ascii_lowercase()) {
                 Some(s) if !s.enabled => kv_error(
@@ -1963,6 +1970,19 @@ mod azure {
             "{err}"
         );
         assert!(fake.writes().is_empty(), "{:?}", fake.writes());
+
+        // Without permission to list deleted secrets, the clash surfaces on the write (409)
+        // with the same advice, and names what landed before it.
+        fake.state().deny_deleted_list = true;
+        let out = run(&mut vault(&repo, &owner, &fake), &fake, &["push", "prod"]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr(&out);
+        assert!(
+            err.contains("2 written before the failure: API_KEY, DATABASE_URL"),
+            "{err}"
+        );
+        assert!(err.contains("az keyvault secret recover"), "{err}");
+        assert!(!fake.values().contains_key("MULTI"));
     }
 
     #[test]
