@@ -636,6 +636,27 @@ pub enum StoreArgs {
         #[arg(long)]
         environment: Option<String>,
     },
+    /// Cloudflare Workers secrets (push only) of one Worker script. The token comes from
+    /// $CLOUDFLARE_API_TOKEN; vault's digest record is kept in Workers KV.
+    Cloudflare {
+        /// The account id (default: $CLOUDFLARE_ACCOUNT_ID).
+        #[arg(long, env = "CLOUDFLARE_ACCOUNT_ID")]
+        account: String,
+        /// The Worker script's name (`name` in wrangler.toml).
+        #[arg(long)]
+        script: String,
+        /// A wrangler environment: the Worker is then `<script>-<env>`, as `wrangler deploy
+        /// --env <env>` names it.
+        #[arg(long)]
+        wrangler_env: Option<String>,
+    },
+    /// Azure Key Vault secrets: one secret per name, tagged `managed-by=vault`. Credentials
+    /// as the Azure SDKs find them: $AZURE_CLIENT_SECRET, workload identity, then `az`.
+    Azure {
+        /// The vault's URL, https://NAME.vault.azure.net.
+        #[arg(long)]
+        vault_url: String,
+    },
 }
 
 /// `vault completions`.

@@ -8,14 +8,16 @@
 //! push. The next push rewrites only secrets whose digest differs (changed in the vault) or
 //! whose `updated_at` moved (changed in GitHub: drift, overwritten with the vault's value).
 //! The whole record is tagged with the record key, so a record vault did not write is not
-//! trusted, and `--prune` deletes only secrets a trusted record lists.
+//! trusted, and `--prune` deletes only secrets a trusted record lists. The plan and the
+//! push loop are shared with Cloudflare's in `record.rs`.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::http::{Http, Reply, Request, json_body};
-use super::{Action, Change, Plan, Pushed, RecordKey, SyncError};
+use super::record::WriteOnly;
+use super::{Pushed, RecordKey, SyncError};
 use crate::secret::Secret;
 
 /// The store's name in messages.
@@ -25,10 +27,6 @@ const MAX_VALUE: usize = 48 * 1024;
 /// GitHub's limit on a variable's value, which the record must fit.
 const MAX_VARIABLE: usize = 48 * 1024;
 const PER_PAGE: usize = 100;
-
-const NOTE_DRIFT: &str = "changed in GitHub since vault pushed it (drift): overwritten";
-const NOTE_UNRECORDED: &str = "in GitHub but not in vault's record: overwritten, managed from now";
-const NOTE_GONE: &str = "deleted in GitHub since vault pushed it: created again";
 
 /// Where the secrets go and how to authenticate.
 pub struct Target {
@@ -168,42 +166,6 @@ fn name_ok(name: &str) -> bool {
         .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
         && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
         && !name.starts_with("GITHUB_")
-}
-
-/// What vault recorded of one secret it pushed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Entry {
-    /// [`RecordKey::digest`] of the value.
-    #[serde(rename = "d")]
-    digest: String,
-    /// The secret's `updated_at` as GitHub listed it after the push.
-    #[serde(rename = "u")]
-    updated_at: String,
-}
-
-/// The record's body, tagged as a whole.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct Body {
-    v: u32,
-    env: String,
-    secrets: BTreeMap<String, Entry>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Stored {
-    record: Body,
-    tag: String,
-}
-
-/// The record as read from GitHub.
-enum Record {
-    /// No variable yet.
-    Absent,
-    /// A variable whose tag does not verify with this environment's key: written by
-    /// someone else, edited by hand, or from before a write-key change.
-    Untrusted,
-    /// vault's own record.
-    Trusted(Body),
 }
 
 /// A GitHub Actions secrets client for one repository or environment.
@@ -407,73 +369,6 @@ impl Github {
         }
         Ok(())
     }
-
-    /// The record variable's value, if it exists.
-    fn read_record(&self, variable: &str, key: &RecordKey, env: &str) -> Result<Record, SyncError> {
-        #[derive(Deserialize)]
-        struct Variable {
-            value: String,
-        }
-        let url = format!("{}/variables/{variable}", self.target.scope());
-        let reply = self.request("GET", &url, &[])?;
-        if reply.status == 404 {
-            // Either no record yet, or no repository/environment: the public key tells.
-            return Ok(Record::Absent);
-        }
-        if reply.status != 200 {
-            return Err(self.failure(&reply, &format!("reading the variable {variable}")));
-        }
-        let variable: Variable = serde_json::from_slice(&reply.body)
-            .map_err(|e| Self::protocol("the record variable", &e))?;
-        let Ok(stored) = serde_json::from_str::<Stored>(&variable.value) else {
-            return Ok(Record::Untrusted);
-        };
-        let Ok(text) = serde_json::to_vec(&stored.record) else {
-            return Ok(Record::Untrusted);
-        };
-        if stored.record.v != 1 || stored.record.env != env || !key.verify(&text, &stored.tag) {
-            return Ok(Record::Untrusted);
-        }
-        Ok(Record::Trusted(stored.record))
-    }
-
-    fn write_record(
-        &self,
-        variable: &str,
-        exists: bool,
-        body: &Body,
-        key: &RecordKey,
-    ) -> Result<(), SyncError> {
-        #[derive(Serialize)]
-        struct Variable<'a> {
-            name: &'a str,
-            value: String,
-        }
-        let text = serde_json::to_vec(body).map_err(|e| Self::protocol("the record", &e))?;
-        let stored = Stored {
-            record: body.clone(),
-            tag: key.seal(&text),
-        };
-        let value = serde_json::to_string(&stored).map_err(|e| Self::protocol("the record", &e))?;
-        let payload = serde_json::to_vec(&Variable {
-            name: variable,
-            value,
-        })
-        .map_err(|e| Self::protocol("the record", &e))?;
-        let (method, url) = if exists {
-            (
-                "PATCH",
-                format!("{}/variables/{variable}", self.target.scope()),
-            )
-        } else {
-            ("POST", format!("{}/variables", self.target.scope()))
-        };
-        let reply = self.request(method, &url, &payload)?;
-        if !(200..300).contains(&reply.status) {
-            return Err(self.failure(&reply, &format!("writing the variable {variable}")));
-        }
-        Ok(())
-    }
 }
 
 /// The `rel="next"` URL of a `Link` header.
@@ -490,57 +385,6 @@ fn next_link(header: &str) -> Option<String> {
                     .to_owned()
             })
     })
-}
-
-/// The plan for `local` against what GitHub lists and what vault's record says.
-fn plan(
-    local: &BTreeMap<String, Secret>,
-    listed: &BTreeMap<String, String>,
-    record: &Record,
-    key: &RecordKey,
-    prune: bool,
-) -> Plan {
-    let recorded = match record {
-        Record::Trusted(body) => Some(&body.secrets),
-        Record::Absent | Record::Untrusted => None,
-    };
-    let entry = |name: &str| recorded.and_then(|r| r.get(name));
-    let mut changes = Vec::new();
-    for (name, value) in local {
-        let (action, note) = match (listed.get(name), entry(name)) {
-            (None, Some(_)) => (Action::Create, Some(NOTE_GONE)),
-            (None, None) => (Action::Create, None),
-            (Some(_), None) => (Action::Update, Some(NOTE_UNRECORDED)),
-            (Some(updated), Some(entry)) => {
-                if entry.digest != key.digest(name, value) {
-                    (Action::Update, None)
-                } else if entry.updated_at != *updated {
-                    (Action::Update, Some(NOTE_DRIFT))
-                } else {
-                    (Action::Unchanged, None)
-                }
-            }
-        };
-        changes.push(Change {
-            name: name.clone(),
-            action,
-            note,
-        });
-    }
-    for name in listed.keys().filter(|n| !local.contains_key(*n)) {
-        let action = match entry(name) {
-            None => Action::Unmanaged,
-            Some(_) if prune => Action::Delete,
-            Some(_) => Action::Keep,
-        };
-        changes.push(Change {
-            name: name.clone(),
-            action,
-            note: None,
-        });
-    }
-    changes.sort_by(|a, b| a.name.cmp(&b.name));
-    Plan { changes }
 }
 
 impl super::Store for Github {
@@ -601,96 +445,98 @@ pub fn push(
         });
     }
     // The public key first: it also proves the repository (and environment) exist.
-    let sealing_key = github.public_key()?;
-    let variable = record_variable(env);
-    let record = github.read_record(&variable, key, env)?;
-    let listed = github.list()?;
-    let plan = plan(local, &listed, &record, key, prune);
-    let record_exists = !matches!(record, Record::Absent);
-    let original = match record {
-        Record::Trusted(body) => Some(body),
-        Record::Absent | Record::Untrusted => None,
+    let session = Session {
+        github,
+        sealing_key: github.public_key()?,
+        variable: record_variable(env),
     };
-    if dry_run {
-        return Ok(Pushed {
-            plan,
-            version: None,
-        });
-    }
-    let mut next = original.clone().unwrap_or_else(|| Body {
-        v: 1,
-        env: env.to_owned(),
-        secrets: BTreeMap::new(),
-    });
-    let mut done = Vec::new();
-    let mut written = Vec::new();
-    let mut failure = None;
-    for change in &plan.changes {
-        let result = match change.action {
-            Action::Create | Action::Update => github
-                .put(&change.name, &local[&change.name], &sealing_key)
-                .map(|()| written.push(change.name.clone())),
-            Action::Delete => github.delete(&change.name),
-            Action::Unchanged | Action::Keep | Action::Unmanaged => continue,
-        };
-        match result {
-            Ok(()) => done.push(change.name.clone()),
-            Err(err) => {
-                failure = Some(err);
-                break;
-            }
-        }
-    }
-    // Record what landed, even after a failure, so the next run does not rewrite it.
-    // Timestamps come from a fresh listing; without writes, the first one is current.
-    let listed = if done.is_empty() {
-        Ok(listed)
-    } else {
-        github.list()
-    };
-    let recorded = listed.and_then(|listed| {
-        for name in &written {
-            if let Some(updated) = listed.get(name) {
-                next.secrets.insert(
-                    name.clone(),
-                    Entry {
-                        digest: key.digest(name, &local[name]),
-                        updated_at: updated.clone(),
-                    },
-                );
-            }
-        }
-        next.secrets.retain(|name, _| listed.contains_key(name));
-        if original.as_ref() == Some(&next)
-            || (original.is_none() && next.secrets.is_empty() && !record_exists)
-        {
-            return Ok(());
-        }
-        let size = serde_json::to_vec(&next).map_or(0, |t| t.len());
-        if size + 100 > MAX_VARIABLE {
-            return Err(SyncError::Service {
-                store: STORE,
-                code: "record too large".to_owned(),
-                detail: format!(
-                    "vault's record of {} secrets does not fit GitHub's 48 KB variable limit",
-                    next.secrets.len()
-                ),
-            });
-        }
-        github.write_record(&variable, record_exists, &next, key)
-    });
-    if let Err(err) = recorded
-        && failure.is_none()
-    {
-        failure = Some(err);
-    }
-    if let Some(err) = failure {
-        return Err(err.after(&done));
-    }
+    let plan = super::record::push(&session, env, local, key, prune, dry_run)?;
     Ok(Pushed {
         plan,
         version: None,
     })
+}
+
+/// One push: the client, the key values are sealed to, and the record's variable.
+struct Session<'a> {
+    github: &'a Github,
+    sealing_key: (String, crypto_box::PublicKey),
+    variable: String,
+}
+
+impl WriteOnly for Session<'_> {
+    fn store(&self) -> &'static str {
+        STORE
+    }
+
+    fn record_limit(&self) -> (usize, &'static str) {
+        (MAX_VARIABLE, "GitHub's 48 KB variable limit")
+    }
+
+    fn list(&self) -> Result<BTreeMap<String, Option<String>>, SyncError> {
+        Ok(self
+            .github
+            .list()?
+            .into_iter()
+            .map(|(name, updated)| (name, Some(updated)))
+            .collect())
+    }
+
+    fn put(&self, name: &str, value: &Secret) -> Result<(), SyncError> {
+        self.github.put(name, value, &self.sealing_key)
+    }
+
+    fn delete(&self, name: &str) -> Result<(), SyncError> {
+        self.github.delete(name)
+    }
+
+    /// The record variable's value, if it exists.
+    fn read_record(&self) -> Result<Option<String>, SyncError> {
+        #[derive(Deserialize)]
+        struct Variable {
+            value: String,
+        }
+        let url = format!("{}/variables/{}", self.github.target.scope(), self.variable);
+        let reply = self.github.request("GET", &url, &[])?;
+        if reply.status == 404 {
+            // No record yet: the public key, read first, proved the repository exists.
+            return Ok(None);
+        }
+        if reply.status != 200 {
+            return Err(self
+                .github
+                .failure(&reply, &format!("reading the variable {}", self.variable)));
+        }
+        let variable: Variable = serde_json::from_slice(&reply.body)
+            .map_err(|e| Github::protocol("the record variable", &e))?;
+        Ok(Some(variable.value))
+    }
+
+    fn write_record(&self, text: &str, exists: bool) -> Result<(), SyncError> {
+        #[derive(Serialize)]
+        struct Variable<'a> {
+            name: &'a str,
+            value: &'a str,
+        }
+        let payload = serde_json::to_vec(&Variable {
+            name: &self.variable,
+            value: text,
+        })
+        .map_err(|e| Github::protocol("the record", &e))?;
+        let scope = self.github.target.scope();
+        let (method, url) = if exists {
+            ("PATCH", format!("{scope}/variables/{}", self.variable))
+        } else {
+            ("POST", format!("{scope}/variables"))
+        };
+        let reply = self.github.request(method, &url, &payload)?;
+        if !(200..300).contains(&reply.status) {
+            return Err(self
+                .github
+                .failure(&reply, &format!("writing the variable {}", self.variable)));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -716,67 +562,5 @@ mod tests {
             Some("https://api.github.com/repositories/1/actions/secrets?page=2")
         );
         assert_eq!(next_link(r#"<https://x/?page=1>; rel="prev""#), None);
-    }
-
-    #[test]
-    fn plans_use_digests_timestamps_and_the_record() {
-        let key = RecordKey::derive(Some(&Secret::from("wk")), "prod").unwrap();
-        let local: BTreeMap<String, Secret> =
-            [("A", "1"), ("B", "2"), ("C", "3"), ("D", "4"), ("E", "5")]
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), Secret::from(*v)))
-                .collect();
-        let listed: BTreeMap<String, String> = ["A", "B", "C", "E", "OLD", "THEIRS"]
-            .iter()
-            .map(|n| ((*n).to_owned(), "t1".to_owned()))
-            .collect();
-        let entry = |name: &str, value: &str, t: &str| {
-            (
-                name.to_owned(),
-                Entry {
-                    digest: key.digest(name, &Secret::from(value)),
-                    updated_at: t.to_owned(),
-                },
-            )
-        };
-        let body = Body {
-            v: 1,
-            env: "prod".into(),
-            secrets: [
-                entry("A", "1", "t1"),
-                entry("B", "old", "t1"),
-                entry("C", "3", "t0"),
-                entry("D", "4", "t1"),
-                entry("OLD", "x", "t1"),
-            ]
-            .into_iter()
-            .collect(),
-        };
-        let got = |record: &Record, prune| {
-            plan(&local, &listed, record, &key, prune)
-                .changes
-                .into_iter()
-                .map(|c| (c.name, c.action, c.note))
-                .collect::<Vec<_>>()
-        };
-        let s = String::from;
-        assert_eq!(
-            got(&Record::Trusted(body.clone()), true),
-            [
-                (s("A"), Action::Unchanged, None),
-                (s("B"), Action::Update, None),
-                (s("C"), Action::Update, Some(NOTE_DRIFT)),
-                (s("D"), Action::Create, Some(NOTE_GONE)),
-                (s("E"), Action::Update, Some(NOTE_UNRECORDED)),
-                (s("OLD"), Action::Delete, None),
-                (s("THEIRS"), Action::Unmanaged, None),
-            ]
-        );
-        let untrusted = got(&Record::Untrusted, true);
-        assert!(untrusted.iter().all(|(n, a, _)| match n.as_str() {
-            "OLD" | "THEIRS" => *a == Action::Unmanaged,
-            "D" => *a == Action::Create,
-            _ => *a == Action::Update,
-        }));
     }
 }

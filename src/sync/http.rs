@@ -39,7 +39,7 @@ impl Reply {
     }
 
     /// A header's value (`name` in lowercase).
-    #[cfg_attr(not(feature = "github"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "github", feature = "azure")), allow(dead_code))]
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

@@ -4,7 +4,8 @@
 //! sync is first computed as a [`Plan`] (names and what happens to each, never values) and
 //! only then applied, so `--dry-run` shows exactly what a real run would do.
 //!
-//! Store clients live in their own modules behind cargo features (`ssm`, `kv`). They speak
+//! Store clients live in their own modules behind cargo features (`ssm`, `kv`, `github`,
+//! `cloudflare`, `azure`). They speak
 //! plain synchronous HTTP, so even a build with both features has no async runtime.
 
 use std::collections::BTreeMap;
@@ -15,12 +16,24 @@ use crate::secret::Secret;
 
 #[cfg(feature = "ssm")]
 mod aws;
+#[cfg(feature = "azure")]
+pub mod azure;
+#[cfg(feature = "cloudflare")]
+pub mod cloudflare;
 #[cfg(feature = "github")]
 pub mod github;
-#[cfg(any(feature = "ssm", feature = "kv", feature = "github"))]
+#[cfg(any(
+    feature = "ssm",
+    feature = "kv",
+    feature = "github",
+    feature = "cloudflare",
+    feature = "azure"
+))]
 mod http;
 #[cfg(feature = "kv")]
 pub mod kv;
+#[cfg(any(feature = "github", feature = "cloudflare"))]
+mod record;
 #[cfg(feature = "ssm")]
 pub mod ssm;
 

@@ -296,6 +296,44 @@ fn push_without_the_feature_says_how_to_get_it_before_decrypting() {
     assert!(err.contains("--features kv"), "{err}");
 }
 
+#[cfg(not(any(feature = "cloudflare", feature = "azure")))]
+#[test]
+fn cloudflare_and_azure_without_their_features_say_how_to_get_them() {
+    let (repo, _owner) = repo_with_tricky_values();
+    for (args, store, feature) in [
+        (
+            &[
+                "cloudflare",
+                "--account",
+                "0123456789abcdef0123456789abcdef",
+                "--script",
+                "shop",
+            ][..],
+            "Cloudflare Workers secrets",
+            "--features cloudflare",
+        ),
+        (
+            &["azure", "--vault-url", "https://shop.vault.azure.net"][..],
+            "Azure Key Vault",
+            "--features azure",
+        ),
+    ] {
+        let out = repo
+            .bare_vault()
+            .args(["push", "prod"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("built without {store} support")),
+            "{err}"
+        );
+        assert!(err.contains(feature), "{err}");
+    }
+}
+
 #[cfg(not(feature = "ssm"))]
 #[test]
 fn pull_without_the_feature_fails_and_changes_nothing() {

@@ -27,7 +27,7 @@ mod plugins;
 mod pq;
 mod runtime;
 mod secrets;
-#[cfg(feature = "github")]
+#[cfg(any(feature = "github", feature = "cloudflare", feature = "azure"))]
 mod stores;
 #[cfg(any(feature = "ssm", feature = "kv"))]
 mod sync;

@@ -37,11 +37,15 @@ pub fn run(
 ) -> Result<Outcome, Error> {
     let vault = context.vault()?;
     vault.require_env(&args.env)?;
-    if direction == Direction::Pull && matches!(args.store, StoreArgs::Github { .. }) {
-        return Err(SyncError::WriteOnly {
-            store: "GitHub Actions",
-        }
-        .into());
+    let write_only = match args.store {
+        StoreArgs::Github { .. } => Some("GitHub Actions"),
+        StoreArgs::Cloudflare { .. } => Some("Cloudflare Workers"),
+        StoreArgs::Ssm { .. } | StoreArgs::Kv { .. } | StoreArgs::Azure { .. } => None,
+    };
+    if let Some(store) = write_only
+        && direction == Direction::Pull
+    {
+        return Err(SyncError::WriteOnly { store }.into());
     }
     let store = connect(&args.store)?;
     let identities = context.identities()?;
@@ -139,6 +143,28 @@ fn connect(store: &StoreArgs) -> Result<Box<dyn Store>, SyncError> {
         StoreArgs::Github { .. } => Err(SyncError::NotBuilt {
             store: "GitHub Actions secrets",
             feature: "github",
+        }),
+        #[cfg(feature = "cloudflare")]
+        StoreArgs::Cloudflare {
+            account,
+            script,
+            wrangler_env,
+        } => Ok(Box::new(crate::sync::cloudflare::Cloudflare::new(
+            crate::sync::cloudflare::Target::resolve(account, script, wrangler_env.as_deref())?,
+        ))),
+        #[cfg(not(feature = "cloudflare"))]
+        StoreArgs::Cloudflare { .. } => Err(SyncError::NotBuilt {
+            store: "Cloudflare Workers secrets",
+            feature: "cloudflare",
+        }),
+        #[cfg(feature = "azure")]
+        StoreArgs::Azure { vault_url } => {
+            Ok(Box::new(crate::sync::azure::KeyVault::connect(vault_url)?))
+        }
+        #[cfg(not(feature = "azure"))]
+        StoreArgs::Azure { .. } => Err(SyncError::NotBuilt {
+            store: "Azure Key Vault",
+            feature: "azure",
         }),
     }
 }

@@ -1,0 +1,444 @@
+//! Where Key Vault tokens come from: the credential chain (as the Azure SDKs'
+//! `DefaultAzureCredential` orders it, for the sources a command-line tool can use) and
+//! the 401 challenge that says which resource a token is for.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use super::STORE;
+use crate::secret::Secret;
+use crate::sync::SyncError;
+use crate::sync::http::{Http, Request, origin};
+
+/// How long `az account get-access-token` may take, as the Azure SDK for Python allows.
+const CLI_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where a token comes from, in `DefaultAzureCredential`'s order.
+pub(super) enum Credential {
+    /// `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`.
+    ClientSecret {
+        authority: String,
+        tenant: String,
+        client: String,
+        secret: Secret,
+    },
+    /// `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_FEDERATED_TOKEN_FILE` (AKS workload
+    /// identity, GitHub Actions OIDC through azure/login).
+    Workload {
+        authority: String,
+        tenant: String,
+        client: String,
+        file: PathBuf,
+    },
+    /// `az account get-access-token`, by the path `az` was found at.
+    Cli(PathBuf),
+}
+
+impl Credential {
+    pub(super) fn describe(&self) -> &'static str {
+        match self {
+            Self::ClientSecret { .. } => "the client secret in $AZURE_CLIENT_SECRET",
+            Self::Workload { .. } => "workload identity ($AZURE_FEDERATED_TOKEN_FILE)",
+            Self::Cli(_) => "the Azure CLI's login",
+        }
+    }
+
+    /// A token for `resource`.
+    pub(super) fn token(&self, http: &Http, resource: &str) -> Result<Secret, SyncError> {
+        let scope = format!("{}/.default", resource.trim_end_matches('/'));
+        let (authority, tenant, form) = match self {
+            Self::Cli(az) => return cli_token(az, resource),
+            Self::ClientSecret {
+                authority,
+                tenant,
+                client,
+                secret,
+            } => (
+                authority,
+                tenant,
+                Zeroizing::new(format!(
+                    "grant_type=client_credentials&client_id={}&client_secret={}&scope={}",
+                    form_encode(client),
+                    &*Zeroizing::new(form_encode(secret.expose())),
+                    form_encode(&scope)
+                )),
+            ),
+            Self::Workload {
+                authority,
+                tenant,
+                client,
+                file,
+            } => {
+                // Read on every use: the platform rotates the file.
+                // Every copy of the assertion is wiped: it is a bearer credential until it
+                // expires.
+                let raw = Zeroizing::new(std::fs::read_to_string(file).map_err(|e| {
+                    SyncError::NoCredentials {
+                        store: STORE,
+                        searched: format!("$AZURE_FEDERATED_TOKEN_FILE ({}: {e})", file.display()),
+                    }
+                })?);
+                let assertion = Zeroizing::new(form_encode(raw.trim()));
+                (
+                    authority,
+                    tenant,
+                    Zeroizing::new(format!(
+                        "grant_type=client_credentials&client_id={}&client_assertion_type={}&client_assertion={}&scope={}",
+                        form_encode(client),
+                        form_encode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                        &*assertion,
+                        form_encode(&scope)
+                    )),
+                )
+            }
+        };
+        #[derive(Deserialize)]
+        struct Token {
+            access_token: String,
+        }
+        #[derive(Deserialize)]
+        struct Failure {
+            error: Option<String>,
+            error_description: Option<String>,
+        }
+        let url = format!("{authority}/{tenant}/oauth2/v2.0/token");
+        let reply = http.send(
+            || {
+                Ok(Request {
+                    method: "POST",
+                    url: &url,
+                    headers: vec![(
+                        "Content-Type".to_owned(),
+                        "application/x-www-form-urlencoded".to_owned(),
+                    )],
+                    body: form.as_bytes(),
+                })
+            },
+            |_| false,
+        )?;
+        if reply.status != 200 {
+            let failure: Option<Failure> = serde_json::from_slice(&reply.body).ok();
+            // Entra ID's descriptions run to several lines with trace ids; the first says why.
+            let detail = failure
+                .map(|f| {
+                    format!(
+                        "{}: {}",
+                        f.error.unwrap_or_default(),
+                        f.error_description
+                            .unwrap_or_default()
+                            .lines()
+                            .next()
+                            .unwrap_or("")
+                    )
+                })
+                .unwrap_or_else(|| format!("HTTP {}", reply.status));
+            let secret = match self {
+                Self::ClientSecret { secret, .. } => Some(secret),
+                _ => None,
+            };
+            return Err(SyncError::BadCredentials {
+                store: STORE,
+                detail: format!(
+                    "Microsoft Entra ID refused {}: {}",
+                    self.describe(),
+                    crate::sync::redact(&detail, secret)
+                ),
+            });
+        }
+        let token: Token =
+            serde_json::from_slice(&reply.body).map_err(|e| SyncError::Protocol {
+                store: STORE,
+                detail: format!("the token endpoint's reply: {e}"),
+            })?;
+        Ok(Secret::new(token.access_token))
+    }
+
+    /// The first source the environment configures.
+    pub(super) fn resolve() -> Result<Self, SyncError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let authority = || -> Result<String, SyncError> {
+            let host = var("AZURE_AUTHORITY_HOST")
+                .unwrap_or_else(|| "https://login.microsoftonline.com".to_owned());
+            check_https(&host, "$AZURE_AUTHORITY_HOST")?;
+            Ok(host.trim_end_matches('/').to_owned())
+        };
+        let tenant = var("AZURE_TENANT_ID");
+        let client = var("AZURE_CLIENT_ID");
+        if let Some(t) = &tenant
+            && !t
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        {
+            return Err(SyncError::InvalidArgument {
+                what: "$AZURE_TENANT_ID",
+                value: t.clone(),
+                reason: "a tenant is a GUID or a domain such as contoso.onmicrosoft.com",
+            });
+        }
+        if let (Some(tenant), Some(client)) = (&tenant, &client) {
+            if let Some(secret) = var("AZURE_CLIENT_SECRET") {
+                return Ok(Self::ClientSecret {
+                    authority: authority()?,
+                    tenant: tenant.clone(),
+                    client: client.clone(),
+                    secret: Secret::new(secret),
+                });
+            }
+            if let Some(file) = var("AZURE_FEDERATED_TOKEN_FILE") {
+                return Ok(Self::Workload {
+                    authority: authority()?,
+                    tenant: tenant.clone(),
+                    client: client.clone(),
+                    file: PathBuf::from(file),
+                });
+            }
+        }
+        if let Some(az) = find_on_path("az") {
+            return Ok(Self::Cli(az));
+        }
+        Err(SyncError::NoCredentials {
+            store: STORE,
+            searched: "$AZURE_CLIENT_SECRET and $AZURE_FEDERATED_TOKEN_FILE (each with $AZURE_TENANT_ID and $AZURE_CLIENT_ID), and the Azure CLI (`az` is not on PATH)".to_owned(),
+        })
+    }
+}
+
+/// The executable `name` in `$PATH`, as a shell would find it (without running one).
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .filter(|dir| dir.is_absolute())
+        .map(|dir| dir.join(name))
+        .find(|candidate| {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                std::fs::metadata(candidate)
+                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            }
+            #[cfg(not(unix))]
+            {
+                candidate.is_file()
+            }
+        })
+}
+
+/// `url` is https, or http to this machine (a local test server).
+pub(super) fn check_https(url: &str, what: &'static str) -> Result<(), SyncError> {
+    let host = host_of(url);
+    let loopback = url.starts_with("http://")
+        && (host == "127.0.0.1" || host == "localhost" || host == "[::1]");
+    if url.starts_with("https://") && !host.is_empty() || loopback {
+        return Ok(());
+    }
+    Err(SyncError::InvalidArgument {
+        what,
+        value: url.to_owned(),
+        reason: "expected https://HOST (http:// only to this machine, for a test server)",
+    })
+}
+
+/// The host of a URL, lowercase, without port or credentials.
+pub(super) fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit('@').next().unwrap_or("");
+    let host = if authority.starts_with('[') {
+        authority.split_inclusive(']').next().unwrap_or(authority)
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    host.to_ascii_lowercase()
+}
+
+/// Percent-encodes for a form body or query (everything but unreserved characters).
+fn form_encode(text: &str) -> String {
+    use std::fmt::Write as _;
+    text.bytes().fold(String::new(), |mut out, b| {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+        out
+    })
+}
+
+/// The parameters of a `WWW-Authenticate: Bearer k="v", …` challenge.
+fn parse_challenge(header: &str) -> Option<BTreeMap<String, String>> {
+    let rest = header.trim().strip_prefix("Bearer")?.trim();
+    let mut out = BTreeMap::new();
+    for part in rest.split(',') {
+        let (k, v) = part.split_once('=')?;
+        out.insert(
+            k.trim().to_ascii_lowercase(),
+            v.trim().trim_matches('"').to_owned(),
+        );
+    }
+    Some(out)
+}
+
+/// The resource a challenge asks a token for (`resource`, or `scope` without `/.default`),
+/// checked against the vault's host as the SDKs do: the vault must be in the resource's
+/// domain (`myvault.vault.azure.net` for `https://vault.azure.net`).
+pub(super) fn challenge_resource(header: &str, vault: &str) -> Result<String, SyncError> {
+    let protocol = |detail: String| SyncError::Protocol {
+        store: STORE,
+        detail,
+    };
+    let params = parse_challenge(header)
+        .ok_or_else(|| protocol("a 401 without a Bearer challenge".to_owned()))?;
+    let resource = params
+        .get("resource")
+        .cloned()
+        .or_else(|| {
+            params
+                .get("scope")
+                .map(|s| s.trim_end_matches("/.default").to_owned())
+        })
+        .ok_or_else(|| protocol("a Bearer challenge without a resource or scope".to_owned()))?;
+    let (want, vault_host) = (host_of(&resource), host_of(vault));
+    if want.is_empty() || !(vault_host == want || vault_host.ends_with(&format!(".{want}"))) {
+        return Err(protocol(format!(
+            "the server at {} asked for a token for {resource}, which is not its own domain; no token was sent",
+            origin(vault)
+        )));
+    }
+    Ok(resource)
+}
+
+/// A token from `az account get-access-token`, run directly (no shell, so nothing in the
+/// resource is interpreted), with the SDK's timeout. Its stdout holds the token and is
+/// wiped.
+fn cli_token(az: &std::path::Path, resource: &str) -> Result<Secret, SyncError> {
+    use std::io::Read as _;
+    #[derive(Deserialize)]
+    struct Token {
+        #[serde(rename = "accessToken")]
+        access_token: String,
+    }
+    let mut child = std::process::Command::new(az)
+        .args([
+            "account",
+            "get-access-token",
+            "--output",
+            "json",
+            "--resource",
+            resource,
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| SyncError::NoCredentials {
+            store: STORE,
+            searched: format!("the Azure CLI ({}: {e})", az.display()),
+        })?;
+    // Read both pipes while waiting, so a chatty az cannot block on a full pipe.
+    let mut stdout = child.stdout.take();
+    let mut stderr = child.stderr.take();
+    let out_reader = std::thread::spawn(move || {
+        let mut buf = Zeroizing::new(Vec::new());
+        if let Some(s) = stdout.as_mut() {
+            let _ = s.read_to_end(&mut buf);
+        }
+        buf
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(s) = stderr.as_mut() {
+            let _ = s.read_to_end(&mut buf);
+        }
+        buf
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status;
+        }
+        if started.elapsed() > CLI_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(SyncError::BadCredentials {
+                store: STORE,
+                detail: format!(
+                    "`az account get-access-token` did not answer within {} seconds",
+                    CLI_TIMEOUT.as_secs()
+                ),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = out_reader.join().unwrap_or_default();
+    let err = String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned();
+    if !status.success() {
+        // As the SDK: "run az login" means no credential here, anything else a failure.
+        if err.contains("az login") || err.contains("az account set") {
+            return Err(SyncError::NoCredentials {
+                store: STORE,
+                searched: "$AZURE_CLIENT_SECRET, $AZURE_FEDERATED_TOKEN_FILE and the Azure CLI, which is not logged in".to_owned(),
+            });
+        }
+        let line = err
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("no message");
+        return Err(SyncError::BadCredentials {
+            store: STORE,
+            detail: format!(
+                "`az account get-access-token` failed: {}",
+                crate::sync::redact(&crate::untrusted::sanitize(line), [])
+            ),
+        });
+    }
+    let token: Token = serde_json::from_slice(&out).map_err(|e| SyncError::Protocol {
+        store: STORE,
+        detail: format!("`az account get-access-token`'s output: {e}"),
+    })?;
+    Ok(Secret::new(token.access_token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges_must_name_the_vaults_own_domain() {
+        let header = r#"Bearer authorization="https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47", resource="https://vault.azure.net""#;
+        assert_eq!(
+            challenge_resource(header, "https://myvault.vault.azure.net").unwrap(),
+            "https://vault.azure.net"
+        );
+        let scoped = r#"Bearer authorization="https://login.microsoftonline.com/t", scope="https://vault.azure.net/.default""#;
+        assert_eq!(
+            challenge_resource(scoped, "https://myvault.vault.azure.net").unwrap(),
+            "https://vault.azure.net"
+        );
+        for vault in [
+            "https://myvault.evil.net",
+            "https://vault.azure.net.evil.net",
+        ] {
+            assert!(challenge_resource(header, vault).is_err(), "{vault}");
+        }
+        let storage = r#"Bearer authorization="https://login.microsoftonline.com/t", resource="https://storage.azure.com""#;
+        assert!(challenge_resource(storage, "https://myvault.vault.azure.net").is_err());
+        assert!(challenge_resource("Basic realm=x", "https://myvault.vault.azure.net").is_err());
+    }
+
+    #[test]
+    fn hosts_and_schemes() {
+        assert_eq!(host_of("https://user@Host.example:8443/x"), "host.example");
+        assert!(check_https("http://127.0.0.1:8080", "x").is_ok());
+        assert!(check_https("http://myvault.vault.azure.net", "x").is_err());
+    }
+
+    #[test]
+    fn forms_are_encoded() {
+        assert_eq!(form_encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+    }
+}
