@@ -194,6 +194,16 @@ fn staged_entries(
             );
         }
     }
+    // Looked up once per subdirectory: a map, so a directory with thousands of
+    // subdirectories costs no more than it has.
+    let children: std::collections::HashMap<&[u8], &gix::index::extension::Tree> = cache
+        .map(|node| {
+            node.children
+                .iter()
+                .map(|c| (c.name.as_slice(), c))
+                .collect()
+        })
+        .unwrap_or_default();
     let entries = index.entries();
     let mut i = range.start;
     while i < range.end {
@@ -212,8 +222,7 @@ fn staged_entries(
         let end = i + entries[i..range.end]
             .partition_point(|e| AsRef::<[u8]>::as_ref(e.path(index)).starts_with(prefix));
         let name = &rest[..slash];
-        let child_cache =
-            cache.and_then(|node| node.children.iter().find(|c| c.name.as_slice() == name));
+        let child_cache = children.get(name).copied();
         let child_head = in_head
             .get(name)
             .filter(|(_, is_tree)| *is_tree)
