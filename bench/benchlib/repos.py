@@ -468,7 +468,8 @@ def replay_history(env: Env, repo: Path, n_commits: int, n_blobs: int, seed: int
     # Packed as a clone would have it (deltas across versions).
     env.run(["git", "repack", "-a", "-d", "-q"], cwd=repo)
     env.run(["git", "reset", "--hard", "-q"], cwd=repo)
-    blobs = int(env.run(["sh", "-c", "git rev-list --all --objects | cut -d' ' -f1 "
-                         "| git cat-file --batch-check='%(objecttype)' | grep -c blob"], cwd=repo).stdout.strip())
+    count_blobs = ("git rev-list --all --objects | cut -d' ' -f1 "
+                   "| git cat-file --batch-check='%(objecttype)' | grep -c blob")
+    blobs = int(env.run(["sh", "-c", count_blobs], cwd=repo).stdout.strip())
     return {"planted": planted, "commits": c, "blobs": blobs, "files_at_head": len(files),
             "still_at_head": len(active), "crates": len(queues)}

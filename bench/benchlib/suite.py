@@ -329,7 +329,8 @@ class Suite:
         big_repo, _ = self.monorepo_fixture(p.big_monorepo_copies)
         vault_env = e.env(VAULT_IDENTITY_FILE=self.key)
         gl = self.gitleaks_staged_argv() + ["--redact", "--verbose", "--no-banner"]
-        k = lambda n: f"{n // 1000}k"  # noqa: E731
+        def k(n: int) -> str:
+            return f"{n // 1000}k"
         cases = [
             Case(f"vault hook pre-commit, {k(big)} files",
                  fixed(step([e.vault, "hook", "pre-commit"], big_repo, vault_env, ok_codes=(1,)))),
