@@ -206,6 +206,8 @@ def plant(kind: str, ext: str, rng: random.Random) -> Planted:
         line = f'const {key} = "{value}";'
     elif ext == ".go":
         line = f'\t{key[0].upper() + key[1:]} = "{value}"'
+    elif ext == ".rs":
+        line = f'    let {key} = "{value}";'
     elif ext in (".yaml", ".yml"):
         line = f"{key}: {value}"
     elif ext == ".json":

@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import re
 import subprocess
 from pathlib import Path
 
@@ -42,13 +44,19 @@ class FastImport:
         if parent is not None:
             w(f"from :{parent}\n".encode())
         for op in ops:
-            if op[0] == "M":
+            if op[0] == "M" and isinstance(op[2], str):  # a blob written before, by mark
+                w(f"M 100644 {op[2]} {op[1]}\n".encode())
+            elif op[0] == "M":
                 w(f"M 100644 inline {op[1]}\n".encode())
                 self.data(op[2])
             elif op[0] == "D":
                 w(f"D {op[1]}\n".encode())
             elif op[0] == "R":
                 w(f'R "{op[1]}" "{op[2]}"\n'.encode())
+
+    def blob(self, mark: int, payload: bytes):
+        self.out.write(f"blob\nmark :{mark}\n".encode())
+        self.data(payload)
 
     def close(self):
         self.out.write(b"done\n")
@@ -81,17 +89,28 @@ def _message(rng) -> str:
 # --- scenario 4: a large monorepo with staged changes -----------------------------------------
 
 def monorepo(env: Env, repo: Path, n_files: int, n_staged: int, seed: int = 11,
-             before_staging=None) -> dict:
+             before_staging=None, copies: int = 1) -> dict:
     """A checked-out repository of n_files files (one commit), then n_staged staged changes:
     four fifths edits of existing source files, one fifth new files. Returns the planted
-    secrets (a handful of staged files carry one)."""
+    secrets (a handful of staged files carry one).
+
+    With `copies` > 1 the same files are also committed under `mirror-1/` … `mirror-N/`
+    (the blobs written once), so a repository `copies` times larger has the same staged
+    changes at the same paths: for measuring how the pre-commit cost grows with the
+    repository, not with the change."""
     rng = random.Random(seed)
     repo.mkdir(parents=True, exist_ok=True)
     git_init(env, repo)
     paths = corpus.layout(n_files, rng, lock_every=1000)
     marks = repo.parent / f"{repo.name}.marks.tmp"
     fi = FastImport(env, repo, marks)
-    ops = [("M", p, _blob(corpus.content_for(p, rng))) for p in paths]
+    if copies == 1:
+        ops = [("M", p, _blob(corpus.content_for(p, rng))) for p in paths]
+    else:
+        ops = []
+        for m, p in enumerate(paths, start=2):
+            fi.blob(m, _blob(corpus.content_for(p, rng)))
+            ops += [("M", p, f":{m}")] + [("M", f"mirror-{k}/{p}", f":{m}") for k in range(1, copies)]
     fi.commit("refs/heads/main", 1, T0, AUTHORS[0], "import the monorepo\n", None, ops)
     fi.close()
     marks.unlink()
@@ -291,3 +310,166 @@ def history(env: Env, repo: Path, n_commits: int, n_files: int = 1200, plants_pe
     env.run(["git", "reset", "--hard", "-q"], cwd=repo)
     return {"planted": planted, "commits": n_commits + 20, "files_at_head": len(files),
             "still_at_head": still_at_head}
+
+
+# --- scenario 5b: a large history replayed from real source files ------------------------------
+
+TEXT_EXTS = {".rs", ".toml", ".md", ".json", ".yml", ".yaml", ".txt", ".c", ".h", ".py", ".sh", ".js",
+             ".ts", ".go", ".html", ".css", ".proto", ".in", ".lock", ".cfg"}
+PLANT_EXTS = (".rs", ".toml", ".md", ".json", ".yml", ".yaml", ".py", ".sh")
+
+
+def registry_sources() -> Path | None:
+    """Cargo's unpacked crate sources on this machine (every version of every crate a build
+    here downloaded): real files of realistic sizes, several versions of many of them."""
+    home = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo"))
+    src = home / "registry" / "src"
+    return src if src.is_dir() else None
+
+
+def _version_key(v: str) -> tuple:
+    return tuple(int(x) if x.isdigit() else -1 for x in re.split(r"[.+-]", v))
+
+
+def _crate_versions(src: Path) -> list[tuple[str, list[Path]]]:
+    """(crate name, its unpacked directories oldest version first), sorted by name. Every
+    registry index directory is merged, so the list is the same wherever the crates came from."""
+    crates: dict[str, list[tuple[tuple, Path]]] = {}
+    for index in sorted(src.iterdir()):
+        if not index.is_dir():
+            continue
+        for d in sorted(index.iterdir()):
+            m = re.match(r"^(.+?)-(\d+\.\d+\.\d+.*)$", d.name)
+            if m and d.is_dir():
+                crates.setdefault(m.group(1), []).append((_version_key(m.group(2)), d))
+    return [(name, [d for _, d in sorted(vs, key=lambda x: (x[0], str(x[1])))]) for name, vs in sorted(crates.items())]
+
+
+def _source_files(d: Path, max_size: int) -> dict[str, Path]:
+    out = {}
+    for root, dirs, names in os.walk(d):
+        dirs.sort()
+        for n in sorted(names):
+            p = Path(root) / n
+            ext = "." + n.rsplit(".", 1)[-1] if "." in n else ""
+            if ext in TEXT_EXTS and not p.is_symlink() and p.stat().st_size <= max_size:
+                out[p.relative_to(d).as_posix()] = p
+    return out
+
+
+def replay_history(env: Env, repo: Path, n_commits: int, n_blobs: int, seed: int = 31,
+                   plants_per_kind: int = 3, max_file: int = 256 * 1024) -> dict:
+    """A history of about n_commits commits and n_blobs distinct blobs, replayed from the
+    crate sources in Cargo's registry: each crate lands under `<name>/` a few files a commit,
+    its later versions arrive as edits, additions and deletions of those files (real deltas
+    between real versions), interleaved across crates; about a third of the commits are
+    small hand edits of a file (a comment line added or changed); secrets are planted along
+    the way and most are removed again later. Crates are taken in name order until the
+    blob budget is used, so the same registry gives the same repository."""
+    src = registry_sources()
+    if src is None:
+        raise RuntimeError("no Cargo registry sources (~/.cargo/registry/src) to replay a history from")
+    rng = random.Random(seed)
+    # Per crate, the change events that take it from nothing to each version in turn.
+    queues: list[list[tuple]] = []
+    events = 0
+    budget = n_blobs - n_commits // 3  # the rest: hand edits and plants
+    for name, dirs in _crate_versions(src):
+        if events >= budget:
+            break
+        q, state = [], {}
+        for d in dirs:
+            files = _source_files(d, max_file)
+            for rel, p in files.items():
+                size = p.stat().st_size
+                if state.get(rel) != size:  # changed (or new): a new blob, read at commit time
+                    q.append(("M", f"{name}/{rel}", p))
+                    state[rel] = size
+            for rel in sorted(set(state) - set(files)):
+                q.append(("D", f"{name}/{rel}"))
+                del state[rel]
+        if q:
+            queues.append(q)
+            events += len(q)
+    per_commit = max(1, round(events / (n_commits * 2 / 3)))
+    # When the registry holds fewer changes than the blob budget, hand edits make up the rest.
+    per_edit = max(1, round((n_blobs - events) / (n_commits / 3)))
+
+    repo.mkdir(parents=True, exist_ok=True)
+    git_init(env, repo)
+    marks_path = repo.parent / f"{repo.name}.marks.tmp"
+    fi = FastImport(env, repo, marks_path)
+    files: dict[str, bytes] = {}
+    kinds = list(fakes.KINDS)
+    plant_at = set(rng.sample(range(n_commits // 20, n_commits), len(kinds) * plants_per_kind))
+    planted: list[fakes.Planted] = []
+    active: dict[int, tuple[fakes.Planted, str]] = {}
+    removals: dict[int, list[int]] = {}
+    sightings: list[tuple[fakes.Planted, int, str]] = []
+    active_crates = list(range(len(queues)))
+    pos = [0] * len(queues)
+    when, mark, parent, c = T0, 0, None, 0
+    while c < n_commits or active_crates:
+        touched: dict[str, bytes | None] = {}
+        if active_crates and (rng.random() < 2 / 3 or not files):
+            # Work on one of the first few crates still arriving, as a team works on a few
+            # projects at a time.
+            k = active_crates[rng.randrange(min(4, len(active_crates)))]
+            for _ in range(rng.randrange(1, 2 * per_commit)):
+                if pos[k] >= len(queues[k]):
+                    break
+                ev = queues[k][pos[k]]
+                pos[k] += 1
+                if ev[0] == "M":
+                    touched[ev[1]] = files[ev[1]] = ev[2].read_bytes()
+                else:
+                    files.pop(ev[1], None)
+                    touched[ev[1]] = None
+            if pos[k] >= len(queues[k]):
+                active_crates.remove(k)
+        else:  # small hand edits
+            names = list(files)
+            for _ in range(rng.randrange(1, 2 * per_edit)):
+                p = rng.choice(names)
+                lines = files[p].split(b"\n")
+                at = rng.randrange(len(lines))
+                lines.insert(at, f"// {corpus.sentence(rng, 6)}".encode())
+                touched[p] = files[p] = b"\n".join(lines)
+        if c in plant_at:
+            kind = kinds[len(planted) % len(kinds)]
+            candidates = [q for q in files if corpus.ext_of(q) in PLANT_EXTS]
+            p = rng.choice(candidates)
+            pl = fakes.plant(kind, corpus.ext_of(p), rng)
+            lines = files[p].split(b"\n")
+            at = rng.randrange(len(lines))
+            lines[at:at] = [x.encode() for x in pl.lines]
+            touched[p] = files[p] = b"\n".join(lines)
+            active[len(planted)] = (pl, p)
+            if rng.random() < 0.85:
+                removals.setdefault(c + rng.randrange(1, 400), []).append(len(planted))
+            sightings.append((pl, mark + 1, p))
+            planted.append(pl)
+        for i in removals.pop(c, []):
+            pl, p = active.pop(i)
+            block = b"\n".join(x.encode() for x in pl.lines) + b"\n"
+            if p in files and block in files[p]:
+                touched[p] = files[p] = files[p].replace(block, b"", 1)
+        mark += 1
+        when += rng.randrange(600, 8 * 3600)
+        ops = [("M", p, d) if d is not None else ("D", p) for p, d in sorted(touched.items())]
+        fi.commit("refs/heads/main", mark, when, rng.choice(AUTHORS), _message(rng), parent, ops)
+        parent = mark
+        c += 1
+    fi.close()
+    sha = read_marks(marks_path)
+    marks_path.unlink()
+    for pl, m, p in sightings:
+        pl.where.append((sha[m], p))
+    # Packed as a clone would have it (deltas across versions).
+    env.run(["git", "repack", "-a", "-d", "-q"], cwd=repo)
+    env.run(["git", "reset", "--hard", "-q"], cwd=repo)
+    count_blobs = ("git rev-list --all --objects | cut -d' ' -f1 "
+                   "| git cat-file --batch-check='%(objecttype)' | grep -c blob")
+    blobs = int(env.run(["sh", "-c", count_blobs], cwd=repo).stdout.strip())
+    return {"planted": planted, "commits": c, "blobs": blobs, "files_at_head": len(files),
+            "still_at_head": len(active), "crates": len(queues)}

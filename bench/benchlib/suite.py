@@ -39,6 +39,11 @@ class Plan:
     staged_files: int = 50
     history_commits: int = 3_000
     history_files: int = 1_500
+    big_monorepo_copies: int = 10
+    precommit_scale_iters: int = 9
+    large_history_commits: int = 7_500
+    large_history_blobs: int = 21_000
+    large_history_iters: int = 5
     members: int = 20
     rekey_envs: int = 10
     secrets: int = 50
@@ -49,7 +54,7 @@ class Plan:
             return cls(True, exec_iters=5, edit_iters=5, rekey_iters=3, precommit_iters=3,
                        history_iters=2, scale_iters=3, scale_history_iters=1,
                        exec_sizes=[10, 100, 1_000], history_sizes=[500, 1_000, 2_000],
-                       versions=300, versions_iters=3)
+                       versions=300, versions_iters=3, precommit_scale_iters=3, large_history_iters=2)
         return cls(False, exec_iters=21, edit_iters=21, rekey_iters=15, precommit_iters=15,
                    history_iters=9, scale_iters=7, scale_history_iters=5,
                    exec_sizes=[10, 100, 1_000, 10_000], history_sizes=[500, 1_000, 2_000, 4_000])
@@ -258,25 +263,7 @@ class Suite:
         p = self.plan
         log(f"scenario 4: pre-commit, {p.staged_files} staged files in a {p.monorepo_files:,}-file repository")
         e = self.env
-        repo = self.work / "monorepo"
-        t = time.perf_counter()
-
-        def add_vault(repo: Path):
-            # The repository has a vault (as any repository with the vault hook does), so
-            # the hook also looks for copies of its values.
-            e.run([e.vault, "init", "--env", "dev,staging,prod", "--name", "bench", "--key", e.pub], cwd=repo,
-                  VAULT_IDENTITY_FILE=self.key)
-            (repo / ".secrets.example.toml").write_text(fixtures.template_text(fakes.secret_values(p.secrets)))
-            for i, env_name in enumerate(["dev", "staging", "prod"]):
-                src = self.work / f"mono-{env_name}.env"
-                src.write_text(fixtures.dotenv_text(fakes.secret_values(p.secrets, seed=200 + i)))
-                e.run([e.vault, "import", env_name, src], cwd=repo, VAULT_IDENTITY_FILE=self.key)
-            fixtures.git_commit_all(e, repo, "add a vault")
-
-        mono = repos.monorepo(e, repo, p.monorepo_files, p.staged_files, before_staging=add_vault)
-        staged = e.run(["git", "diff", "--cached", "--name-only"], cwd=repo).stdout.split()
-        assert len(staged) == p.staged_files, len(staged)
-        log(f"  generated in {time.perf_counter() - t:.0f} s")
+        repo, mono = self.monorepo_fixture(1)
         vault_env = e.env(VAULT_IDENTITY_FILE=self.key)
         gl = self.gitleaks_staged_argv()
         cases = [
@@ -296,6 +283,71 @@ class Suite:
         self.results["scenarios"].append(scenario(
             "precommit", f"4. pre-commit, {p.staged_files} staged of {p.monorepo_files // 1000}k files",
             "scan the staged changes, as a pre-commit hook does", cases))
+
+    def monorepo_fixture(self, copies: int) -> tuple[Path, dict]:
+        """The scenario-4 repository (with `copies` > 1: the same files also under
+        mirror-1/ … so it is `copies` times larger, with the same staged changes); made
+        once per run."""
+        p = self.plan
+        e = self.env
+        repo = self.work / ("monorepo" if copies == 1 else f"monorepo-x{copies}")
+        cached = getattr(self, "_monorepos", {})
+        self._monorepos = cached
+        if copies in cached:
+            return repo, cached[copies]
+        t = time.perf_counter()
+
+        def add_vault(repo: Path):
+            # The repository has a vault (as any repository with the vault hook does), so
+            # the hook also looks for copies of its values.
+            e.run([e.vault, "init", "--env", "dev,staging,prod", "--name", "bench", "--key", e.pub], cwd=repo,
+                  VAULT_IDENTITY_FILE=self.key)
+            (repo / ".secrets.example.toml").write_text(fixtures.template_text(fakes.secret_values(p.secrets)))
+            for i, env_name in enumerate(["dev", "staging", "prod"]):
+                src = self.work / f"mono-{env_name}.env"
+                src.write_text(fixtures.dotenv_text(fakes.secret_values(p.secrets, seed=200 + i)))
+                e.run([e.vault, "import", env_name, src], cwd=repo, VAULT_IDENTITY_FILE=self.key)
+            fixtures.git_commit_all(e, repo, "add a vault")
+
+        mono = repos.monorepo(e, repo, p.monorepo_files, p.staged_files, before_staging=add_vault, copies=copies)
+        staged = e.run(["git", "diff", "--cached", "--name-only"], cwd=repo).stdout.split()
+        assert len(staged) == p.staged_files, len(staged)
+        log(f"  {p.monorepo_files * copies:,}-file repository generated in {time.perf_counter() - t:.0f} s")
+        cached[copies] = mono
+        return repo, mono
+
+    # -- 4b. pre-commit cost vs repository size ------------------------------------------------
+
+    def s4b_precommit_scale(self):
+        """The same 50 staged changes in the 20k-file repository and in one ten times larger:
+        a hook whose cost follows the change costs about the same in both."""
+        p = self.plan
+        big = p.monorepo_files * p.big_monorepo_copies
+        log(f"scenario 4b: pre-commit, {p.staged_files} staged files in {p.monorepo_files:,} vs {big:,} files")
+        e = self.env
+        small_repo, _ = self.monorepo_fixture(1)
+        big_repo, _ = self.monorepo_fixture(p.big_monorepo_copies)
+        vault_env = e.env(VAULT_IDENTITY_FILE=self.key)
+        gl = self.gitleaks_staged_argv() + ["--redact", "--verbose", "--no-banner"]
+        def k(n: int) -> str:
+            return f"{n // 1000}k"
+        cases = [
+            Case(f"vault hook pre-commit, {k(big)} files",
+                 fixed(step([e.vault, "hook", "pre-commit"], big_repo, vault_env, ok_codes=(1,)))),
+            Case(f"vault hook pre-commit, {k(p.monorepo_files)} files",
+                 fixed(step([e.vault, "hook", "pre-commit"], small_repo, vault_env, ok_codes=(1,)))),
+            Case(f"gitleaks {gl[1]} {gl[2]}, {k(big)} files", fixed(step(gl, big_repo, e.env(), ok_codes=(1,)))),
+            Case(f"gitleaks {gl[1]} {gl[2]}, {k(p.monorepo_files)} files",
+                 fixed(step(gl, small_repo, e.env(), ok_codes=(1,)))),
+        ]
+        measure.alternate(cases, p.precommit_scale_iters, label="pre-commit scale")
+        sc = scenario("precommit-scale", f"4b. pre-commit, {p.staged_files} staged of {k(big)} vs "
+                      f"{k(p.monorepo_files)} files", "the same staged changes in a repository ten times larger",
+                      cases)
+        med = {c["name"]: c["median_s"] for c in sc["cases"]}
+        names = [c.name for c in cases]
+        sc["growth"] = {"vault": med[names[0]] / med[names[1]], "gitleaks": med[names[2]] / med[names[3]]}
+        self.results["scenarios"].append(sc)
 
     # -- 5. history -------------------------------------------------------------------------
 
@@ -333,6 +385,31 @@ class Suite:
         self.results["scenarios"].append(scenario(
             "history", f"5. history scan, {meta['commits']:,} commits",
             "scan every commit on every ref", cases, {"repo": {k: v for k, v in meta.items() if k != "planted"}}))
+
+    # -- 5b. a large history replayed from real sources ---------------------------------------
+
+    def s5b_history_large(self):
+        """A history of about 7,500 commits and 21,000 distinct blobs of real source files
+        (replayed from Cargo's registry), where memory matters: time and peak RSS."""
+        p = self.plan
+        log(f"scenario 5b: history scan of ~{p.large_history_commits:,} commits, ~{p.large_history_blobs:,} "
+            "blobs of real source files")
+        repo = self.work / "history-large"
+        t = time.perf_counter()
+        meta = repos.replay_history(self.env, repo, p.large_history_commits, p.large_history_blobs)
+        log(f"  generated in {time.perf_counter() - t:.0f} s: {meta['commits']:,} commits, {meta['blobs']:,} blobs "
+            f"from {meta['crates']} crates, {len(meta['planted'])} planted secrets")
+        cases, vout, gout = self.history_cases(repo)
+        measure.alternate(cases, p.large_history_iters, label="large history")
+        scores = {"vault": truth.score_vault(truth.vault_findings(vout), meta["planted"], repo),
+                  "gitleaks": truth.score_gitleaks(truth.gitleaks_findings(gout), meta["planted"])}
+        self.results["findings"].append({"id": "history-large", "tools": scores,
+                                         "title": f"history ({meta['commits']} commits, {meta['blobs']} blobs)"})
+        self.results["scenarios"].append(scenario(
+            "history-large", f"5b. history scan, {meta['commits']:,} commits, {meta['blobs']:,} blobs",
+            "scan every commit of a history replayed from real source files", cases,
+            {"repo": {k: v for k, v in meta.items() if k != "planted"}}))
+        shutil.rmtree(repo)
 
     # -- 6. scaling -------------------------------------------------------------------------
 
@@ -466,6 +543,18 @@ class Suite:
             out.append({"target": "full-history scan ≤ 0.2× gitleaks, with at least as many true findings",
                         "measured": f"{r:.2f}×; {v} vs {g} planted secrets found", "ratio": r, "limit": 0.2,
                         "met": r <= 0.2 and v >= g, "scenario": "history", "peer": "gitleaks"})
+        if "history-large" in sc:
+            v, g = case("history-large", "vault"), case("history-large", "gitleaks")
+            r = v["median_s"] / g["median_s"]
+            out.append({"target": "large history scan ≤ 0.2× gitleaks' time, peak memory ≤ gitleaks'",
+                        "measured": f"{r:.2f}×; {v['peak_rss_mib']:.0f} MiB vs {g['peak_rss_mib']:.0f} MiB",
+                        "ratio": r, "limit": 0.2, "scenario": "history-large", "peer": "gitleaks",
+                        "met": r <= 0.2 and v["peak_rss_mib"] <= g["peak_rss_mib"]})
+        if "precommit-scale" in sc:
+            growth = sc["precommit-scale"]["growth"]
+            out.append({"target": "pre-commit, 50 staged: 10× the files ≤ 1.5× the time",
+                        "measured": f"vault {growth['vault']:.2f}×, gitleaks {growth['gitleaks']:.2f}×",
+                        "met": growth["vault"] <= 1.5})
         corpus = self.results.get("corpus")
         if corpus:
             v, g = (corpus["tools"][t]["held-back"]["overall"] for t in ("vault", "gitleaks"))

@@ -549,6 +549,61 @@ fn hook_reads_the_temporary_index_of_git_commit_with_paths() {
     assert_eq!(head(&repo), before);
 }
 
+/// The hook compares the index with `HEAD` only along the staged paths (the index's
+/// cache-tree vouches for the rest): a secret staged deep in one directory among many
+/// committed ones is found, at its path, and so is a secret in a file moved into a new
+/// directory; a file staged back to its committed content is not scanned again.
+#[test]
+fn hook_finds_changes_staged_deep_among_unchanged_directories() {
+    let (repo, alice) = hooked_repo();
+    let aws = aws_key_id();
+    for d in 0..30 {
+        repo.write(&format!("services/s{d:02}/src/main.py"), "print('ok')\n");
+    }
+    repo.write("services/s07/src/db/settings.py", "DEBUG = False\n");
+    repo.write("old/notes.txt", "nothing here\n");
+    ok_git(&repo, None, &["add", "-A"]);
+    let out = commit(&repo, Some(&alice), "services");
+    assert!(out.status.success(), "{}", all_text(&out));
+
+    repo.write(
+        "services/s07/src/db/settings.py",
+        format!("DEBUG = False\nAWS_KEY = \"{aws}\"\n"),
+    );
+    ok_git(&repo, None, &["add", "services/s07/src/db/settings.py"]);
+    let before = head(&repo);
+    let out = commit(&repo, Some(&alice), "deep secret");
+    let text = all_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_names(
+        &text,
+        &expect("services/s07/src/db/settings.py", 2, "aws-access-key-id"),
+    );
+    assert!(!text.contains(&aws), "{text}");
+    assert_eq!(head(&repo), before);
+
+    // Staged back as committed: nothing left to block.
+    repo.write("services/s07/src/db/settings.py", "DEBUG = False\n");
+    ok_git(&repo, None, &["add", "services/s07/src/db/settings.py"]);
+    let out = commit(&repo, Some(&alice), "nothing");
+    assert!(!out.status.success(), "an empty commit went through");
+    assert!(
+        !all_text(&out).contains("aws-access-key-id"),
+        "{}",
+        all_text(&out)
+    );
+
+    // A file moved into a new directory, with a secret added on the way.
+    std::fs::remove_file(repo.path("old/notes.txt")).unwrap();
+    repo.write("docs/new/notes.txt", format!("nothing here\nkey {aws}\n"));
+    ok_git(&repo, None, &["add", "-A", "old", "docs"]);
+    let out = commit(&repo, Some(&alice), "moved");
+    let text = all_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_names(&text, &expect("docs/new/notes.txt", 2, "aws-access-key-id"));
+    assert_eq!(head(&repo), before);
+}
+
 // ---------------------------------------------------------------------------------------
 // Chaining an existing hook, core.hooksPath.
 
