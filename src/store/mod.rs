@@ -12,6 +12,7 @@ mod merged;
 pub mod pins;
 pub mod provenance;
 pub mod recipients;
+pub mod textconv;
 pub mod verify;
 
 use std::collections::BTreeSet;

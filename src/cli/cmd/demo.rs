@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::cli::args::DemoArgs;
+use crate::cli::error::Error;
 use crate::cli::{Outcome, stdout_error};
-use crate::error::Error;
+use crate::error::Error as VaultError;
 use crate::git;
 use crate::schema::Template;
 
@@ -26,7 +27,7 @@ struct Step<'s> {
 }
 
 impl Demo<'_> {
-    fn say(&mut self, text: &str) -> Result<(), Error> {
+    fn say(&mut self, text: &str) -> Result<(), VaultError> {
         writeln!(self.out, "\n== {text}").map_err(stdout_error)
     }
 
@@ -129,8 +130,8 @@ fn shell_word(word: &str) -> String {
     }
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
+fn io(path: &Path) -> impl Fn(std::io::Error) -> VaultError + '_ {
+    move |source| VaultError::Io {
         action: "write",
         path: path.to_owned(),
         source,
