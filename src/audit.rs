@@ -38,7 +38,7 @@ pub fn between(old: Option<&Payload>, new: Option<&Payload>) -> Changes {
 /// # Errors
 /// [`Error::NotInGit`].
 pub fn repo_path(vault: &Vault, env: &str) -> Result<String, Error> {
-    git::repo_path(&vault.env_path(env)).ok_or(Error::NotInGit)
+    vault.repo_path(env).ok_or(Error::NotInGit)
 }
 
 /// The commits that changed some environments' files, walked once.
@@ -73,7 +73,7 @@ impl Log {
             by_path.insert(repo_path(vault, env)?, env.clone());
         }
         let paths: Vec<String> = by_path.keys().cloned().collect();
-        let history = git::file_history(vault.root(), &paths)?;
+        let history = vault.git().ok_or(Error::NotInGit)?.file_history(&paths)?;
         Ok(Self {
             envs,
             by_path,

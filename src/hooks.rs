@@ -41,7 +41,8 @@ pub struct Installed {
 /// # Errors
 /// Not in a git work tree, a chained hook already kept, or a file that cannot be written.
 pub fn install(cwd: &Path, binary: &str, command: &str) -> Result<Installed, Error> {
-    let dir = git::hooks_dir(cwd).ok_or(Error::NotInGit)?;
+    let repo = git::Repo::discover(cwd).map_err(|_| Error::NotInGit)?;
+    let dir = repo.hooks_dir();
     let hook = dir.join("pre-commit");
     let chained = dir.join(CHAINED);
     std::fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
@@ -57,7 +58,7 @@ pub fn install(cwd: &Path, binary: &str, command: &str) -> Result<Installed, Err
         .replace("@VAULT@", binary)
         .replace("@IDENTITY@", HOOK_IDENTITY);
     atomic::write(&hook, shim.as_bytes(), 0o755).map_err(io_err("write", &hook))?;
-    git::set_local_config(cwd, &git::driver_settings(command))?;
+    repo.set_local_config(&git::driver_settings(command))?;
     Ok(Installed { hook, kept })
 }
 
@@ -77,7 +78,9 @@ pub enum Uninstalled {
 /// # Errors
 /// Not in a git work tree, or a file that cannot be moved or removed.
 pub fn uninstall(cwd: &Path) -> Result<Uninstalled, Error> {
-    let dir = git::hooks_dir(cwd).ok_or(Error::NotInGit)?;
+    let dir = git::Repo::discover(cwd)
+        .map_err(|_| Error::NotInGit)?
+        .hooks_dir();
     let hook = dir.join("pre-commit");
     let chained = dir.join(CHAINED);
     if !is_ours(&hook) {

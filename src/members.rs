@@ -356,10 +356,13 @@ impl FirstOwners<'_> {
 
 fn first_owners(vault: &Vault) -> std::collections::BTreeMap<String, String> {
     let mut owners = std::collections::BTreeMap::new();
-    let Some(path) = crate::git::path_in_repo(vault.root(), CONFIG_FILE) else {
+    let Some(repo) = vault.git() else {
         return owners;
     };
-    let Ok(history) = crate::git::file_history(vault.root(), std::slice::from_ref(&path)) else {
+    let Some(path) = repo.path_in_repo(vault.root(), CONFIG_FILE) else {
+        return owners;
+    };
+    let Ok(history) = repo.file_history(std::slice::from_ref(&path)) else {
         return owners;
     };
     // Oldest first, so the first owner wins; a version that does not parse names nobody.

@@ -35,11 +35,14 @@ pub enum Outcome {
 /// What of vault's git integration the clone containing `root` lacks; nothing in CI
 /// (`$CI` set), where hooks are not what protects the repository and `vault check` and
 /// `vault scan` run instead.
-pub(crate) fn missing_integration(root: &std::path::Path) -> Vec<&'static str> {
+pub(crate) fn missing_integration(vault: &Vault) -> Vec<&'static str> {
     if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
         return Vec::new();
     }
-    crate::git::missing_integration(root, crate::hooks::HOOK_MARKER)
+    vault
+        .git()
+        .map(|repo| repo.missing_integration(crate::hooks::HOOK_MARKER))
+        .unwrap_or_default()
 }
 
 /// Installs vault's pre-commit hook and git drivers in the clone containing `cwd`, saying
@@ -68,6 +71,8 @@ pub struct Context {
     /// commands git itself runs, nor the ones that install them).
     remind_integration: bool,
     reminded: std::cell::Cell<bool>,
+    /// The git repository of the working directory, opened once for the whole command.
+    repo: std::cell::OnceCell<Option<crate::git::Repo>>,
     /// Core dumps are off for the whole run (any command may hold plaintext); `exec` puts
     /// the caller's limit back for its child.
     core_dumps: crate::harden::CoreDumpGuard,
@@ -79,9 +84,13 @@ impl Context {
     /// # Errors
     /// Not inside a vault, or an invalid roster.
     pub fn vault(&self) -> Result<Vault, Error> {
-        let vault = Vault::discover(&self.cwd)?.with_trust(self.trust()?);
+        let repo = self
+            .repo
+            .get_or_init(|| crate::git::Repo::discover(&self.cwd).ok())
+            .clone();
+        let vault = Vault::discover_in(&self.cwd, repo)?.with_trust(self.trust()?);
         if self.remind_integration && !self.reminded.replace(true) {
-            let missing = missing_integration(vault.root());
+            let missing = missing_integration(&vault);
             if !missing.is_empty() {
                 render::note(&format!(
                     "this clone has no {}: plaintext secrets can be committed unnoticed; run `vault hooks install`",
@@ -201,6 +210,7 @@ pub fn run() -> ExitCode {
         identity_flag: cli.identity.clone(),
         remind_integration,
         reminded: std::cell::Cell::new(false),
+        repo: std::cell::OnceCell::new(),
         core_dumps: crate::harden::disable_core_dumps(),
     };
     let stdout = std::io::stdout();

@@ -19,11 +19,13 @@ mod write;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::config::{CONFIG_FILE, Config, ConfigError};
 use crate::crypto::{self, CryptoError};
 use crate::faults;
+use crate::git;
 use crate::identity::{Identities, Source};
 use crate::names;
 use crate::payload::{Payload, PayloadError};
@@ -48,6 +50,9 @@ pub struct Vault {
     root: PathBuf,
     config: Config,
     trust: Trust,
+    /// The git repository the vault lives in, opened the first time a command needs it
+    /// and then shared by every copy of this vault (`None`: not in a repository).
+    repo: Arc<OnceLock<Option<git::Repo>>>,
 }
 
 impl Vault {
@@ -56,11 +61,23 @@ impl Vault {
     /// # Errors
     /// [`StoreError::NotAVault`] or an invalid roster.
     pub fn discover(start: &Path) -> Result<Self, StoreError> {
+        Self::discover_in(start, git::Repo::discover(start).ok())
+    }
+
+    /// [`Vault::discover`] with the repository containing `start` already opened (`None`:
+    /// not in one), so a command opens it once.
+    ///
+    /// # Errors
+    /// [`StoreError::NotAVault`] or an invalid roster.
+    pub fn discover_in(start: &Path, repo: Option<git::Repo>) -> Result<Self, StoreError> {
         let start = std::path::absolute(start).unwrap_or_else(|_| start.to_owned());
         // Like git with `.git`, but never above the repository: a `.vault.toml` in a parent
         // of the work tree (another project, a shared directory) is not this repository's,
         // and writing to it would seal secrets to whoever it lists.
-        let top = crate::git::work_tree(&start).map(|top| std::path::absolute(&top).unwrap_or(top));
+        let top = repo
+            .as_ref()
+            .and_then(git::Repo::work_tree)
+            .map(|top| std::path::absolute(&top).unwrap_or(top));
         let root = start
             .ancestors()
             .take_while(|dir| top.as_ref().is_none_or(|top| dir.starts_with(top)))
@@ -68,7 +85,10 @@ impl Vault {
             .ok_or_else(|| StoreError::NotAVault {
                 start: start.clone(),
             })?;
-        Self::open(root)
+        let vault = Self::open(root)?;
+        // The root is inside the work tree `start` is in, so this is its repository too.
+        let _ = vault.repo.set(repo);
+        Ok(vault)
     }
 
     /// Opens the vault rooted at `root`.
@@ -99,7 +119,29 @@ impl Vault {
             root: root.to_owned(),
             config,
             trust: Trust::default(),
+            repo: Arc::default(),
         })
+    }
+
+    /// The git repository the vault is in, opened once per vault (`None` outside one).
+    #[must_use]
+    pub fn git(&self) -> Option<&git::Repo> {
+        self.repo
+            .get_or_init(|| git::Repo::discover(&self.root).ok())
+            .as_ref()
+    }
+
+    /// The file's path relative to the work tree, with `/` separators (the vault may live
+    /// in a subdirectory); `None` outside a repository.
+    #[must_use]
+    pub fn repo_path(&self, env: &str) -> Option<String> {
+        self.git()?.repo_path(&self.env_path(env))
+    }
+
+    /// Whether history is incomplete: a shallow clone, or no repository at all.
+    #[must_use]
+    pub fn shallow(&self) -> bool {
+        self.git().is_none_or(git::Repo::is_shallow)
     }
 
     /// The same vault with another roster, used to write files for a roster that is not
@@ -110,6 +152,7 @@ impl Vault {
             root: self.root.clone(),
             config,
             trust: self.trust.clone(),
+            repo: Arc::clone(&self.repo),
         }
     }
 
@@ -454,6 +497,7 @@ impl Vault {
             root: root.to_owned(),
             config,
             trust,
+            repo: Arc::default(),
         };
         if config_path.exists() {
             return Err(StoreError::AlreadyInitialized { path: config_path });

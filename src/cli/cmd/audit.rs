@@ -8,7 +8,7 @@ use crate::cli::error::Error;
 use crate::cli::{Context, Outcome, print_json, render, stdout_error};
 use crate::error::Error as VaultError;
 use crate::payload::Payload;
-use crate::{audit, edit, git};
+use crate::{audit, edit};
 
 /// `vault log [ENV] [KEY]`.
 pub fn log(context: &Context, args: &LogArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
@@ -116,7 +116,11 @@ pub fn diff(context: &Context, args: &DiffArgs, out: &mut dyn Write) -> Result<O
     let identities = context.identities()?;
     let mut report = Vec::new();
     for env in &envs {
-        let old_bytes = git::blob_at(vault.root(), &rev, &audit::repo_path(&vault, env)?)?;
+        let path = audit::repo_path(&vault, env)?;
+        let old_bytes = vault
+            .git()
+            .ok_or(VaultError::NotInGit)?
+            .blob_at(&rev, &path)?;
         let old = old_bytes
             .map(|b| vault.open_sealed(env, &b, &identities))
             .transpose()?;

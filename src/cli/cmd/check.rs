@@ -43,7 +43,7 @@ pub fn run(context: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<O
         },
     )?;
     let mut report = report;
-    let missing = crate::cli::missing_integration(vault.root());
+    let missing = crate::cli::missing_integration(&vault);
     if !missing.is_empty() {
         report.findings.push(check::Finding {
             severity: check::Severity::Warning,

@@ -93,7 +93,7 @@ pub fn run(context: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<Ou
 fn member_name(flag: Option<&str>, root: &Path) -> String {
     let raw = flag
         .map(str::to_owned)
-        .or_else(|| git::user_name(root))
+        .or_else(|| git::user_name(git::Repo::discover(root).ok().as_ref()))
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "me".to_owned());
     let mut name: String = raw
