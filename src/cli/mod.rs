@@ -228,7 +228,7 @@ pub fn run() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => {
-            eprint!("{}", render::error(&err));
+            anstream::eprint!("{}", render::error(&err));
             ExitCode::from(render::exit_code(&render::Failure::Error(&err), in_exec))
         }
     }

@@ -3,7 +3,8 @@
 
 use std::error::Error as _;
 use std::fmt::Write as _;
-use std::io::IsTerminal;
+
+use anstyle::{AnsiColor, Color, Style};
 
 use crate::cli::error::Error;
 use crate::error::Error as VaultError;
@@ -13,47 +14,41 @@ use crate::store::StoreError;
 use crate::sync::SyncError;
 use crate::untrusted::sanitize;
 
-/// Whether stderr gets colour: only on a terminal, never with `NO_COLOR`.
-#[must_use]
-pub fn color_stderr() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+const fn bold(color: AnsiColor) -> Style {
+    Style::new().bold().fg_color(Some(Color::Ansi(color)))
 }
 
-fn label(text: &str, code: &str, color: bool) -> String {
-    if color {
-        format!("\x1b[{code}m{text}\x1b[0m")
-    } else {
-        text.to_owned()
-    }
+const ERROR: Style = bold(AnsiColor::Red);
+const WARNING: Style = bold(AnsiColor::Yellow);
+const NOTE: Style = bold(AnsiColor::Cyan);
+const HINT: Style = bold(AnsiColor::Green);
+
+/// `text` in `style`. Always styled: everything here reaches stderr through `anstream`,
+/// which drops the styling unless stderr is a terminal that wants colour (no `NO_COLOR`,
+/// `CLICOLOR=0` or `TERM=dumb`).
+fn label(text: &str, style: Style) -> String {
+    format!("{style}{text}{style:#}")
 }
 
 /// Prints a warning to stderr.
 pub fn warn(message: &str) {
-    eprintln!(
-        "{} {}",
-        label("warning:", "1;33", color_stderr()),
-        sanitize(message)
-    );
+    anstream::eprintln!("{} {}", label("warning:", WARNING), sanitize(message));
 }
 
 /// Prints a notice to stderr.
 pub fn note(message: &str) {
-    eprintln!(
-        "{} {}",
-        label("note:", "1;36", color_stderr()),
-        sanitize(message)
-    );
+    anstream::eprintln!("{} {}", label("note:", NOTE), sanitize(message));
 }
 
-/// Renders an error: `error: …`, one `caused by:` line per cause, then `hint: …`.
+/// Renders an error: `error: …`, one `caused by:` line per cause, then `hint: …`, styled
+/// for [`anstream`] (print it with `anstream::eprint!`).
 #[must_use]
 pub fn error(err: &Error) -> String {
-    let color = color_stderr();
     // Errors quote files anyone with push access can write (a line of `.vault.toml`, a
     // path); control characters in them must not reach the terminal raw.
     let mut out = format!(
         "{} {}\n",
-        label("error:", "1;31", color),
+        label("error:", ERROR),
         sanitize(&err.to_string())
     );
     let mut cause = err.source();
@@ -68,7 +63,7 @@ pub fn error(err: &Error) -> String {
         cause = c.source();
     }
     if let Some(hint) = hint(err) {
-        let _ = writeln!(out, "{} {}", label("hint:", "1;32", color), sanitize(&hint));
+        let _ = writeln!(out, "{} {}", label("hint:", HINT), sanitize(&hint));
     }
     out
 }
