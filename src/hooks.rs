@@ -130,7 +130,7 @@ pub fn vault_command() -> String {
 }
 
 fn shell_quote(path: &Path) -> String {
-    format!("'{}'", path.display().to_string().replace('\'', "'\\''"))
+    crate::dotenv::single_quoted(&path.display().to_string())
 }
 
 #[cfg(test)]

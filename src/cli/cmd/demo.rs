@@ -126,7 +126,7 @@ fn shell_word(word: &str) -> String {
     {
         word.to_owned()
     } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
+        crate::dotenv::single_quoted(word)
     }
 }
 
