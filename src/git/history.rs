@@ -213,27 +213,14 @@ impl Repo {
         // Only the vault's root is resolved (`<root>/secrets/<env>.age`): resolving `secrets/`
         // itself would follow a symlink someone committed and read another file's history.
         let root = path.parent()?.parent()?;
-        let top = self.work_tree()?;
-        let top = top.canonicalize().unwrap_or(top);
-        let root = root.canonicalize().ok()?;
-        let relative = root
-            .strip_prefix(&top)
-            .ok()?
-            .join(path.parent()?.file_name()?)
-            .join(path.file_name()?);
-        Some(
-            relative
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/"),
-        )
+        let name = Path::new(path.parent()?.file_name()?).join(path.file_name()?);
+        self.path_in_repo(root, name)
     }
 
     /// The path, relative to the work tree and with `/` separators, of the file `name` in the
     /// directory `dir` (`.vault.toml` at a vault's root, say), for reading its history.
     #[must_use]
-    pub fn path_in_repo(&self, dir: &Path, name: &str) -> Option<String> {
+    pub fn path_in_repo(&self, dir: &Path, name: impl AsRef<Path>) -> Option<String> {
         let top = self.work_tree()?;
         let top = top.canonicalize().unwrap_or(top);
         let dir = dir.canonicalize().ok()?;
