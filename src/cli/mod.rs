@@ -84,11 +84,7 @@ impl Context {
     /// # Errors
     /// Not inside a vault, or an invalid roster.
     pub fn vault(&self) -> Result<Vault, Error> {
-        let repo = self
-            .repo
-            .get_or_init(|| crate::git::Repo::discover(&self.cwd).ok())
-            .clone();
-        let vault = Vault::discover_in(&self.cwd, repo)?.with_trust(self.trust()?);
+        let vault = Vault::discover_in(&self.cwd, self.repo().cloned())?.with_trust(self.trust()?);
         if self.remind_integration && !self.reminded.replace(true) {
             let missing = missing_integration(&vault);
             if !missing.is_empty() {
@@ -130,6 +126,15 @@ impl Context {
             store,
             allow_unsigned,
         })
+    }
+
+    /// The git repository of the working directory, opened once per command (`None`:
+    /// not in one).
+    #[must_use]
+    pub fn repo(&self) -> Option<&crate::git::Repo> {
+        self.repo
+            .get_or_init(|| crate::git::Repo::discover(&self.cwd).ok())
+            .as_ref()
     }
 
     /// The identity lookup inputs.

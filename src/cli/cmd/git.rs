@@ -144,11 +144,15 @@ pub fn merge_driver(context: &Context, args: &MergeDriverArgs) -> Result<Outcome
     let identities = driver_identities(context, prompt)?;
     // Encrypt to the roster as merged so far (git merges `.vault.toml` before `secrets/`).
     // git runs drivers at the work-tree root; the vault may live in a subdirectory.
-    let top = git::work_tree(context.cwd()).unwrap_or_else(|| context.cwd().to_owned());
-    let vault = Vault::discover(
+    let repo = context.repo();
+    let top = repo
+        .and_then(git::Repo::work_tree)
+        .unwrap_or_else(|| context.cwd().to_owned());
+    let vault = Vault::discover_in(
         &top.join(&args.path)
             .parent()
             .map_or(top.clone(), Path::to_owned),
+        repo.cloned(),
     )?
     .with_trust(context.trust()?);
     let read = |path: &Path| std::fs::read(path).map_err(io_err("read", path));

@@ -33,7 +33,7 @@ pub fn run(context: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<Ou
             envs.push(env);
         }
     }
-    if let Ok(existing) = Vault::discover(&root)
+    if let Ok(existing) = Vault::discover_in(&root, context.repo().cloned())
         && existing.root() == root
     {
         return Err(StoreError::AlreadyInitialized {
@@ -41,7 +41,7 @@ pub fn run(context: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<Ou
         }
         .into());
     }
-    let name = member_name(args.name.as_deref(), &root);
+    let name = member_name(args.name.as_deref(), context.repo());
     let key = match &args.key {
         Some(key) => key.clone(),
         None => own_public_key(context)?,
@@ -61,7 +61,7 @@ pub fn run(context: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<Ou
     }
     ensure_line(&root.join(".gitattributes"), GITATTRIBUTES_LINE)?;
     ensure_line(&root.join(".gitignore"), GITIGNORE_LINE)?;
-    let in_git = git::work_tree(&root).is_some();
+    let in_git = context.repo().and_then(git::Repo::work_tree).is_some();
     if in_git {
         let hook = crate::cli::install_hooks(&root)?;
         render::note(&format!(
@@ -90,10 +90,10 @@ pub fn run(context: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<Ou
     Ok(Outcome::Success)
 }
 
-fn member_name(flag: Option<&str>, root: &Path) -> String {
+fn member_name(flag: Option<&str>, repo: Option<&git::Repo>) -> String {
     let raw = flag
         .map(str::to_owned)
-        .or_else(|| git::user_name(git::Repo::discover(root).ok().as_ref()))
+        .or_else(|| git::user_name(repo))
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "me".to_owned());
     let mut name: String = raw

@@ -27,10 +27,13 @@ pub fn run(
 /// Where the template lives: the vault's root; before `vault init`, the git work tree's
 /// top, or the working directory outside git.
 fn template_dir(context: &Context) -> PathBuf {
-    if let Ok(vault) = Vault::discover(context.cwd()) {
+    if let Ok(vault) = Vault::discover_in(context.cwd(), context.repo().cloned()) {
         return vault.root().to_owned();
     }
-    crate::git::work_tree(context.cwd()).unwrap_or_else(|| context.cwd().to_owned())
+    context
+        .repo()
+        .and_then(crate::git::Repo::work_tree)
+        .unwrap_or_else(|| context.cwd().to_owned())
 }
 
 fn read_template(path: &Path) -> Result<Option<String>, VaultError> {
