@@ -298,8 +298,9 @@ fn authenticity(
         );
     }
     let pending = vault.pending_recipients_path(env);
-    if let Some(path) = crate::git::repo_path(&pending)
-        && crate::git::is_tracked(vault.root(), &path)
+    if let Some(repo) = vault.git()
+        && let Some(path) = repo.repo_path(&pending)
+        && repo.is_tracked(&path)
     {
         push(
             Severity::Error,

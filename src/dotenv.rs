@@ -446,6 +446,14 @@ pub fn render_dotenv(entries: &[(&str, &str)]) -> String {
     out
 }
 
+/// `text` as one POSIX shell word in single quotes (a `'` becomes `'\''`), for paths and
+/// commands vault writes into scripts and shows to users. Not for secret values:
+/// [`render_shell`] quotes those in place, without a copy.
+#[must_use]
+pub fn single_quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
 /// Renders `(name, value)` pairs as `export NAME='value'` lines for `eval` in a POSIX shell.
 ///
 /// Every value is single-quoted, with each `'` written as `'\''`, so the shell expands and

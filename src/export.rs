@@ -121,7 +121,7 @@ pub fn direnv(pairs: &[(&str, &str)], watched: &[&std::path::Path]) -> String {
     let mut out = crate::dotenv::render_shell(pairs);
     for path in watched {
         let text = path.to_string_lossy();
-        let _ = writeln!(out, "watch_file '{}'", text.replace('\'', "'\\''"));
+        let _ = writeln!(out, "watch_file {}", crate::dotenv::single_quoted(&text));
     }
     out
 }

@@ -22,6 +22,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod audit;
 pub mod auth;
 pub mod check;
 pub mod cli;
@@ -36,6 +37,7 @@ pub mod export;
 pub mod faults;
 pub mod git;
 pub mod harden;
+pub mod hooks;
 pub mod identity;
 pub mod mask;
 pub mod members;

@@ -356,10 +356,13 @@ impl FirstOwners<'_> {
 
 fn first_owners(vault: &Vault) -> std::collections::BTreeMap<String, String> {
     let mut owners = std::collections::BTreeMap::new();
-    let Some(path) = crate::git::path_in_repo(vault.root(), CONFIG_FILE) else {
+    let Some(repo) = vault.git() else {
         return owners;
     };
-    let Ok(history) = crate::git::file_history(vault.root(), std::slice::from_ref(&path)) else {
+    let Some(path) = repo.path_in_repo(vault.root(), CONFIG_FILE) else {
+        return owners;
+    };
+    let Ok(history) = repo.file_history(std::slice::from_ref(&path)) else {
         return owners;
     };
     // Oldest first, so the first owner wins; a version that does not parse names nobody.
@@ -537,4 +540,120 @@ fn apply_roster(vault: &Vault, target: &Config) -> Result<(), StoreError> {
         path,
         source,
     })
+}
+
+/// The pins of the environments whose write key was handed over by `applied` (a reader was
+/// lost, so the key moved to a new epoch): machines that carry the old pin need these.
+#[must_use]
+pub fn new_pins(vault: &Vault, applied: &[Applied]) -> Vec<crate::auth::Pin> {
+    applied
+        .iter()
+        .filter(|a| !a.must_rotate.is_empty())
+        .filter_map(|a| {
+            let bytes = vault.read_ciphertext(&a.env).ok()?;
+            match crate::auth::inspect(&a.env, &bytes) {
+                Ok(crate::auth::Seal::Signed(stanza)) if stanza.chain.epoch() > 1 => {
+                    Some(stanza.pin())
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// One member's access to one environment, as `vault access` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Granted and every key re-keyed in: can decrypt.
+    Read,
+    /// Granted and able to decrypt, but some of their keys are not re-keyed in yet.
+    ReadSomeKeys,
+    /// Granted in `.vault.toml`, not re-keyed yet.
+    Pending,
+    /// Removed from `.vault.toml`, still able to decrypt until re-keyed.
+    Revoking,
+    /// Neither granted nor able to decrypt.
+    None,
+}
+
+impl Access {
+    /// The word `vault access` prints.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::ReadSomeKeys => "read*",
+            Self::Pending => "pending",
+            Self::Revoking => "revoking",
+            Self::None => "-",
+        }
+    }
+}
+
+/// One member's row of the access matrix: their name and, per environment, their access.
+pub type AccessRow = (String, Vec<(String, Access)>);
+
+/// The access matrix: for each member (all, or `only`), their access to each environment,
+/// from the roster and the recipients summaries.
+///
+/// # Errors
+/// `only` is not a member, or a recipients summary cannot be read.
+pub fn access(vault: &Vault, only: Option<&str>) -> Result<Vec<AccessRow>, AccessError> {
+    let config = vault.config();
+    let members: Vec<&String> = match only {
+        Some(name) => {
+            let (name, _) = config.members().get_key_value(name).ok_or_else(|| {
+                AccessError::Roster(ConfigError::NoSuchMember {
+                    member: name.to_owned(),
+                })
+            })?;
+            vec![name]
+        }
+        None => config.members().keys().collect(),
+    };
+    let mut sealed = Vec::new();
+    for env in config.env_names() {
+        sealed.push((env, vault.read_recipients(env)?.unwrap_or_default()));
+    }
+    Ok(members
+        .into_iter()
+        .map(|member| {
+            let keys: BTreeSet<String> = config.members()[member]
+                .keys
+                .iter()
+                .filter_map(|k| k.parse::<Recipient>().ok())
+                .map(|r| r.canonical().to_owned())
+                .collect();
+            let row = sealed
+                .iter()
+                .map(|(env, in_summary)| {
+                    let configured = config
+                        .env(env)
+                        .is_some_and(|e| e.members.iter().any(|m| m == member));
+                    let in_file = in_summary.iter().any(|k| keys.contains(k));
+                    let all_keys = !keys.is_empty() && keys.iter().all(|k| in_summary.contains(k));
+                    let access = match (configured, in_file, all_keys) {
+                        (true, true, true) => Access::Read,
+                        (true, true, false) => Access::ReadSomeKeys,
+                        (true, false, _) => Access::Pending,
+                        (false, true, _) => Access::Revoking,
+                        (false, false, _) => Access::None,
+                    };
+                    ((*env).to_owned(), access)
+                })
+                .collect();
+            (member.clone(), row)
+        })
+        .collect())
+}
+
+/// Why [`access`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    /// The member asked for is not in the roster.
+    #[error(transparent)]
+    Roster(ConfigError),
+    /// A recipients summary cannot be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }

@@ -1,11 +1,17 @@
 //! Rotation with overlap: a new value while the old one stays available to programs as
 //! `NAME_PREVIOUS` for a grace period (`vault rotate start`), and the end of it
-//! (`vault rotate finish`). Pure: changes a payload, no I/O.
+//! (`vault rotate finish`), both pure changes to a payload; and where every secret stands
+//! ([`status`], `vault rotate status`).
 
 use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
 
+use crate::check;
+use crate::identity::Identities;
 use crate::payload::{Payload, PayloadError, Previous};
+use crate::schema::Template;
 use crate::secret::Secret;
+use crate::store::{StoreError, Vault};
 
 /// Why a rotation cannot be started or finished. None carries a value.
 #[derive(Debug, thiserror::Error)]
@@ -154,4 +160,99 @@ mod tests {
             assert!(parse_grace(bad).is_err(), "{bad}");
         }
     }
+}
+
+/// One secret in [`status`]. Never a value.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretStatus {
+    /// The environment.
+    pub env: String,
+    /// The secret's name.
+    pub secret: String,
+    /// When it last changed (RFC 3339).
+    pub rotated_at: String,
+    /// Whole days since then, at `as_of`.
+    pub age_days: i64,
+    /// The template's rotation period, if any.
+    pub rotate_days: Option<u32>,
+    /// When it is due (RFC 3339), if it has a period.
+    pub due: Option<String>,
+    /// Due at `as_of`.
+    pub overdue: bool,
+    /// Why it must be rotated, if marked.
+    pub must_rotate: Option<String>,
+    /// A rotation with overlap is running.
+    pub rotation_in_progress: bool,
+}
+
+/// Where every secret of `envs` stands at `as_of`, most urgent first: must-rotate, then by
+/// how soon (or how long ago) each is due.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// The secrets.
+    pub secrets: Vec<SecretStatus>,
+    /// Environments skipped because the identities cannot read them.
+    pub not_readable: Vec<String>,
+}
+
+/// The rotation status of `envs`. With `skip_unreadable`, an environment the identities
+/// cannot read is listed in [`Status::not_readable`] instead of failing the whole.
+///
+/// # Errors
+/// An environment cannot be read (or, without `skip_unreadable`, is not readable by
+/// `identities`).
+pub fn status(
+    vault: &Vault,
+    template: Option<&Template>,
+    identities: &Identities,
+    envs: &[String],
+    skip_unreadable: bool,
+    as_of: Timestamp,
+) -> Result<Status, StoreError> {
+    let mut rows = Vec::new();
+    let mut not_readable = Vec::new();
+    for env in envs {
+        let payload = match vault.decrypt(env, identities) {
+            Ok(payload) => payload,
+            Err(StoreError::NoAccess { .. }) if skip_unreadable => {
+                not_readable.push(env.clone());
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        for (name, entry) in &payload.secrets {
+            let days = template
+                .and_then(|t| t.get(name))
+                .and_then(|s| s.rotate_days);
+            let due = days.map(|d| check::due(entry.rotated_at, d));
+            let urgency = if entry.must_rotate.is_some() {
+                i64::MIN
+            } else {
+                due.map_or(i64::MAX, |d| check::days_between(as_of, d))
+            };
+            rows.push((
+                urgency,
+                SecretStatus {
+                    env: env.clone(),
+                    secret: name.clone(),
+                    rotated_at: entry.rotated_at.to_string(),
+                    age_days: check::days_between(entry.rotated_at, as_of),
+                    rotate_days: days,
+                    due: due.map(|d| d.to_string()),
+                    overdue: due.is_some_and(|d| as_of >= d),
+                    must_rotate: entry.must_rotate.as_ref().map(|m| m.reason.clone()),
+                    rotation_in_progress: entry.previous.is_some(),
+                },
+            ));
+        }
+    }
+    rows.sort_by(|(ua, a), (ub, b)| {
+        ua.cmp(ub)
+            .then_with(|| a.env.cmp(&b.env))
+            .then_with(|| a.secret.cmp(&b.secret))
+    });
+    Ok(Status {
+        secrets: rows.into_iter().map(|(_, row)| row).collect(),
+        not_readable,
+    })
 }

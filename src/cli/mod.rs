@@ -1,8 +1,11 @@
 //! The command-line layer: parses arguments, dispatches to one handler per command,
 //! renders errors and chooses the exit code. It is the only layer that prints or prompts.
 
+mod apply;
 pub mod args;
 mod cmd;
+mod error;
+mod input;
 pub mod prompt;
 pub mod render;
 
@@ -32,11 +35,31 @@ pub enum Outcome {
 /// What of vault's git integration the clone containing `root` lacks; nothing in CI
 /// (`$CI` set), where hooks are not what protects the repository and `vault check` and
 /// `vault scan` run instead.
-pub(crate) fn missing_integration(root: &std::path::Path) -> Vec<&'static str> {
+pub(crate) fn missing_integration(vault: &Vault) -> Vec<&'static str> {
     if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
         return Vec::new();
     }
-    crate::git::missing_integration(root, cmd::git::HOOK_MARKER)
+    vault
+        .git()
+        .map(|repo| repo.missing_integration(crate::hooks::HOOK_MARKER))
+        .unwrap_or_default()
+}
+
+/// Installs vault's pre-commit hook and git drivers in the clone containing `cwd`, saying
+/// where a foreign hook was kept. Returns the hook's path.
+pub(crate) fn install_hooks(cwd: &std::path::Path) -> Result<PathBuf, Error> {
+    let installed = crate::hooks::install(
+        cwd,
+        &crate::hooks::vault_binary(),
+        &crate::hooks::vault_command(),
+    )?;
+    if let Some(kept) = &installed.kept {
+        render::note(&format!(
+            "kept your existing hook as {}; it still runs first",
+            kept.display()
+        ));
+    }
+    Ok(installed.hook)
 }
 
 /// Shared state for handlers: where we run and how to find identities.
@@ -48,6 +71,8 @@ pub struct Context {
     /// commands git itself runs, nor the ones that install them).
     remind_integration: bool,
     reminded: std::cell::Cell<bool>,
+    /// The git repository of the working directory, opened once for the whole command.
+    repo: std::cell::OnceCell<Option<crate::git::Repo>>,
     /// Core dumps are off for the whole run (any command may hold plaintext); `exec` puts
     /// the caller's limit back for its child.
     core_dumps: crate::harden::CoreDumpGuard,
@@ -59,9 +84,9 @@ impl Context {
     /// # Errors
     /// Not inside a vault, or an invalid roster.
     pub fn vault(&self) -> Result<Vault, Error> {
-        let vault = Vault::discover(&self.cwd)?.with_trust(self.trust()?);
+        let vault = Vault::discover_in(&self.cwd, self.repo().cloned())?.with_trust(self.trust()?);
         if self.remind_integration && !self.reminded.replace(true) {
-            let missing = missing_integration(vault.root());
+            let missing = missing_integration(&vault);
             if !missing.is_empty() {
                 render::note(&format!(
                     "this clone has no {}: plaintext secrets can be committed unnoticed; run `vault hooks install`",
@@ -103,10 +128,30 @@ impl Context {
         })
     }
 
+    /// The git repository of the working directory, opened once per command (`None`:
+    /// not in one).
+    #[must_use]
+    pub fn repo(&self) -> Option<&crate::git::Repo> {
+        self.repo
+            .get_or_init(|| crate::git::Repo::discover(&self.cwd).ok())
+            .as_ref()
+    }
+
     /// The identity lookup inputs.
     #[must_use]
     pub fn lookup(&self) -> Lookup {
         Lookup::from_process_env(self.identity_flag.clone())
+    }
+
+    /// The verified payload of `env`, decrypted with the caller's identities.
+    ///
+    /// # Errors
+    /// No such environment, no identity, or the file cannot be read or verified.
+    pub fn decrypt(&self, env: &str) -> Result<crate::payload::Payload, Error> {
+        let vault = self.vault()?;
+        vault.require_env(env)?;
+        let identities = self.identities()?;
+        Ok(vault.decrypt(env, &identities)?)
     }
 
     /// Loads identities, prompting on the terminal for passphrases.
@@ -170,6 +215,7 @@ pub fn run() -> ExitCode {
         identity_flag: cli.identity.clone(),
         remind_integration,
         reminded: std::cell::Cell::new(false),
+        repo: std::cell::OnceCell::new(),
         core_dumps: crate::harden::disable_core_dumps(),
     };
     let stdout = std::io::stdout();
@@ -181,17 +227,23 @@ pub fn run() -> ExitCode {
         Ok(Outcome::Problems) => ExitCode::from(1),
         Ok(Outcome::Child(code)) => ExitCode::from(code),
         Ok(Outcome::Success) => ExitCode::SUCCESS,
-        Err(Error::Io { ref source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
+        Err(error::Error::Vault(Error::Io { ref source, .. }))
+            if source.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
             ExitCode::SUCCESS
         }
         Err(err) => {
-            eprint!("{}", render::error(&err));
+            anstream::eprint!("{}", render::error(&err));
             ExitCode::from(render::exit_code(&render::Failure::Error(&err), in_exec))
         }
     }
 }
 
-fn dispatch(context: &Context, command: Command, out: &mut dyn Write) -> Result<Outcome, Error> {
+fn dispatch(
+    context: &Context,
+    command: Command,
+    out: &mut dyn Write,
+) -> Result<Outcome, error::Error> {
     match command {
         Command::Init(args) => cmd::init::run(context, &args, out),
         Command::Identity(args) => cmd::identity::run(context, &args, out),
@@ -201,28 +253,38 @@ fn dispatch(context: &Context, command: Command, out: &mut dyn Write) -> Result<
         Command::Get(args) => cmd::secrets::get(context, &args, out),
         Command::Ls(args) => cmd::secrets::ls(context, &args, out),
         Command::Exec(args) => cmd::exec::run(context, &args),
-        Command::Export(args) => cmd::secrets::export(context, &args, out),
+        Command::Export(args) => cmd::export::export(context, &args, out),
         Command::Render(args) => cmd::render::run(context, &args, out),
-        Command::Import(args) => cmd::secrets::import(context, &args, out),
+        Command::Import(args) => cmd::export::import(context, &args, out),
         Command::Member(args) => cmd::member::run(context, &args, out),
         Command::Rekey(args) => cmd::member::rekey(context, &args, out),
-        Command::Access(args) => cmd::member::access(context, &args, out),
+        Command::Access(args) => cmd::access::run(context, &args, out),
         Command::Env(args::EnvCommand::Add(args)) => cmd::member::env_add(context, &args, out),
         Command::Upgrade(args) => cmd::trust::upgrade(context, &args, out),
         Command::Pin(args) => cmd::trust::pin(context, &args, out),
         Command::Accept(args) => cmd::trust::accept(context, &args, out),
         Command::Check(args) => cmd::check::run(context, &args, out),
-        Command::Rotate(args) => cmd::check::rotate(context, &args, out),
+        Command::Rotate(args) => cmd::rotate::run(context, &args, out),
         Command::Hooks(args) => cmd::git::hooks(context, &args, out),
         Command::Hook(args) => cmd::git::hook(context, &args, out),
-        Command::Scan(args) => cmd::scan::run(context, &args, out),
+        Command::Scan(args) => Ok(cmd::scan::run(context, &args, out)?),
         Command::Textconv(args) => cmd::git::textconv(context, &args, out),
         Command::MergeDriver(args) => cmd::git::merge_driver(context, &args),
         Command::Log(args) => cmd::audit::log(context, &args, out),
         Command::Diff(args) => cmd::audit::diff(context, &args, out),
         Command::Template(args) => cmd::template::run(context, args, out),
-        Command::Push(args) => cmd::sync::run(context, &args, cmd::sync::Direction::Push, out),
-        Command::Pull(args) => cmd::sync::run(context, &args, cmd::sync::Direction::Pull, out),
+        Command::Push(args) => Ok(cmd::sync::run(
+            context,
+            &args,
+            cmd::sync::Direction::Push,
+            out,
+        )?),
+        Command::Pull(args) => Ok(cmd::sync::run(
+            context,
+            &args,
+            cmd::sync::Direction::Pull,
+            out,
+        )?),
         Command::Completions(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();
             // clap_complete panics on a write error; render to memory, then write, so a

@@ -3,56 +3,52 @@
 
 use std::error::Error as _;
 use std::fmt::Write as _;
-use std::io::IsTerminal;
 
-use crate::error::Error;
+use anstyle::{AnsiColor, Color, Style};
+
+use crate::cli::error::Error;
+use crate::error::Error as VaultError;
 use crate::exec::ExecError;
 use crate::identity::IdentityError;
 use crate::store::StoreError;
 use crate::sync::SyncError;
 use crate::untrusted::sanitize;
 
-/// Whether stderr gets colour: only on a terminal, never with `NO_COLOR`.
-#[must_use]
-pub fn color_stderr() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+const fn bold(color: AnsiColor) -> Style {
+    Style::new().bold().fg_color(Some(Color::Ansi(color)))
 }
 
-fn label(text: &str, code: &str, color: bool) -> String {
-    if color {
-        format!("\x1b[{code}m{text}\x1b[0m")
-    } else {
-        text.to_owned()
-    }
+const ERROR: Style = bold(AnsiColor::Red);
+const WARNING: Style = bold(AnsiColor::Yellow);
+const NOTE: Style = bold(AnsiColor::Cyan);
+const HINT: Style = bold(AnsiColor::Green);
+
+/// `text` in `style`. Always styled: everything here reaches stderr through `anstream`,
+/// which drops the styling unless stderr is a terminal that wants colour (no `NO_COLOR`,
+/// `CLICOLOR=0` or `TERM=dumb`).
+fn label(text: &str, style: Style) -> String {
+    format!("{style}{text}{style:#}")
 }
 
 /// Prints a warning to stderr.
 pub fn warn(message: &str) {
-    eprintln!(
-        "{} {}",
-        label("warning:", "1;33", color_stderr()),
-        sanitize(message)
-    );
+    anstream::eprintln!("{} {}", label("warning:", WARNING), sanitize(message));
 }
 
 /// Prints a notice to stderr.
 pub fn note(message: &str) {
-    eprintln!(
-        "{} {}",
-        label("note:", "1;36", color_stderr()),
-        sanitize(message)
-    );
+    anstream::eprintln!("{} {}", label("note:", NOTE), sanitize(message));
 }
 
-/// Renders an error: `error: …`, one `caused by:` line per cause, then `hint: …`.
+/// Renders an error: `error: …`, one `caused by:` line per cause, then `hint: …`, styled
+/// for [`anstream`] (print it with `anstream::eprint!`).
 #[must_use]
 pub fn error(err: &Error) -> String {
-    let color = color_stderr();
     // Errors quote files anyone with push access can write (a line of `.vault.toml`, a
     // path); control characters in them must not reach the terminal raw.
     let mut out = format!(
         "{} {}\n",
-        label("error:", "1;31", color),
+        label("error:", ERROR),
         sanitize(&err.to_string())
     );
     let mut cause = err.source();
@@ -67,14 +63,63 @@ pub fn error(err: &Error) -> String {
         cause = c.source();
     }
     if let Some(hint) = hint(err) {
-        let _ = writeln!(out, "{} {}", label("hint:", "1;32", color), sanitize(&hint));
+        let _ = writeln!(out, "{} {}", label("hint:", HINT), sanitize(&hint));
     }
     out
 }
 
 fn hint(err: &Error) -> Option<String> {
     Some(match err {
-        Error::Store(store) => match store {
+        Error::Vault(err) => vault_hint(err),
+        Error::SecretNotFound { env, .. } => format!("list the secrets with `vault ls {env}`"),
+        Error::EditConflict { env, .. } => format!("run `vault edit {env}` again to apply your change on top of the new version"),
+        Error::EditAbandoned { env, .. } => format!("run `vault edit {env}` again"),
+        Error::NoValue { name } => format!("pipe it in (`printf %s \"$VALUE\" | vault set <env> {name}`), use --from-file, or run in a terminal to be prompted"),
+        Error::ValueNotUtf8 { .. } => "store binary data base64-encoded (`base64 -w0 file | vault set <env> KEY`)".to_owned(),
+        Error::Passphrase { .. } => "run `vault identity new --passphrase` in a terminal, or omit --passphrase (for CI keys)".to_owned(),
+        Error::ConfirmationRequired => "review the plan with `--dry-run`, then re-run with `--yes`".to_owned(),
+        Error::DockerEnv { env, refused } => format!("docker reads environment variables from the process too: `vault exec {env} -- docker run -e {} …` passes them with line breaks intact; or hand them over as files with `vault exec {env} --file {} -- …`", refused[0].name, refused[0].name),
+        Error::Render { env, problems, .. } => match problems.iter().find_map(|p| match &p.kind {
+            crate::placeholders::ProblemKind::Unknown(name) => Some(name),
+            crate::placeholders::ProblemKind::Malformed => None,
+        }) {
+            Some(name) => format!("check the spelling against `vault ls {env}`, or set it with `vault set {env} {name}`"),
+            None => "a placeholder is `{{ NAME }}` around a secret's name (letters, digits and `_`, not starting with a digit); see docs/exec-and-deploys.md#configuration-files-vault-render".to_owned(),
+        },
+        Error::NotInGithubActions => "run it in a GitHub Actions step (the runner sets $GITHUB_ENV), or use `--format dotenv`".to_owned(),
+        Error::RosterArgument { source, known_members, known_envs } => match source {
+            crate::config::ConfigError::NoSuchEnv { .. } | crate::config::ConfigError::InvalidEnvName { .. } => format!("environments in .vault.toml: {}", known_envs.join(", ")),
+            crate::config::ConfigError::SharedKey { .. } => "that key already belongs to a member: `vault access` lists them; a second key for the same person is `vault member key add`".to_owned(),
+            crate::config::ConfigError::EnvExists { .. } => format!("environments in .vault.toml: {}; to give someone access to one, `vault member add NAME --env ENV`", known_envs.join(", ")),
+            crate::config::ConfigError::MemberExists { .. } => "choose another name, or `vault member key add` to give an existing member another key".to_owned(),
+            crate::config::ConfigError::NoKeyOfKind { env, member, post_quantum: true } => format!("`{member}` runs `vault identity new --pq` (it keeps their current key) and opens a pull request with `vault member key add {member} <their age1pq1… key>`; SSH and hardware keys cannot be post-quantum. Then add them to `{env}`"),
+            crate::config::ConfigError::NoKeyOfKind { env, member, post_quantum: false } => format!("give `{member}` a classic key as well (`vault member key add {member} <age1… key>`), or move `{env}` to post-quantum keys once every member has one (`vault rekey {env} --pq`)"),
+            crate::config::ConfigError::MissingPostQuantum { .. } => "each of them runs `vault identity new --pq` (it keeps their current key) and opens a pull request with `vault member key add NAME <their age1pq1… key>`; SSH and hardware keys cannot be post-quantum. Then run this again".to_owned(),
+            crate::config::ConfigError::NoSuchMember { .. }
+            | crate::config::ConfigError::InvalidMemberName { .. }
+            | crate::config::ConfigError::UnknownMember { .. }
+            | crate::config::ConfigError::DuplicateMember { .. }
+            | crate::config::ConfigError::NoKeys { .. } => format!("members in .vault.toml: {}", known_members.join(", ")),
+            crate::config::ConfigError::InvalidKey { .. } => "a key is `age1…`, `age1pq1…`, `ssh-ed25519 …` or `ssh-rsa …`, or an age plugin's `age1<plugin>1…`: `vault identity show` prints yours".to_owned(),
+            crate::config::ConfigError::Parse { .. } => "fix `.vault.toml` (see docs/file-format.md), then run the command again".to_owned(),
+        },
+        Error::NoTemplate { .. } => "create it with `vault template import .env.example`, or `vault init` (which writes a starter template)".to_owned(),
+        Error::ValuesDiffer { name } => format!("run it again and type the same value twice, or pipe it in (`printf %s \"$VALUE\" | vault set <env> {name}`)"),
+        Error::UnknownPublicKey => "pass the key explicitly with `--key \"$(cat ~/.ssh/id_ed25519.pub)\"`".to_owned(),
+        Error::Interrupted { .. } => "run the command again when you are ready".to_owned(),
+        Error::InvalidDate { .. } => "for example `--as-of 2027-01-31`".to_owned(),
+        Error::InvalidDuration { .. } => "for example `--grace 7d`".to_owned(),
+        Error::Demo { .. } => "the output above shows the failing step; the demo runs in a throwaway directory, so run it again, and report a vault bug if it fails the same way".to_owned(),
+        Error::Downgrade { envs } => format!("check who removed `require_pq = true` from .vault.toml (`git log -p .vault.toml`) and put it back; if moving {} to classic keys is intended, re-run with `--allow-classic`", envs.join(", ")),
+        // The message says it all: the user said no.
+        Error::Declined => return None,
+    })
+}
+
+/// The hint for each of the library's errors: every one has a command to run.
+fn vault_hint(err: &VaultError) -> String {
+    match err {
+        VaultError::Store(store) => match store {
             StoreError::NotAVault { .. } => "run `vault init` at the root of your repository, or `cd` into one that has a `.vault.toml`".to_owned(),
             StoreError::ForeignRoster { path, .. } => format!("if this vault is yours, take ownership (`chown $(id -u) {}`); if it is not, run vault inside your own repository", path.display()),
             StoreError::AlreadyInitialized { .. } => "this directory already has a vault: `vault hooks install` protects this clone, `vault member request <your-name>` asks for access, and members use `vault edit <env>`".to_owned(),
@@ -104,7 +149,7 @@ fn hint(err: &Error) -> Option<String> {
             StoreError::Lock(_) => "wait for the other vault command to finish, then retry".to_owned(),
             StoreError::Io { .. } => "check that the path exists and is writable".to_owned(),
         },
-        Error::Identity(identity) => match identity {
+        VaultError::Identity(identity) => match identity {
             IdentityError::NotFound { .. } => "create one with `vault identity new --pq` (post-quantum; plain `vault identity new` for a classic key), or set $VAULT_IDENTITY (CI), $VAULT_IDENTITY_CMD (a password manager) or $VAULT_IDENTITY_FILE".to_owned(),
             IdentityError::MissingPlugin { binary, .. } => format!("install {binary} (e.g. `cargo install {binary}` or your package manager) and make sure it is on $PATH"),
             IdentityError::PassphraseUnavailable { .. } => "run it in a terminal, or set $VAULT_IDENTITY to an unprotected key (the usual way for CI)".to_owned(),
@@ -118,89 +163,47 @@ fn hint(err: &Error) -> Option<String> {
             IdentityError::CommandOutput { .. } => "the command must print the identity file's text (`AGE-SECRET-KEY-1…` or an OpenSSH private key) on stdout and nothing else".to_owned(),
             IdentityError::TooOpen { path, .. } => format!("run `chmod 600 {}` (for a mounted secret you cannot chmod, mount it with mode 0400, e.g. Kubernetes `defaultMode: 0400`, or pass the key itself in $VAULT_IDENTITY); if someone else could have copied it, make a new key with `vault identity new` and have it added with `vault member key add`", path.display()),
         },
-        Error::Exec(ExecError::NoCommand) => "give the command after `--`, e.g. `vault exec prod -- ./server`".to_owned(),
-        Error::Exec(ExecError::NotFound { .. }) => "check the spelling and $PATH".to_owned(),
-        Error::Exec(ExecError::NotExecutable { .. }) => "check the file's execute permission (`chmod +x`)".to_owned(),
-        Error::SecretNotFound { env, .. } => format!("list the secrets with `vault ls {env}`"),
-        Error::Exec(ExecError::TemplateViolations { env, .. }) => format!("set the missing or invalid secrets with `vault edit {env}`; the rules are in .secrets.example.toml"),
-        Error::Exec(ExecError::OnlyUnknown { env, .. } | ExecError::FileUnknown { env, .. }) => format!("list the secrets with `vault ls {env}`"),
-        Error::Exec(ExecError::FileVariableTaken { env, names }) => format!("rename one of them (`vault get {env} {0}`, then `vault unset {env} {0}`), or leave that secret out of `--file`", names[0]),
-        Error::Exec(ExecError::VariableTooLong { env, names }) => format!("pass {0} as a file instead: `vault exec {env} --file {0} -- …` sets {0}_FILE to its path", names.join(",")),
-        Error::Exec(ExecError::FilesUnsupported) => "pass the secret as a variable (drop `--file`), or write it to a private file with `vault render` and remove it afterwards".to_owned(),
-        Error::Exec(ExecError::SecretFile { .. } | ExecError::Supervise { .. }) => "the system is short of memory or file descriptors (`ulimit -n`); retry, and report a vault bug if it persists".to_owned(),
-        Error::EditConflict { env, .. } => format!("run `vault edit {env}` again to apply your change on top of the new version"),
-        Error::EditAbandoned { env, .. } => format!("run `vault edit {env}` again"),
-        Error::Dotenv { .. } => "fix the line shown; quote values with single quotes to keep `$` and `#` literal".to_owned(),
-        Error::NoValue { name } => format!("pipe it in (`printf %s \"$VALUE\" | vault set <env> {name}`), use --from-file, or run in a terminal to be prompted"),
-        Error::ValueNotUtf8 { .. } => "store binary data base64-encoded (`base64 -w0 file | vault set <env> KEY`)".to_owned(),
-        Error::Payload(_) => "secret names are environment-variable names; values cannot contain NUL bytes".to_owned(),
-        Error::Exec(ExecError::UnresolvedConflicts { env, .. }) => format!("run `vault edit {env}`: it shows both values of each conflict; keep one"),
-        Error::RosterUnreadable { source } => {
+        VaultError::Exec(ExecError::NoCommand) => "give the command after `--`, e.g. `vault exec prod -- ./server`".to_owned(),
+        VaultError::Exec(ExecError::NotFound { .. }) => "check the spelling and $PATH".to_owned(),
+        VaultError::Exec(ExecError::NotExecutable { .. }) => "check the file's execute permission (`chmod +x`)".to_owned(),
+        VaultError::Exec(ExecError::TemplateViolations { env, .. }) => format!("set the missing or invalid secrets with `vault edit {env}`; the rules are in .secrets.example.toml"),
+        VaultError::Exec(ExecError::OnlyUnknown { env, .. } | ExecError::FileUnknown { env, .. }) => format!("list the secrets with `vault ls {env}`"),
+        VaultError::Exec(ExecError::FileVariableTaken { env, names }) => format!("rename one of them (`vault get {env} {0}`, then `vault unset {env} {0}`), or leave that secret out of `--file`", names[0]),
+        VaultError::Exec(ExecError::VariableTooLong { env, names }) => format!("pass {0} as a file instead: `vault exec {env} --file {0} -- …` sets {0}_FILE to its path", names.join(",")),
+        VaultError::Exec(ExecError::FilesUnsupported) => "pass the secret as a variable (drop `--file`), or write it to a private file with `vault render` and remove it afterwards".to_owned(),
+        VaultError::Exec(ExecError::SecretFile { .. } | ExecError::Supervise { .. }) => "the system is short of memory or file descriptors (`ulimit -n`); retry, and report a vault bug if it persists".to_owned(),
+        VaultError::Dotenv { .. } => "fix the line shown; quote values with single quotes to keep `$` and `#` literal".to_owned(),
+        VaultError::Payload(_) => "secret names are environment-variable names; values cannot contain NUL bytes".to_owned(),
+        VaultError::Exec(ExecError::UnresolvedConflicts { env, .. }) => format!("run `vault edit {env}`: it shows both values of each conflict; keep one"),
+        VaultError::RosterUnreadable { source } => {
             let path = match source {
                 StoreError::Config { path, .. } | StoreError::Io { path, .. } => path.display().to_string(),
                 _ => crate::config::CONFIG_FILE.to_owned(),
             };
             format!("fix {path} at the place shown (after a merge, keep the right members and keys and delete the `<<<<<<<`, `=======` and `>>>>>>>` lines), check it with `vault access`, then run again; until then the pre-commit hook blocks every commit")
         }
-        Error::Worker(_) | Error::Git(crate::git::GitError::Worker(_)) => "nothing was let through; run the command again, and if it fails again report it as a vault bug with the output above (it holds no secret values)".to_owned(),
-        Error::ScanIncomplete { .. } => "make the files or objects listed above readable (check `ls -l` and ownership; for history, `git fsck` names damaged or missing objects) or leave them out of the paths given, then scan again".to_owned(),
-        Error::NotInGit => "run it inside a git work tree (`git init` first)".to_owned(),
-        Error::HookConflict { path } => format!("merge your current pre-commit hook into {} by hand, or remove one of them", path.display()),
-        Error::Io { path, .. } => format!("check that {} exists and is readable (or writable)", path.display()),
-        Error::Edit(crate::edit::EditError::EditorExit { .. } | crate::edit::EditError::EditorFailed { .. }) => {
+        VaultError::Worker(_) | VaultError::Git(crate::git::GitError::Worker(_)) => "nothing was let through; run the command again, and if it fails again report it as a vault bug with the output above (it holds no secret values)".to_owned(),
+        VaultError::ScanIncomplete { .. } => "make the files or objects listed above readable (check `ls -l` and ownership; for history, `git fsck` names damaged or missing objects) or leave them out of the paths given, then scan again".to_owned(),
+        VaultError::NotInGit => "run it inside a git work tree (`git init` first)".to_owned(),
+        VaultError::HookConflict { path } => format!("merge your current pre-commit hook into {} by hand, or remove one of them", path.display()),
+        VaultError::Io { path, .. } => format!("check that {} exists and is readable (or writable)", path.display()),
+        VaultError::Edit(crate::edit::EditError::EditorExit { .. } | crate::edit::EditError::EditorFailed { .. }) => {
             "set $VISUAL or $EDITOR to an editor that waits until you close the file (e.g. `code --wait`, `vim`)".to_owned()
         }
-        Error::Edit(_) => "check that $XDG_RUNTIME_DIR or /dev/shm is writable, then retry".to_owned(),
-        Error::Passphrase { .. } => "run `vault identity new --passphrase` in a terminal, or omit --passphrase (for CI keys)".to_owned(),
-        Error::ConfirmationRequired => "review the plan with `--dry-run`, then re-run with `--yes`".to_owned(),
-        Error::Sync(sync) => sync_hint(sync),
-        Error::K8sName(_) => "Kubernetes names are lowercase DNS names, e.g. `--name myapp-secrets --namespace prod`".to_owned(),
-        Error::DockerEnv { env, refused } => format!("docker reads environment variables from the process too: `vault exec {env} -- docker run -e {} …` passes them with line breaks intact; or hand them over as files with `vault exec {env} --file {} -- …`", refused[0].name, refused[0].name),
-        Error::Render { env, problems, .. } => match problems.iter().find_map(|p| match &p.kind {
-            crate::placeholders::ProblemKind::Unknown(name) => Some(name),
-            crate::placeholders::ProblemKind::Malformed => None,
-        }) {
-            Some(name) => format!("check the spelling against `vault ls {env}`, or set it with `vault set {env} {name}`"),
-            None => "a placeholder is `{{ NAME }}` around a secret's name (letters, digits and `_`, not starting with a digit); see docs/exec-and-deploys.md#configuration-files-vault-render".to_owned(),
-        },
-        Error::NotInGithubActions => "run it in a GitHub Actions step (the runner sets $GITHUB_ENV), or use `--format dotenv`".to_owned(),
-        Error::Exec(ExecError::LoaderVariables { env, names }) => format!("a value there runs code in every program `vault exec` starts; if that is intended, declare it in .secrets.example.toml with `allow_loader = true` (e.g. `[{}]` then `allow_loader = true`), else remove it (`vault unset {env} {}`)", names[0], names[0]),
-        Error::RosterArgument { source, known_members, known_envs } => match source {
-            crate::config::ConfigError::NoSuchEnv { .. } | crate::config::ConfigError::InvalidEnvName { .. } => format!("environments in .vault.toml: {}", known_envs.join(", ")),
-            crate::config::ConfigError::SharedKey { .. } => "that key already belongs to a member: `vault access` lists them; a second key for the same person is `vault member key add`".to_owned(),
-            crate::config::ConfigError::EnvExists { .. } => format!("environments in .vault.toml: {}; to give someone access to one, `vault member add NAME --env ENV`", known_envs.join(", ")),
-            crate::config::ConfigError::MemberExists { .. } => "choose another name, or `vault member key add` to give an existing member another key".to_owned(),
-            crate::config::ConfigError::NoKeyOfKind { env, member, post_quantum: true } => format!("`{member}` runs `vault identity new --pq` (it keeps their current key) and opens a pull request with `vault member key add {member} <their age1pq1… key>`; SSH and hardware keys cannot be post-quantum. Then add them to `{env}`"),
-            crate::config::ConfigError::NoKeyOfKind { env, member, post_quantum: false } => format!("give `{member}` a classic key as well (`vault member key add {member} <age1… key>`), or move `{env}` to post-quantum keys once every member has one (`vault rekey {env} --pq`)"),
-            crate::config::ConfigError::MissingPostQuantum { .. } => "each of them runs `vault identity new --pq` (it keeps their current key) and opens a pull request with `vault member key add NAME <their age1pq1… key>`; SSH and hardware keys cannot be post-quantum. Then run this again".to_owned(),
-            crate::config::ConfigError::NoSuchMember { .. }
-            | crate::config::ConfigError::InvalidMemberName { .. }
-            | crate::config::ConfigError::UnknownMember { .. }
-            | crate::config::ConfigError::DuplicateMember { .. }
-            | crate::config::ConfigError::NoKeys { .. } => format!("members in .vault.toml: {}", known_members.join(", ")),
-            crate::config::ConfigError::InvalidKey { .. } => "a key is `age1…`, `age1pq1…`, `ssh-ed25519 …` or `ssh-rsa …`, or an age plugin's `age1<plugin>1…`: `vault identity show` prints yours".to_owned(),
-            crate::config::ConfigError::Parse { .. } => "fix `.vault.toml` (see docs/file-format.md), then run the command again".to_owned(),
-        },
-        Error::Codegen(crate::codegen::CodegenError::InvalidEnvVar { .. }) => "pass a variable name such as `--env-var APP_ENV`".to_owned(),
-        Error::Codegen(crate::codegen::CodegenError::Pattern { secret, .. }) => format!("rewrite that pattern of `{secret}` in .secrets.example.toml without it (see docs/template-codegen.md for what translates), then export again"),
-        Error::Codegen(crate::codegen::CodegenError::Name { .. }) => "rename the secret in .secrets.example.toml (and in the app), or export to pydantic or dotenv-example".to_owned(),
-        Error::NoTemplate { .. } => "create it with `vault template import .env.example`, or `vault init` (which writes a starter template)".to_owned(),
-        Error::TemplateImport(_) => "fix the file at the line shown, or pass another one (.env.example, .env.sample, .env.template)".to_owned(),
-        Error::ValuesDiffer { name } => format!("run it again and type the same value twice, or pipe it in (`printf %s \"$VALUE\" | vault set <env> {name}`)"),
-        Error::InvalidPin(_) => "set VAULT_PIN to the lines `vault pin <env>` prints (ENV@EPOCH:KEY, separated by spaces or commas)".to_owned(),
-        Error::UnknownPublicKey => "pass the key explicitly with `--key \"$(cat ~/.ssh/id_ed25519.pub)\"`".to_owned(),
-        Error::Git(crate::git::GitError::ReadConfig { path, .. }) => format!("check that {} is readable (`ls -l`), and that `git config --list` works here", path.display()),
-        Error::Git(crate::git::GitError::WriteConfig { path, .. } | crate::git::GitError::Init { path, .. }) => format!("check that {} is writable (`ls -l`)", path.display()),
-        Error::Git(crate::git::GitError::Read { .. }) => "check the repository with `git fsck`; a shallow or partial clone may lack the objects (`git fetch --unshallow`)".to_owned(),
-        Error::Git(crate::git::GitError::Revision { .. }) => "use a branch, a tag or a commit that `git log --oneline` shows".to_owned(),
-        Error::Interrupted { .. } => "run the command again when you are ready".to_owned(),
-        Error::InvalidDate { .. } => "for example `--as-of 2027-01-31`".to_owned(),
-        Error::InvalidDuration { .. } => "for example `--grace 7d`".to_owned(),
-        Error::Demo { .. } => "the output above shows the failing step; the demo runs in a throwaway directory, so run it again, and report a vault bug if it fails the same way".to_owned(),
-        Error::Downgrade { envs } => format!("check who removed `require_pq = true` from .vault.toml (`git log -p .vault.toml`) and put it back; if moving {} to classic keys is intended, re-run with `--allow-classic`", envs.join(", ")),
-        // The message says it all: the user said no.
-        Error::Declined => return None,
-    })
+        VaultError::Edit(_) => "check that $XDG_RUNTIME_DIR or /dev/shm is writable, then retry".to_owned(),
+        VaultError::Sync(sync) => sync_hint(sync),
+        VaultError::K8sName(_) => "Kubernetes names are lowercase DNS names, e.g. `--name myapp-secrets --namespace prod`".to_owned(),
+        VaultError::Exec(ExecError::LoaderVariables { env, names }) => format!("a value there runs code in every program `vault exec` starts; if that is intended, declare it in .secrets.example.toml with `allow_loader = true` (e.g. `[{}]` then `allow_loader = true`), else remove it (`vault unset {env} {}`)", names[0], names[0]),
+        VaultError::Codegen(crate::codegen::CodegenError::InvalidEnvVar { .. }) => "pass a variable name such as `--env-var APP_ENV`".to_owned(),
+        VaultError::Codegen(crate::codegen::CodegenError::Pattern { secret, .. }) => format!("rewrite that pattern of `{secret}` in .secrets.example.toml without it (see docs/template-codegen.md for what translates), then export again"),
+        VaultError::Codegen(crate::codegen::CodegenError::Name { .. }) => "rename the secret in .secrets.example.toml (and in the app), or export to pydantic or dotenv-example".to_owned(),
+        VaultError::TemplateImport(_) => "fix the file at the line shown, or pass another one (.env.example, .env.sample, .env.template)".to_owned(),
+        VaultError::InvalidPin(_) => "set VAULT_PIN to the lines `vault pin <env>` prints (ENV@EPOCH:KEY, separated by spaces or commas)".to_owned(),
+        VaultError::Git(crate::git::GitError::ReadConfig { path, .. }) => format!("check that {} is readable (`ls -l`), and that `git config --list` works here", path.display()),
+        VaultError::Git(crate::git::GitError::WriteConfig { path, .. } | crate::git::GitError::Init { path, .. }) => format!("check that {} is writable (`ls -l`)", path.display()),
+        VaultError::Git(crate::git::GitError::Read { .. }) => "check the repository with `git fsck`; a shallow or partial clone may lack the objects (`git fetch --unshallow`)".to_owned(),
+        VaultError::Git(crate::git::GitError::Revision { .. }) => "use a branch, a tag or a commit that `git log --oneline` shows".to_owned(),
+    }
 }
 
 fn auth_hint(env: &str, reason: &crate::auth::AuthError) -> String {
@@ -289,8 +292,8 @@ pub fn exit_code(failure: &Failure<'_>, in_exec: bool) -> u8 {
         Failure::Usage(err) if err.exit_code() == 0 => 0,
         Failure::Usage(_) if in_exec => 125,
         Failure::Usage(err) => u8::try_from(err.exit_code()).unwrap_or(2),
-        Failure::Error(Error::Exec(ExecError::NotFound { .. })) => 127,
-        Failure::Error(Error::Exec(ExecError::NotExecutable { .. })) => 126,
+        Failure::Error(Error::Vault(VaultError::Exec(ExecError::NotFound { .. }))) => 127,
+        Failure::Error(Error::Vault(VaultError::Exec(ExecError::NotExecutable { .. }))) => 126,
         Failure::Error(Error::Interrupted { signal }) => u8::try_from(128 + signal).unwrap_or(2),
         Failure::Error(_) if in_exec => 125,
         Failure::Error(_) => 2,

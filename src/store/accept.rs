@@ -63,13 +63,17 @@ impl Vault {
             }
             Err(e) => return Err(e),
         }
-        let path = crate::git::repo_path(&self.env_path(env)).unwrap_or_default();
-        let versions = crate::git::mainline_versions(&self.root, &path)
+        let path = self.repo_path(env).unwrap_or_default();
+        let versions = self
+            .git()
+            .map(|repo| repo.mainline_versions(&path))
+            .transpose()
             .map_err(|e| StoreError::Io {
                 action: "read the history of",
                 path: self.env_path(env),
                 source: std::io::Error::other(e),
             })?
+            .flatten()
             .unwrap_or_default();
         let (trusted_commit, trusted) = versions
             .iter()

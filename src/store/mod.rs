@@ -7,25 +7,31 @@
 
 mod accept;
 pub mod atomic;
+mod error;
 pub mod lock;
 mod merged;
 pub mod pins;
 pub mod provenance;
 pub mod recipients;
+pub mod textconv;
 pub mod verify;
+mod write;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::config::{CONFIG_FILE, Config, ConfigError};
 use crate::crypto::{self, CryptoError};
 use crate::faults;
+use crate::git;
 use crate::identity::{Identities, Source};
 use crate::names;
 use crate::payload::{Payload, PayloadError};
 
 pub use accept::AcceptPlan;
+pub use error::StoreError;
 pub use lock::{Lock, LockError};
 pub use merged::Merged;
 pub use pins::PinStore;
@@ -37,212 +43,6 @@ pub const SECRETS_DIR: &str = "secrets";
 /// How long a writer waits for another before giving up.
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Errors from the on-disk vault. None carries a secret value.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// No `.vault.toml` in the directory or any parent.
-    #[error("not inside a vault: no `{CONFIG_FILE}` in {} or any parent directory", start.display())]
-    NotAVault {
-        /// Where the search started.
-        start: PathBuf,
-    },
-    /// `.vault.toml` belongs to another user.
-    #[error("{} is owned by another user (uid {owner}), so it is not trusted", path.display())]
-    ForeignRoster {
-        /// The roster.
-        path: PathBuf,
-        /// Its owner.
-        owner: u32,
-    },
-    /// `vault init` found an existing vault.
-    #[error("a vault already exists here: {} exists", path.display())]
-    AlreadyInitialized {
-        /// The file that exists.
-        path: PathBuf,
-    },
-    /// `.vault.toml` is invalid.
-    #[error("invalid roster in {}", path.display())]
-    Config {
-        /// The config path.
-        path: PathBuf,
-        /// What is wrong.
-        #[source]
-        source: ConfigError,
-    },
-    /// A file could not be read or written.
-    #[error("cannot {action} {}", path.display())]
-    Io {
-        /// "read", "write", …
-        action: &'static str,
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The environment name is syntactically invalid.
-    #[error("`{env}` is not a valid environment name (use lowercase letters, digits, `-` and `_`)")]
-    InvalidEnvName {
-        /// The rejected name.
-        env: String,
-    },
-    /// The environment is not in `.vault.toml`.
-    #[error("unknown environment `{env}` (this vault has: {})", known.join(", "))]
-    UnknownEnvironment {
-        /// The requested environment.
-        env: String,
-        /// The configured environments.
-        known: Vec<String>,
-    },
-    /// The environment's file is missing.
-    #[error("`{}` is missing for environment `{env}`", path.display())]
-    MissingFile {
-        /// The environment.
-        env: String,
-        /// The expected path.
-        path: PathBuf,
-    },
-    /// The identities cannot open the file.
-    #[error("you cannot decrypt `{env}`: none of your identities ({identities}) is a recipient of {}", path.display())]
-    NoAccess {
-        /// The environment.
-        env: String,
-        /// The file.
-        path: PathBuf,
-        /// Which identities were tried.
-        identities: String,
-    },
-    /// A passphrase-protected identity could not be unlocked without a terminal.
-    #[error(
-        "cannot decrypt `{env}`: the identity {source_} needs a passphrase and there is no terminal"
-    )]
-    PassphraseUnavailable {
-        /// The environment.
-        env: String,
-        /// The locked identity.
-        source_: Source,
-    },
-    /// The file is not valid age, or is damaged.
-    #[error("{} (environment `{env}`) cannot be decrypted", path.display())]
-    Crypto {
-        /// The environment.
-        env: String,
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: CryptoError,
-    },
-    /// Encrypting an environment failed; nothing was written.
-    #[error("cannot encrypt `{env}` to its recipients; nothing was written")]
-    Seal {
-        /// The environment.
-        env: String,
-        /// Why.
-        #[source]
-        source: CryptoError,
-    },
-    /// The decrypted payload is invalid.
-    #[error("the secrets of `{env}` in {} are unreadable", path.display())]
-    Payload {
-        /// The environment.
-        env: String,
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: PayloadError,
-    },
-    /// The file belongs to another environment.
-    #[error("{} holds the secrets of `{inner}`, not `{env}`: refusing to use another environment's secrets", path.display())]
-    WrongEnvironment {
-        /// The environment asked for.
-        env: String,
-        /// The environment named inside the payload.
-        inner: String,
-        /// The file.
-        path: PathBuf,
-    },
-    /// The plaintext recipients summary disagrees with the list sealed inside the payload.
-    #[error("the recipients listed in {} do not match those sealed inside {}: the files were altered outside vault", summary.display(), path.display())]
-    RecipientsTampered {
-        /// The encrypted file.
-        path: PathBuf,
-        /// The summary file.
-        summary: PathBuf,
-    },
-    /// The version is not one a reader of the environment wrote (see [`crate::auth`]).
-    #[error("{} (environment `{env}`) is not authenticated: {reason}", path.display())]
-    Unauthenticated {
-        /// The environment.
-        env: String,
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        reason: crate::auth::AuthError,
-    },
-    /// The file is in the unauthenticated format of earlier releases and must be upgraded
-    /// before it is written.
-    #[error("{} (environment `{env}`) is in the unauthenticated format of earlier vault releases", path.display())]
-    NeedsUpgrade {
-        /// The environment.
-        env: String,
-        /// The file.
-        path: PathBuf,
-    },
-    /// `.vault.toml` no longer lists someone who can read the file; a routine write would
-    /// silently drop them without the must-rotate marks an offboarding needs.
-    #[error("`.vault.toml` no longer gives {} access to `{env}`, but they can still read secrets/{env}.age", who.join(", "))]
-    RemovalPending {
-        /// The environment.
-        env: String,
-        /// Who would lose access.
-        who: Vec<String>,
-    },
-    /// The roster now seals the environment to the other kind of key (post-quantum or
-    /// classic) than its file: a routine write must not switch it, least of all down to
-    /// classic keys, which a push to `.vault.toml` alone could otherwise cause.
-    #[error("`.vault.toml` seals `{env}` to {} keys now, but secrets/{env}.age is sealed to {} keys", if *post_quantum { "post-quantum" } else { "classic" }, if *post_quantum { "classic" } else { "post-quantum" })]
-    KindChangePending {
-        /// The environment.
-        env: String,
-        /// Whether the roster wants post-quantum keys.
-        post_quantum: bool,
-    },
-    /// `vault accept` was asked to accept a version that verifies.
-    #[error("secrets/{env}.age is authenticated; there is nothing to accept")]
-    NothingToAccept {
-        /// The environment.
-        env: String,
-    },
-    /// No authenticated version of the environment on the mainline to build on.
-    #[error(
-        "no authenticated version of secrets/{env}.age is in this checkout's history to build on"
-    )]
-    NoTrustedVersion {
-        /// The environment.
-        env: String,
-    },
-    /// The environment has no members, so nobody could decrypt it.
-    #[error("environment `{env}` has no members, so its file could not be decrypted by anyone")]
-    NoRecipients {
-        /// The environment.
-        env: String,
-    },
-    /// `.secrets.example.toml` is invalid.
-    #[error("invalid template {}", path.display())]
-    Template {
-        /// The template path.
-        path: PathBuf,
-        /// What is wrong.
-        #[source]
-        source: crate::schema::TemplateError,
-    },
-    /// The writer lock could not be taken.
-    #[error("cannot lock the vault for writing")]
-    Lock(#[source] LockError),
-}
-
 /// An opened vault: its root, its validated roster, and what its reads are verified
 /// against.
 #[derive(Debug, Clone)]
@@ -250,6 +50,9 @@ pub struct Vault {
     root: PathBuf,
     config: Config,
     trust: Trust,
+    /// The git repository the vault lives in, opened the first time a command needs it
+    /// and then shared by every copy of this vault (`None`: not in a repository).
+    repo: Arc<OnceLock<Option<git::Repo>>>,
 }
 
 impl Vault {
@@ -258,11 +61,23 @@ impl Vault {
     /// # Errors
     /// [`StoreError::NotAVault`] or an invalid roster.
     pub fn discover(start: &Path) -> Result<Self, StoreError> {
+        Self::discover_in(start, git::Repo::discover(start).ok())
+    }
+
+    /// [`Vault::discover`] with the repository containing `start` already opened (`None`:
+    /// not in one), so a command opens it once.
+    ///
+    /// # Errors
+    /// [`StoreError::NotAVault`] or an invalid roster.
+    pub fn discover_in(start: &Path, repo: Option<git::Repo>) -> Result<Self, StoreError> {
         let start = std::path::absolute(start).unwrap_or_else(|_| start.to_owned());
         // Like git with `.git`, but never above the repository: a `.vault.toml` in a parent
         // of the work tree (another project, a shared directory) is not this repository's,
         // and writing to it would seal secrets to whoever it lists.
-        let top = crate::git::work_tree(&start).map(|top| std::path::absolute(&top).unwrap_or(top));
+        let top = repo
+            .as_ref()
+            .and_then(git::Repo::work_tree)
+            .map(|top| std::path::absolute(&top).unwrap_or(top));
         let root = start
             .ancestors()
             .take_while(|dir| top.as_ref().is_none_or(|top| dir.starts_with(top)))
@@ -270,7 +85,10 @@ impl Vault {
             .ok_or_else(|| StoreError::NotAVault {
                 start: start.clone(),
             })?;
-        Self::open(root)
+        let vault = Self::open(root)?;
+        // The root is inside the work tree `start` is in, so this is its repository too.
+        let _ = vault.repo.set(repo);
+        Ok(vault)
     }
 
     /// Opens the vault rooted at `root`.
@@ -301,7 +119,29 @@ impl Vault {
             root: root.to_owned(),
             config,
             trust: Trust::default(),
+            repo: Arc::default(),
         })
+    }
+
+    /// The git repository the vault is in, opened once per vault (`None` outside one).
+    #[must_use]
+    pub fn git(&self) -> Option<&git::Repo> {
+        self.repo
+            .get_or_init(|| git::Repo::discover(&self.root).ok())
+            .as_ref()
+    }
+
+    /// The file's path relative to the work tree, with `/` separators (the vault may live
+    /// in a subdirectory); `None` outside a repository.
+    #[must_use]
+    pub fn repo_path(&self, env: &str) -> Option<String> {
+        self.git()?.repo_path(&self.env_path(env))
+    }
+
+    /// Whether history is incomplete: a shallow clone, or no repository at all.
+    #[must_use]
+    pub fn shallow(&self) -> bool {
+        self.git().is_none_or(git::Repo::is_shallow)
     }
 
     /// The same vault with another roster, used to write files for a roster that is not
@@ -312,6 +152,7 @@ impl Vault {
             root: self.root.clone(),
             config,
             trust: self.trust.clone(),
+            repo: Arc::clone(&self.repo),
         }
     }
 
@@ -578,270 +419,6 @@ impl Vault {
             .collect()
     }
 
-    /// Encrypts `payload` for `env` to the recipients `.vault.toml` gives it, recording
-    /// those recipients and the environment inside the payload, and signs it with the
-    /// environment's write key (a new one when `rotate`: a reader lost access). Returns the
-    /// armored ciphertext and the recipients.
-    ///
-    /// # Errors
-    /// No members, an unauthenticated payload, or encryption fails.
-    pub fn seal(
-        &self,
-        env: &str,
-        payload: &mut Payload,
-        rotate: bool,
-    ) -> Result<(Vec<u8>, Vec<crate::crypto::Recipient>), StoreError> {
-        self.require_env(env)?;
-        let recipients = self.config.recipients_for(env).unwrap_or_default();
-        self.seal_to(env, payload, recipients, rotate)
-    }
-
-    /// Seals to `recipients` and signs. The write key and chain continue those of the
-    /// version the payload was read from; a payload that was not read from an
-    /// authenticated version (a new environment, an upgrade) starts a new chain.
-    pub(crate) fn seal_to(
-        &self,
-        env: &str,
-        payload: &mut Payload,
-        recipients: Vec<crate::crypto::Recipient>,
-        rotate: bool,
-    ) -> Result<(Vec<u8>, Vec<crate::crypto::Recipient>), StoreError> {
-        use crate::auth::{Chain, Unsigned, WriteKey};
-        if recipients.is_empty() {
-            return Err(StoreError::NoRecipients {
-                env: env.to_owned(),
-            });
-        }
-        let (mut key, mut chain, seq) = match (&payload.sealed_by, &payload.write_key) {
-            (Some(stanza), Some(text)) => {
-                let key = WriteKey::from_text(text.expose()).map_err(|reason| {
-                    StoreError::Unauthenticated {
-                        env: env.to_owned(),
-                        path: self.relative(&self.env_path(env)).to_owned(),
-                        reason,
-                    }
-                })?;
-                (key, stanza.chain.clone(), stanza.seq.saturating_add(1))
-            }
-            // A new environment, or one `vault upgrade` is converting: a new chain.
-            (None, None) if !payload.is_legacy() => {
-                let key = WriteKey::generate();
-                let chain = Chain::genesis(key.public());
-                (key, chain, 1)
-            }
-            (None, None) => {
-                return Err(StoreError::NeedsUpgrade {
-                    env: env.to_owned(),
-                    path: self.relative(&self.env_path(env)).to_owned(),
-                });
-            }
-            // A write key without the version it came from: never continue it.
-            _ => {
-                return Err(StoreError::Unauthenticated {
-                    env: env.to_owned(),
-                    path: self.relative(&self.env_path(env)).to_owned(),
-                    reason: crate::auth::AuthError::KeyMismatch,
-                });
-            }
-        };
-        if rotate && payload.sealed_by.is_some() {
-            let next = WriteKey::generate();
-            chain = chain.rotated(env, &key, &next);
-            key = next;
-        }
-        payload.format = crate::payload::FORMAT_VERSION;
-        payload.environment = env.to_owned();
-        payload.write_key = Some(crate::secret::Secret::new(key.to_text().to_string()));
-        payload.recipients = recipients
-            .iter()
-            .map(|r| r.canonical().to_owned())
-            .collect();
-        let unsigned = Unsigned {
-            env: env.to_owned(),
-            seq,
-            chain,
-            recipients: payload.recipients.clone(),
-        };
-        let plaintext = payload.to_toml();
-        let ciphertext =
-            crypto::encrypt_with_stanza(plaintext.as_bytes(), &recipients, |stanzas, body| {
-                unsigned.sign(
-                    &key,
-                    crate::auth::Covered {
-                        stanzas,
-                        payload: body,
-                    },
-                )
-            })
-            .map_err(|source| StoreError::Seal {
-                env: env.to_owned(),
-                source,
-            })?;
-        Ok((ciphertext, recipients))
-    }
-
-    /// Writes `payload` for a routine change (`set`, `edit`, `import`, `rotate`, `pull`):
-    /// re-encrypted only to keys that are both in `.vault.toml` and in the authenticated
-    /// version it was read from, so a roster change never takes effect silently: a grant
-    /// waits for `vault rekey` or `vault member add`, which show the plan, and a removal
-    /// is refused until `vault rekey` applies it with must-rotate marks.
-    ///
-    /// # Errors
-    /// [`StoreError::RemovalPending`], [`StoreError::NeedsUpgrade`], or as [`Vault::write`].
-    pub fn write_sealed(&self, env: &str, payload: &mut Payload) -> Result<(), StoreError> {
-        self.require_env(env)?;
-        if payload.sealed_by.is_none() {
-            return Err(StoreError::NeedsUpgrade {
-                env: env.to_owned(),
-                path: self.relative(&self.env_path(env)).to_owned(),
-            });
-        }
-        let recipients = self.routine_recipients(env, payload)?;
-        let (ciphertext, recipients) = self.seal_to(env, payload, recipients, false)?;
-        self.store(env, &ciphertext, &recipients)
-    }
-
-    /// Converts `env`'s file from the unauthenticated format of earlier releases: the
-    /// payload read (and checked against its summary) by [`Vault::decrypt`] is signed with
-    /// a new write key, the first of its chain, and sealed to the same readers. Returns
-    /// `false` when the file was already signed.
-    ///
-    /// # Errors
-    /// As [`Vault::write_sealed`].
-    pub fn upgrade(&self, env: &str, identities: &Identities) -> Result<bool, StoreError> {
-        let mut payload = self.decrypt(env, identities)?;
-        if !payload.is_legacy() {
-            return Ok(false);
-        }
-        let recipients = self.routine_recipients(env, &payload)?;
-        payload.upgraded_from = Some(crate::payload::value_digest(&payload.to_toml()));
-        payload.format = crate::payload::FORMAT_VERSION;
-        let (ciphertext, recipients) = self.seal_to(env, &mut payload, recipients, false)?;
-        self.store(env, &ciphertext, &recipients)?;
-        Ok(true)
-    }
-
-    /// The recipients of a routine write: the keys both in `.vault.toml` and in the version
-    /// the payload was read from.
-    pub(crate) fn routine_recipients(
-        &self,
-        env: &str,
-        payload: &Payload,
-    ) -> Result<Vec<crate::crypto::Recipient>, StoreError> {
-        let roster = self.config.recipients_for(env).unwrap_or_default();
-        let post_quantum = self.config.requires_pq(env);
-        let sealed_post_quantum = payload
-            .recipients
-            .iter()
-            .all(|r| r.starts_with(crate::pq::RECIPIENT_PREFIX));
-        if !payload.recipients.is_empty() && sealed_post_quantum != post_quantum {
-            return Err(StoreError::KindChangePending {
-                env: env.to_owned(),
-                post_quantum,
-            });
-        }
-        let dropped: BTreeSet<String> = payload
-            .recipients
-            .iter()
-            .filter(|r| !roster.iter().any(|k| k.canonical() == r.as_str()))
-            .map(|r| {
-                self.config
-                    .owner_of(r)
-                    .map_or_else(|| crate::members::short_key(r), str::to_owned)
-            })
-            .collect();
-        if !dropped.is_empty() {
-            return Err(StoreError::RemovalPending {
-                env: env.to_owned(),
-                who: dropped.into_iter().collect(),
-            });
-        }
-        Ok(roster
-            .into_iter()
-            .filter(|k| payload.recipients.iter().any(|r| r == k.canonical()))
-            .collect())
-    }
-
-    /// Encrypts `payload` to the recipients `.vault.toml` gives `env` and writes both the
-    /// encrypted file and its recipients summary atomically.
-    ///
-    /// # Errors
-    /// No members, or an I/O failure (the old files are then unchanged).
-    pub fn write(&self, env: &str, payload: &mut Payload) -> Result<(), StoreError> {
-        let (ciphertext, recipients) = self.seal(env, payload, false)?;
-        self.store(env, &ciphertext, &recipients)
-    }
-
-    pub(crate) fn store(
-        &self,
-        env: &str,
-        ciphertext: &[u8],
-        recipients: &[crate::crypto::Recipient],
-    ) -> Result<(), StoreError> {
-        self.store_many(&[(env, ciphertext, recipients)])
-    }
-
-    /// Writes several sealed environments (from [`Vault::seal`]) and their recipients
-    /// summaries, each file atomically and the flushes batched by phase: every ciphertext
-    /// first, then every summary. The summary is only a readable view of the recipients
-    /// signed into the ciphertext, so a crash between the two leaves a stale view that
-    /// `vault check` reports and the next write replaces, never a file that verifies
-    /// differently.
-    ///
-    /// # Errors
-    /// An I/O failure. When it happens before any ciphertext is replaced, every file is
-    /// unchanged; later, the state is one a crash could leave, and rewriting finishes it.
-    pub fn store_many(
-        &self,
-        sealed: &[(&str, &[u8], &[crate::crypto::Recipient])],
-    ) -> Result<(), StoreError> {
-        if sealed.is_empty() {
-            return Ok(());
-        }
-        let io = |path: PathBuf| {
-            move |source| StoreError::Io {
-                action: "write",
-                path,
-                source,
-            }
-        };
-        let targets: Vec<PathBuf> = sealed
-            .iter()
-            .map(|(env, _, _)| self.env_path(env))
-            .collect();
-        let batch: Vec<(&Path, &[u8], u32)> = targets
-            .iter()
-            .zip(sealed)
-            .map(|(p, (_, ciphertext, _))| (p.as_path(), *ciphertext, 0o644))
-            .collect();
-        atomic::write_many(&batch).map_err(io(targets[0].clone()))?;
-        for path in &targets {
-            faults::point("between-files", path);
-        }
-        let summaries: Vec<(PathBuf, String)> = sealed
-            .iter()
-            .map(|(env, _, recipients)| {
-                (
-                    self.recipients_path(env),
-                    recipients::render(env, recipients, &self.config),
-                )
-            })
-            .collect();
-        let batch: Vec<(&Path, &[u8], u32)> = summaries
-            .iter()
-            .map(|(p, text)| (p.as_path(), text.as_bytes(), 0o644))
-            .collect();
-        atomic::write_many(&batch).map_err(io(summaries[0].0.clone()))?;
-        // A writer trusts what it just signed: after a hand-over, this machine refuses a
-        // competing one from whoever lost access.
-        for (env, ciphertext, _) in sealed {
-            if let Ok(crate::auth::Seal::Signed(stanza)) = crate::auth::inspect(env, ciphertext) {
-                self.trust.remember(&self.root, &stanza);
-            }
-        }
-        Ok(())
-    }
-
     /// `<root>/secrets/.<env>.recipients.pending`: the summary of a write in progress.
     #[must_use]
     pub fn pending_recipients_path(&self, env: &str) -> PathBuf {
@@ -920,6 +497,7 @@ impl Vault {
             root: root.to_owned(),
             config,
             trust,
+            repo: Arc::default(),
         };
         if config_path.exists() {
             return Err(StoreError::AlreadyInitialized { path: config_path });

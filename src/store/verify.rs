@@ -102,13 +102,13 @@ impl Vault {
     /// # Errors
     /// History that exists but cannot be read.
     pub(crate) fn env_history(&self, env: &str) -> Result<Option<crate::git::History>, StoreError> {
-        let Some(path) = crate::git::repo_path(&self.env_path(env)) else {
+        let (Some(repo), Some(path)) = (self.git(), self.repo_path(env)) else {
             return Ok(None);
         };
-        if crate::git::is_shallow(&self.root) {
+        if repo.is_shallow() {
             return Ok(None);
         }
-        crate::git::file_history(&self.root, std::slice::from_ref(&path))
+        repo.file_history(std::slice::from_ref(&path))
             .map(Some)
             .map_err(|e| StoreError::Io {
                 action: "read the history of",
@@ -302,8 +302,7 @@ impl Vault {
                         },
                     ));
                 }
-                let history = crate::git::repo_path(&self.env_path(env)).is_some()
-                    && !crate::git::is_shallow(&self.root);
+                let history = self.repo_path(env).is_some() && !self.shallow();
                 if !history && !self.trust.allow_unsigned.iter().any(|e| e == env) {
                     // Without history or a pin, an unsigned file could be a downgrade.
                     return Err(self.unauthenticated(env, AuthError::NoAnchor));

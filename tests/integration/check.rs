@@ -334,11 +334,10 @@ fn must_rotate_marks_fail_the_check_after_a_member_is_removed() {
         Some(0),
         "gaining a reader is fine"
     );
-    repo.vault(&alice)
+    Test::new(&repo)
+        .key(&alice)
         .args(["member", "remove", "bob", "--yes"])
-        .timeout(TIMEOUT)
-        .assert()
-        .success();
+        .run();
 
     let (code, out, _) = check(&repo, &alice, &[]);
     assert_eq!(code, Some(1), "{out}");
@@ -614,11 +613,10 @@ fn exec_fails_early_with_125_on_a_missing_required_secret() {
     assert!(!marker.exists(), "the child must not have started");
 
     repo.set(&alice, "dev", "API_KEY", "dev-api-key");
-    repo.vault(&alice)
+    Test::new(&repo)
+        .key(&alice)
         .args(["exec", "dev", "--", "sh", "-c", &script])
-        .timeout(TIMEOUT)
-        .assert()
-        .success();
+        .run();
     assert!(marker.exists());
 }
 
@@ -639,11 +637,10 @@ fn rotate_status_lists_secrets_by_urgency_with_due_dates() {
     repo.set(&alice, "prod", "Z_PROD", "prod-z-value");
     // bob leaves prod, so Z_PROD must be rotated: the most urgent of all.
     let _bob = repo.onboard(&alice, "bob", "prod");
-    repo.vault(&alice)
+    Test::new(&repo)
+        .key(&alice)
         .args(["member", "remove", "bob", "--yes"])
-        .timeout(TIMEOUT)
-        .assert()
-        .success();
+        .run();
 
     let (code, doc) = TestRepo::json_of(repo.vault(&alice).args(["rotate", "status", "--json"]));
     assert_eq!(code, Some(0), "{doc}");
@@ -740,7 +737,8 @@ fn rotate_start_keeps_the_old_value_as_previous_until_finish() {
     );
     assert!(!note.contains("old-db-password") && !note.contains("new-db-password"));
 
-    repo.vault(&alice)
+    Test::new(&repo)
+        .key(&alice)
         .args([
             "exec",
             "dev",
@@ -749,21 +747,19 @@ fn rotate_start_keeps_the_old_value_as_previous_until_finish() {
             "-c",
             "printf %s \"$DB_PASSWORD_PREVIOUS\"",
         ])
-        .timeout(TIMEOUT)
-        .assert()
-        .success()
-        .stdout("old-db-password");
-    repo.vault(&alice)
+        .stdout("old-db-password")
+        .run();
+    Test::new(&repo)
+        .key(&alice)
         .args(["exec", "dev", "--", "sh", "-c", show])
-        .timeout(TIMEOUT)
-        .assert()
-        .success()
-        .stdout("new-db-password|old-db-password");
+        .stdout("new-db-password|old-db-password")
+        .run();
     assert_eq!(repo.get(&alice, "dev", "DB_PASSWORD"), "new-db-password");
     let ls = repo.ls_json(&alice, "dev");
     assert_eq!(ls["secrets"][0]["rotation_in_progress"], true, "{ls}");
     // --only DB_PASSWORD keeps its _PREVIOUS companion.
-    repo.vault(&alice)
+    Test::new(&repo)
+        .key(&alice)
         .args([
             "exec",
             "dev",
@@ -774,22 +770,18 @@ fn rotate_start_keeps_the_old_value_as_previous_until_finish() {
             "-c",
             show,
         ])
-        .timeout(TIMEOUT)
-        .assert()
-        .success()
-        .stdout("new-db-password|old-db-password");
+        .stdout("new-db-password|old-db-password")
+        .run();
 
-    repo.vault(&alice)
+    Test::new(&repo)
+        .key(&alice)
         .args(["rotate", "finish", "dev", "DB_PASSWORD"])
-        .timeout(TIMEOUT)
-        .assert()
-        .success();
-    repo.vault(&alice)
+        .run();
+    Test::new(&repo)
+        .key(&alice)
         .args(["exec", "dev", "--", "sh", "-c", show])
-        .timeout(TIMEOUT)
-        .assert()
-        .success()
-        .stdout("new-db-password|unset");
+        .stdout("new-db-password|unset")
+        .run();
     let ls = repo.ls_json(&alice, "dev");
     assert_eq!(ls["secrets"][0]["rotation_in_progress"], false, "{ls}");
 
@@ -812,18 +804,16 @@ fn rotate_start_clears_a_must_rotate_mark() {
     repo.write_template("[DB_PASSWORD]\n");
     repo.set(&alice, "dev", "DB_PASSWORD", "old-db-password");
     let _bob = repo.onboard(&alice, "bob", "dev");
-    repo.vault(&alice)
+    Test::new(&repo)
+        .key(&alice)
         .args(["member", "remove", "bob", "--yes"])
-        .timeout(TIMEOUT)
-        .assert()
-        .success();
+        .run();
     assert_eq!(check(&repo, &alice, &[]).0, Some(1));
-    repo.vault(&alice)
+    Test::new(&repo)
+        .key(&alice)
         .args(["rotate", "start", "dev", "DB_PASSWORD", "--grace", "2d"])
-        .write_stdin("new-db-password")
-        .timeout(TIMEOUT)
-        .assert()
-        .success();
+        .stdin("new-db-password")
+        .run();
     let (code, out, _) = check(&repo, &alice, &[]);
     assert_eq!(code, Some(0), "{out}");
 }
@@ -865,7 +855,8 @@ fn rotate_start_rejects_an_invalid_grace_and_an_unknown_secret() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("`NOT_SET`"), "{}", stderr(&out));
     assert_same_files(&before, &repo.snapshot());
-    repo.vault(&alice)
+    Test::new(&repo)
+        .key(&alice)
         .args([
             "exec",
             "dev",
@@ -874,10 +865,8 @@ fn rotate_start_rejects_an_invalid_grace_and_an_unknown_secret() {
             "-c",
             "printf %s \"${DB_PASSWORD_PREVIOUS-unset}\"",
         ])
-        .timeout(TIMEOUT)
-        .assert()
-        .success()
-        .stdout("unset");
+        .stdout("unset")
+        .run();
 }
 
 #[test]
@@ -973,12 +962,11 @@ fn rotate_start_rejects_a_grace_longer_than_a_year() {
         assert_same_files(&before, &repo.snapshot());
     }
     // A year is fine.
-    repo.vault(&alice)
+    Test::new(&repo)
+        .key(&alice)
         .args(["rotate", "start", "dev", "DB_PASSWORD", "--grace", "52w"])
-        .write_stdin("new-db-password")
-        .timeout(TIMEOUT)
-        .assert()
-        .success();
+        .stdin("new-db-password")
+        .run();
 }
 
 #[test]

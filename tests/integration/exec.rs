@@ -18,13 +18,13 @@ fn exec_passes_the_child_exit_status_through() {
     let (repo, alice) = exec_repo();
     for code in [0, 1, 7, 42] {
         let script = format!("exit {code}");
-        repo.vault(&alice)
+        Test::new(&repo)
+            .key(&alice)
             .args(["exec", "dev", "--", "sh", "-c", &script])
-            .timeout(TIMEOUT)
-            .assert()
-            .code(code)
+            .status(code)
             .stdout("")
-            .stderr("");
+            .stderr("")
+            .run();
     }
 }
 
@@ -71,11 +71,11 @@ fn exec_non_executable_file_is_126() {
     );
     assert!(err.contains("hint: ") && err.contains("chmod +x"), "{err}");
     // A directory is not executable either.
-    repo.vault(&alice)
+    Test::new(&repo)
+        .key(&alice)
         .args(["exec", "dev", "--", "/"])
-        .timeout(TIMEOUT)
-        .assert()
-        .code(126);
+        .status(126)
+        .run();
 }
 
 #[test]
@@ -94,11 +94,11 @@ fn exec_missing_command_is_127() {
         "{err}"
     );
     assert!(err.contains("hint: check the spelling and $PATH"), "{err}");
-    repo.vault(&alice)
+    Test::new(&repo)
+        .key(&alice)
         .args(["exec", "dev", "--", "./missing/path"])
-        .timeout(TIMEOUT)
-        .assert()
-        .code(127);
+        .status(127)
+        .run();
 }
 
 #[test]
@@ -121,7 +121,8 @@ fn exec_without_a_command_is_125() {
 #[test]
 fn exec_secrets_override_inherited_variables() {
     let (repo, alice) = exec_repo();
-    repo.vault(&alice)
+    Test::new(&repo)
+        .key(&alice)
         .env("A", "inherited-a")
         .env("UNRELATED", "kept")
         .args([
@@ -132,10 +133,8 @@ fn exec_secrets_override_inherited_variables() {
             "-c",
             "printf '%s|%s|%s' \"$A\" \"$B\" \"$UNRELATED\"",
         ])
-        .timeout(TIMEOUT)
-        .assert()
-        .success()
-        .stdout("value-a|value-b|kept");
+        .stdout("value-a|value-b|kept")
+        .run();
 }
 
 #[test]
@@ -143,26 +142,23 @@ fn exec_only_passes_the_named_secrets() {
     let (repo, alice) = exec_repo();
     repo.set(&alice, "dev", "C", "value-c");
     let show = "printf '%s|%s|%s' \"${A-unset}\" \"${B-unset}\" \"${C-unset}\"";
-    repo.vault(&alice)
+    Test::new(&repo)
+        .key(&alice)
         .args(["exec", "dev", "--only", "A", "--", "sh", "-c", show])
-        .timeout(TIMEOUT)
-        .assert()
-        .success()
-        .stdout("value-a|unset|unset");
-    repo.vault(&alice)
+        .stdout("value-a|unset|unset")
+        .run();
+    Test::new(&repo)
+        .key(&alice)
         .args(["exec", "dev", "--only", "A,C", "--", "sh", "-c", show])
-        .timeout(TIMEOUT)
-        .assert()
-        .success()
-        .stdout("value-a|unset|value-c");
+        .stdout("value-a|unset|value-c")
+        .run();
     // An inherited variable named like a filtered-out secret keeps its inherited value.
-    repo.vault(&alice)
+    Test::new(&repo)
+        .key(&alice)
         .env("B", "inherited-b")
         .args(["exec", "dev", "--only", "A", "--", "sh", "-c", show])
-        .timeout(TIMEOUT)
-        .assert()
-        .success()
-        .stdout("value-a|inherited-b|unset");
+        .stdout("value-a|inherited-b|unset")
+        .run();
 }
 
 #[test]
@@ -225,11 +221,10 @@ fn exec_refuses_missing_required_secrets_before_starting_anything() {
     // Once they are set, the same command runs.
     repo.set(&alice, "dev", "DATABASE_URL", "postgres://localhost/app");
     repo.set(&alice, "dev", "API_TOKEN", "tok");
-    repo.vault(&alice)
+    Test::new(&repo)
+        .key(&alice)
         .args(["exec", "dev", "--", "sh", "-c", &script])
-        .timeout(TIMEOUT)
-        .assert()
-        .success();
+        .run();
     assert!(marker.exists());
 }
 
@@ -283,21 +278,20 @@ fn exec_passes_stdin_to_the_child() {
 fn exec_leaves_no_files_behind() {
     let (repo, alice) = exec_repo();
     let before = repo.snapshot_all();
-    repo.vault(&alice)
+    Test::new(&repo)
+        .key(&alice)
         .args(["exec", "dev", "--", "sh", "-c", "test \"$A\" = value-a"])
-        .timeout(TIMEOUT)
-        .assert()
-        .success();
-    repo.vault(&alice)
+        .run();
+    Test::new(&repo)
+        .key(&alice)
         .args(["exec", "dev", "--", "no-such-command-4f1e"])
-        .timeout(TIMEOUT)
-        .assert()
-        .code(127);
-    repo.vault(&alice)
+        .status(127)
+        .run();
+    Test::new(&repo)
+        .key(&alice)
         .args(["exec", "dev", "--", "sh", "-c", "exit 3"])
-        .timeout(TIMEOUT)
-        .assert()
-        .code(3);
+        .status(3)
+        .run();
     assert_same_files(&before, &repo.snapshot_all());
 }
 
@@ -336,12 +330,12 @@ fn env_binding_refuses_another_environments_file() {
     assert!(!marker.exists(), "the child was started");
 
     // Writing through the wrong file is refused too, and nothing changed.
-    repo.vault(&alice)
+    Test::new(&repo)
+        .key(&alice)
         .args(["set", "dev", "OTHER"])
-        .write_stdin("x")
-        .timeout(TIMEOUT)
-        .assert()
-        .code(2);
+        .stdin("x")
+        .status(2)
+        .run();
     assert_same_files(&before, &repo.snapshot());
 }
 
@@ -459,9 +453,8 @@ fn exec_only_still_checks_the_whole_template() {
     assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
     assert!(stderr(&out).contains("SESSION_SECRET"), "{}", stderr(&out));
     repo.set(&alice, "prod", "SESSION_SECRET", "long-enough-secret");
-    repo.vault(&alice)
+    Test::new(&repo)
+        .key(&alice)
         .args(["exec", "prod", "--only", "DATABASE_URL", "--", "true"])
-        .timeout(TIMEOUT)
-        .assert()
-        .success();
+        .run();
 }

@@ -794,3 +794,227 @@ pub fn stanza_types(armored: &[u8]) -> Vec<String> {
         .filter(|t| t != "vault-auth" && !t.ends_with("-grease"))
         .collect()
 }
+
+/// One `vault` run and what it must do, in the spirit of just's `Test`: say what to run,
+/// then what to expect, then `run()`, which checks everything and prints both outputs in
+/// full on a mismatch. Every run has the harness's timeout.
+///
+/// ```ignore
+/// Test::new(&repo).key(&alice).args(["get", "qa", "X"]).status(2).stderr_golden("unknown-environment").run();
+/// ```
+#[must_use = "a Test does nothing until `run()`"]
+pub struct Test<'r> {
+    repo: &'r TestRepo,
+    key: Option<&'r Key>,
+    args: Vec<std::ffi::OsString>,
+    env: Vec<(std::ffi::OsString, std::ffi::OsString)>,
+    stdin: Option<Vec<u8>>,
+    status: Option<i32>,
+    stdout: Option<String>,
+    stdout_contains: Vec<String>,
+    stderr: Option<String>,
+    stderr_contains: Vec<String>,
+    stderr_golden: Option<String>,
+}
+
+impl<'r> Test<'r> {
+    /// A run of `vault` in `repo` with no identity (see [`Test::key`]), expecting success.
+    pub fn new(repo: &'r TestRepo) -> Self {
+        Self {
+            repo,
+            key: None,
+            args: Vec::new(),
+            env: Vec::new(),
+            stdin: None,
+            status: Some(0),
+            stdout: None,
+            stdout_contains: Vec::new(),
+            stderr: None,
+            stderr_contains: Vec::new(),
+            stderr_golden: None,
+        }
+    }
+
+    /// Runs as `key`'s owner (`VAULT_IDENTITY_FILE`).
+    pub fn key(mut self, key: &'r Key) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// Appends arguments.
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    /// Appends one argument.
+    pub fn arg(self, arg: impl AsRef<OsStr>) -> Self {
+        self.args([arg])
+    }
+
+    /// Sets an environment variable for the run.
+    pub fn env(mut self, name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
+        self.env
+            .push((name.as_ref().to_owned(), value.as_ref().to_owned()));
+        self
+    }
+
+    /// What the run reads on stdin.
+    pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(input.into());
+        self
+    }
+
+    /// The exit status expected (0 unless told).
+    pub fn status(mut self, code: i32) -> Self {
+        self.status = Some(code);
+        self
+    }
+
+    /// The whole of stdout.
+    pub fn stdout(mut self, text: impl Into<String>) -> Self {
+        self.stdout = Some(text.into());
+        self
+    }
+
+    /// A piece stdout must contain.
+    pub fn stdout_contains(mut self, text: impl Into<String>) -> Self {
+        self.stdout_contains.push(text.into());
+        self
+    }
+
+    /// The whole of stderr.
+    pub fn stderr(mut self, text: impl Into<String>) -> Self {
+        self.stderr = Some(text.into());
+        self
+    }
+
+    /// A piece stderr must contain.
+    pub fn stderr_contains(mut self, text: impl Into<String>) -> Self {
+        self.stderr_contains.push(text.into());
+        self
+    }
+
+    /// The exit status and the whole of stderr, normalized, must match
+    /// `tests/golden/<name>.txt` (`UPDATE_GOLDEN=1` rewrites it). The golden file holds
+    /// the status, so this replaces [`Test::status`].
+    pub fn stderr_golden(mut self, name: &str) -> Self {
+        self.stderr_golden = Some(name.to_owned());
+        self.status = None;
+        self
+    }
+
+    /// Runs and checks everything; returns the output for further checks.
+    pub fn run(self) -> Output {
+        let mut cmd = match self.key {
+            Some(key) => self.repo.vault(key),
+            None => self.repo.bare_vault(),
+        };
+        cmd.args(&self.args).timeout(TIMEOUT);
+        for (name, value) in &self.env {
+            cmd.env(name, value);
+        }
+        if let Some(input) = self.stdin {
+            cmd.write_stdin(input);
+        }
+        let out = cmd.output().unwrap();
+        let (so, se) = (stdout(&out), stderr(&out));
+        let shown = || format!("vault {:?}\n--- stdout\n{so}\n--- stderr\n{se}", self.args);
+        if let Some(code) = self.status {
+            assert_eq!(out.status.code(), Some(code), "exit status of {}", shown());
+        }
+        if let Some(expected) = &self.stdout {
+            assert_eq!(&so, expected, "stdout of {}", shown());
+        }
+        for piece in &self.stdout_contains {
+            assert!(
+                so.contains(piece.as_str()),
+                "expected {piece:?} in stdout of {}",
+                shown()
+            );
+        }
+        if let Some(expected) = &self.stderr {
+            assert_eq!(&se, expected, "stderr of {}", shown());
+        }
+        for piece in &self.stderr_contains {
+            assert!(
+                se.contains(piece.as_str()),
+                "expected {piece:?} in stderr of {}",
+                shown()
+            );
+        }
+        if let Some(name) = &self.stderr_golden {
+            golden::check(self.repo, name, &out);
+        }
+        out
+    }
+}
+
+/// Golden files: the exit status and whole stderr of a run, compared with
+/// `tests/golden/<name>.txt` after replacing what differs between runs.
+pub mod golden {
+    use std::path::{Path, PathBuf};
+    use std::process::Output;
+
+    use super::{TestRepo, stderr};
+
+    fn dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+    }
+
+    /// Replaces what differs between runs: the temporary directory, public keys (whole
+    /// and shortened), and timestamps.
+    pub fn normalize(repo: &TestRepo, text: &str) -> String {
+        let base = repo.base().display().to_string();
+        let mut out = text.replace(&base, "[TMP]");
+        let patterns = [
+            (r"age1pq1[0-9a-z]{20,}", "[PQKEY]"),
+            (r"age1pq1[0-9a-z]{4,}…[0-9a-z]+", "[PQKEY]"),
+            (r"age1[0-9a-z]{50,}", "[KEY]"),
+            (r"age1[0-9a-z]{4,}…[0-9a-z]+", "[KEY]"),
+            (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[TIME]"),
+        ];
+        for (pattern, with) in patterns {
+            out = regex::Regex::new(pattern)
+                .unwrap()
+                .replace_all(&out, with)
+                .into_owned();
+        }
+        out
+    }
+
+    /// Compares `exit N` plus the normalized stderr of `out` with the golden file `name`,
+    /// or writes it under `UPDATE_GOLDEN=1`.
+    pub fn check(repo: &TestRepo, name: &str, out: &Output) {
+        let actual = format!(
+            "exit {}\n{}",
+            out.status
+                .code()
+                .map_or("signal".to_owned(), |c| c.to_string()),
+            normalize(repo, &stderr(out))
+        );
+        let path = dir().join(format!("{name}.txt"));
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::create_dir_all(dir()).unwrap();
+            std::fs::write(&path, &actual).unwrap();
+            return;
+        }
+        let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+            panic!(
+                "no golden file {}; create it with UPDATE_GOLDEN=1. Output was:\n{actual}",
+                path.display()
+            )
+        });
+        assert_eq!(
+            actual,
+            expected,
+            "{name}: output differs from {} (UPDATE_GOLDEN=1 rewrites it after an intended change)",
+            path.display()
+        );
+    }
+}

@@ -1,42 +1,14 @@
 //! `vault log` and `vault diff`: the audit trail from git history, at the key level.
 //! Values are never printed by `log`, and `diff` masks them unless `--show-values`.
 
-use std::collections::HashMap;
 use std::io::Write;
 
 use crate::cli::args::{DiffArgs, LogArgs};
+use crate::cli::error::Error;
 use crate::cli::{Context, Outcome, print_json, render, stdout_error};
-use crate::edit::{self, Changes};
-use crate::error::Error;
-use crate::git;
+use crate::error::Error as VaultError;
 use crate::payload::Payload;
-use crate::store::Vault;
-
-/// Key-level changes between two versions of a payload (either may be absent).
-fn changes(old: Option<&Payload>, new: Option<&Payload>) -> Changes {
-    let empty = Payload::new("");
-    let old = old.unwrap_or(&empty);
-    let edited: Vec<edit::Edited> = new
-        .map(|p| {
-            p.secrets
-                .iter()
-                .map(|(name, e)| edit::Edited {
-                    name: name.clone(),
-                    value: e.value.clone(),
-                    comment: e.comment.clone(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut c = edit::diff(old, &edited);
-    c.commented.clear();
-    c
-}
-
-/// The file's path relative to the git work tree (the vault may live in a subdirectory).
-fn repo_path(vault: &Vault, env: &str) -> Result<String, Error> {
-    git::repo_path(&vault.env_path(env)).ok_or(Error::NotInGit)
-}
+use crate::{audit, edit};
 
 /// `vault log [ENV] [KEY]`.
 pub fn log(context: &Context, args: &LogArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
@@ -48,105 +20,20 @@ pub fn log(context: &Context, args: &LogArgs, out: &mut dyn Write) -> Result<Out
         }
         None => vault.config().env_names().map(str::to_owned).collect(),
     };
-    let mut by_path = HashMap::new();
-    for env in &envs {
-        by_path.insert(repo_path(&vault, env)?, env.clone());
-    }
-    let paths: Vec<String> = by_path.keys().cloned().collect();
-    let history = git::file_history(vault.root(), &paths)?;
+    let log = audit::Log::load(&vault, envs)?;
     let identities = match context.identities() {
         Ok(ids) => Some(ids),
-        Err(Error::Identity(e)) => {
+        Err(VaultError::Identity(e)) => {
             render::note(&format!("{e}: changes are listed without their keys"));
             None
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
-    // Each blob is decrypted at most once, however many commits refer to it.
-    let mut opened: HashMap<String, Option<Payload>> = HashMap::new();
-    let mut open = |env: &str, id: &str| -> Option<Payload> {
-        opened
-            .entry(id.to_owned())
-            .or_insert_with(|| {
-                let bytes = history.blobs.get(id)?;
-                vault.open_sealed(env, bytes, identities.as_ref()?).ok()
-            })
-            .clone()
-    };
-    // What the signatures say about each version, as `vault check` judges them: git's author
-    // line is only what the committer typed.
-    let mut problems: HashMap<(String, String), String> = HashMap::new();
-    for env in &envs {
-        let current = vault.read_ciphertext(env).ok().and_then(|bytes| {
-            match vault.verify_current(env, &bytes, &[]) {
-                Ok(crate::auth::Seal::Signed(stanza)) => Some(stanza.chain.genesis_key()),
-                _ => None,
-            }
-        });
-        let anchor = current.or_else(|| vault.history_anchor(env).ok().flatten().map(|a| a.key));
-        for problem in vault.provenance(env, anchor)?.problems {
-            if !problem.warning {
-                problems.insert((env.clone(), problem.commit), problem.reason.to_string());
-            }
-        }
-    }
-    let mut rows = Vec::new();
-    for change in &history.changes {
-        let env = &by_path[&change.path];
-        let new = change.new.as_deref().map(|id| open(env, id));
-        // A merge is credited only with what differs from every parent (a resolution, or an
-        // edit of the merger's own); keys taken from one side belong to that side's commit.
-        let bases: Vec<Option<&str>> = if change.parents.is_empty() {
-            vec![change.old.as_deref()]
-        } else {
-            change.parents.iter().map(Option::as_deref).collect()
-        };
-        let mut diff: Option<Changes> = None;
-        let mut readable = new.as_ref().is_none_or(Option::is_some);
-        for base in bases {
-            let old = base.map(|id| open(env, id));
-            readable &= old.as_ref().is_none_or(Option::is_some);
-            if !readable {
-                break;
-            }
-            let this = changes(old.flatten().as_ref(), new.clone().flatten().as_ref());
-            diff = Some(match diff {
-                None => this,
-                Some(mut acc) => {
-                    let all = |names: &[String]| {
-                        this.added
-                            .iter()
-                            .chain(&this.changed)
-                            .chain(&this.removed)
-                            .any(|n| names.contains(n))
-                    };
-                    let keep =
-                        |list: &mut Vec<String>| list.retain(|n| all(std::slice::from_ref(n)));
-                    keep(&mut acc.added);
-                    keep(&mut acc.changed);
-                    keep(&mut acc.removed);
-                    acc
-                }
-            });
-        }
-        let diff = if readable { diff } else { None };
-        if let Some(key) = &args.key {
-            let touches = diff.as_ref().is_some_and(|d| {
-                d.added.contains(key) || d.changed.contains(key) || d.removed.contains(key)
-            });
-            if !touches {
-                continue;
-            }
-        }
-        let signed = problems
-            .get(&(env.clone(), change.commit.clone()))
-            .map_or(Ok(()), |reason| Err(reason.clone()));
-        rows.push((change, env, diff, signed));
-    }
+    let rows = log.entries(&vault, identities.as_ref(), args.key.as_deref())?;
     if args.json {
         let list: Vec<serde_json::Value> = rows
             .iter()
-            .map(|(c, env, diff, signed)| {
+            .map(|audit::Entry { change: c, env, diff, signed }| {
                 serde_json::json!({
                     "authenticated": signed.is_ok(),
                     "not_authenticated_because": signed.as_ref().err(),
@@ -166,7 +53,13 @@ pub fn log(context: &Context, args: &LogArgs, out: &mut dyn Write) -> Result<Out
         print_json(out, &serde_json::Value::from(list))?;
         return Ok(Outcome::Success);
     }
-    for (c, env, diff, signed) in &rows {
+    for audit::Entry {
+        change: c,
+        env,
+        diff,
+        signed,
+    } in &rows
+    {
         let date = jiff::Timestamp::from_second(c.time)
             .map(|t| t.strftime("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default();
@@ -223,7 +116,11 @@ pub fn diff(context: &Context, args: &DiffArgs, out: &mut dyn Write) -> Result<O
     let identities = context.identities()?;
     let mut report = Vec::new();
     for env in &envs {
-        let old_bytes = git::blob_at(vault.root(), &rev, &repo_path(&vault, env)?)?;
+        let path = audit::repo_path(&vault, env)?;
+        let old_bytes = vault
+            .git()
+            .ok_or(VaultError::NotInGit)?
+            .blob_at(&rev, &path)?;
         let old = old_bytes
             .map(|b| vault.open_sealed(env, &b, &identities))
             .transpose()?;
@@ -243,7 +140,7 @@ pub fn diff(context: &Context, args: &DiffArgs, out: &mut dyn Write) -> Result<O
             Err(crate::store::StoreError::MissingFile { .. }) => None,
             Err(e) => return Err(e.into()),
         };
-        let c = changes(old.as_ref(), new.as_ref());
+        let c = audit::between(old.as_ref(), new.as_ref());
         let value = |p: Option<&Payload>, name: &str| -> String {
             match p.and_then(|p| p.secrets.get(name)) {
                 Some(e) if args.show_values => edit::toml_string(e.value.expose()).to_string(),

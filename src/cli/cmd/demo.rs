@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::cli::args::DemoArgs;
+use crate::cli::error::Error;
 use crate::cli::{Outcome, stdout_error};
-use crate::error::Error;
+use crate::error::Error as VaultError;
 use crate::git;
 use crate::schema::Template;
 
@@ -26,7 +27,7 @@ struct Step<'s> {
 }
 
 impl Demo<'_> {
-    fn say(&mut self, text: &str) -> Result<(), Error> {
+    fn say(&mut self, text: &str) -> Result<(), VaultError> {
         writeln!(self.out, "\n== {text}").map_err(stdout_error)
     }
 
@@ -125,12 +126,12 @@ fn shell_word(word: &str) -> String {
     {
         word.to_owned()
     } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
+        crate::dotenv::single_quoted(word)
     }
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
+fn io(path: &Path) -> impl Fn(std::io::Error) -> VaultError + '_ {
+    move |source| VaultError::Io {
         action: "write",
         path: path.to_owned(),
         source,

@@ -2,14 +2,10 @@
 //! validate, and re-encrypt only if something changed.
 
 use std::io::Write;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
-use signal_hook::consts::SIGINT;
-
+use crate::cli::error::Error;
 use crate::cli::{Context, Outcome, render};
-use crate::edit::{self, EditError, Workspace};
-use crate::error::Error;
+use crate::edit::{self, EditError, SignalWatch, Workspace};
 
 /// Runs `vault edit`.
 pub fn run(context: &Context, env: &str, _out: &mut dyn Write) -> Result<Outcome, Error> {
@@ -77,7 +73,7 @@ pub fn run(context: &Context, env: &str, _out: &mut dyn Write) -> Result<Outcome
         }
         match edit::parse(&buffer) {
             Ok(edited) => break edited,
-            Err(error) if *strip_notes(&buffer) == *strip_notes(&shown) => {
+            Err(error) if edit::same_edit(&buffer, &shown) => {
                 // Saved the same invalid buffer again: the user gave up.
                 return Err(Error::EditAbandoned {
                     env: env.to_owned(),
@@ -88,21 +84,7 @@ pub fn run(context: &Context, env: &str, _out: &mut dyn Write) -> Result<Outcome
                 render::warn(&format!(
                     "{error}; re-opening the editor (quit without changes to abort)"
                 ));
-                let mut notes = vec![
-                    format!("ERROR: {error}"),
-                    "Fix it and save, or quit without changes to abort.".to_owned(),
-                ];
-                notes.extend(intro.iter().cloned());
-                let body = strip_notes(&buffer);
-                let mut next = zeroize::Zeroizing::new(String::new());
-                for note in &notes {
-                    next.push_str(edit::NOTE_PREFIX);
-                    next.push(' ');
-                    next.push_str(note);
-                    next.push('\n');
-                }
-                next.push_str(&body);
-                shown = next;
+                shown = edit::reopen(&error, &intro, &buffer);
             }
         }
     };
@@ -151,129 +133,10 @@ pub fn run(context: &Context, env: &str, _out: &mut dyn Write) -> Result<Outcome
     Ok(Outcome::Success)
 }
 
-fn strip_notes(buffer: &str) -> zeroize::Zeroizing<String> {
-    let mut out = zeroize::Zeroizing::new(String::with_capacity(buffer.len()));
-    for line in buffer.lines().filter(|l| !l.starts_with(edit::NOTE_PREFIX)) {
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
-}
-
 fn editor_command() -> String {
     ["VISUAL", "EDITOR"]
         .iter()
         .filter_map(|name| std::env::var(name).ok())
         .find(|value| !value.trim().is_empty())
         .unwrap_or_else(|| "vi".to_owned())
-}
-
-/// Every signal whose default action ends the process and that a handler may catch,
-/// except SIGINT (handled apart). Left out on purpose: SIGKILL and SIGSTOP (cannot be
-/// caught), SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP and SIGSYS (raised by a fault in this
-/// process or a debugger; a handler that returns would re-run the faulting instruction), and
-/// SIGPIPE (Rust ignores it). A stale buffer after SIGKILL is removed by the next run.
-fn terminating_signals() -> Vec<i32> {
-    use rustix::process::Signal;
-    let mut signals: Vec<i32> = [
-        Signal::HUP,
-        Signal::QUIT,
-        Signal::ABORT,
-        Signal::USR1,
-        Signal::USR2,
-        Signal::ALARM,
-        Signal::TERM,
-        Signal::XCPU,
-        Signal::XFSZ,
-        Signal::VTALARM,
-        Signal::PROF,
-        Signal::IO,
-    ]
-    .iter()
-    .map(|s| s.as_raw())
-    .collect();
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    signals.extend([Signal::STKFLT.as_raw(), Signal::POWER.as_raw()]);
-    // Real-time signals end a process too. glibc keeps 32 and 33 for itself and musl keeps
-    // 32 to 34, so only those above are ours to catch.
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    signals.extend(34..=64);
-    #[cfg(all(target_os = "linux", target_env = "musl"))]
-    signals.extend(35..=64);
-    signals
-}
-
-/// Catches every terminating signal while the buffer exists: forwards SIGTERM to the editor
-/// and remembers the signal, so the caller removes the buffer and exits with 128 + its
-/// number instead of dying with plaintext on disk. SIGINT is ignored while the editor runs
-/// (the editor gets it from the terminal and decides).
-struct SignalWatch {
-    child: Arc<AtomicU32>,
-    received: Arc<AtomicI32>,
-}
-
-impl SignalWatch {
-    fn start() -> Result<Self, Error> {
-        let child = Arc::new(AtomicU32::new(0));
-        let received = Arc::new(AtomicI32::new(0));
-        let mut caught = terminating_signals();
-        caught.push(SIGINT);
-        let mut signals =
-            signal_hook::iterator::Signals::new(caught).map_err(|source| EditError::Workspace {
-                action: "protect",
-                source,
-            })?;
-        let (child_pid, flag) = (Arc::clone(&child), Arc::clone(&received));
-        std::thread::spawn(move || {
-            for signal in signals.forever() {
-                if signal == SIGINT {
-                    continue;
-                }
-                flag.store(signal, Ordering::SeqCst);
-                stop(child_pid.load(Ordering::SeqCst));
-            }
-        });
-        Ok(Self { child, received })
-    }
-
-    /// Runs the editor to completion. `Ok(None)` on success, `Ok(Some(description))` when
-    /// it failed or was killed.
-    fn run_editor(&self, editor: &str, file: &std::path::Path) -> Result<Option<String>, Error> {
-        let mut child = edit::spawn_editor(editor, file)?;
-        self.child.store(child.id(), Ordering::SeqCst);
-        // A signal that came between the spawn and the store found no editor to stop.
-        if self.received().is_some() {
-            stop(child.id());
-        }
-        let status = child.wait().map_err(|source| EditError::EditorFailed {
-            editor: editor.to_owned(),
-            source,
-        });
-        self.child.store(0, Ordering::SeqCst);
-        let status = status?;
-        if status.success() {
-            return Ok(None);
-        }
-        use std::os::unix::process::ExitStatusExt;
-        Ok(Some(match (status.code(), status.signal()) {
-            (Some(127), _) => "was not found (set $VISUAL or $EDITOR)".to_owned(),
-            (Some(code), _) => format!("exited with status {code}"),
-            (None, Some(signal)) => format!("was killed by signal {signal}"),
-            (None, None) => "failed".to_owned(),
-        }))
-    }
-
-    fn received(&self) -> Option<i32> {
-        match self.received.load(Ordering::SeqCst) {
-            0 => None,
-            signal => Some(signal),
-        }
-    }
-}
-
-/// Asks the editor process `pid` (0: none running) to terminate.
-fn stop(pid: u32) {
-    if let Some(pid) = rustix::process::Pid::from_raw(i32::try_from(pid).unwrap_or(0)) {
-        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
-    }
 }

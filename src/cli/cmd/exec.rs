@@ -3,8 +3,8 @@
 //! `crate::exec`'s; files are `crate::secret_file`'s; supervision is `crate::supervise`'s.
 
 use crate::cli::args::ExecArgs;
+use crate::cli::error::Error;
 use crate::cli::{Context, Outcome};
-use crate::error::Error;
 use crate::exec::{self, ExecError};
 use crate::secret_file::SecretFile;
 

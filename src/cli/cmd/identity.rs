@@ -6,8 +6,8 @@ use std::path::Path;
 use age::secrecy::SecretString;
 
 use crate::cli::args::{IdentityCommand, IdentityNewArgs};
+use crate::cli::error::Error;
 use crate::cli::{Context, Outcome, prompt, render, stdout_error};
-use crate::error::Error;
 use crate::identity::{self, IdentityError};
 use crate::store::atomic;
 

@@ -5,9 +5,10 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::cli::args::InitArgs;
+use crate::cli::error::Error;
 use crate::cli::{Context, Outcome, render, stdout_error};
 use crate::config::Config;
-use crate::error::Error;
+use crate::error::Error as VaultError;
 use crate::identity::{self, IdentityError};
 use crate::schema::{TEMPLATE_FILE, Template};
 use crate::store::{StoreError, Vault, atomic};
@@ -32,7 +33,7 @@ pub fn run(context: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<Ou
             envs.push(env);
         }
     }
-    if let Ok(existing) = Vault::discover(&root)
+    if let Ok(existing) = Vault::discover_in(&root, context.repo().cloned())
         && existing.root() == root
     {
         return Err(StoreError::AlreadyInitialized {
@@ -40,7 +41,7 @@ pub fn run(context: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<Ou
         }
         .into());
     }
-    let name = member_name(args.name.as_deref(), &root);
+    let name = member_name(args.name.as_deref(), context.repo());
     let key = match &args.key {
         Some(key) => key.clone(),
         None => own_public_key(context)?,
@@ -51,7 +52,7 @@ pub fn run(context: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<Ou
     let template = root.join(TEMPLATE_FILE);
     if !template.exists() {
         atomic::write(&template, Template::example().as_bytes(), 0o644).map_err(|source| {
-            Error::Io {
+            VaultError::Io {
                 action: "write",
                 path: template.clone(),
                 source,
@@ -60,9 +61,9 @@ pub fn run(context: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<Ou
     }
     ensure_line(&root.join(".gitattributes"), GITATTRIBUTES_LINE)?;
     ensure_line(&root.join(".gitignore"), GITIGNORE_LINE)?;
-    let in_git = git::work_tree(&root).is_some();
+    let in_git = context.repo().and_then(git::Repo::work_tree).is_some();
     if in_git {
-        let hook = super::git::install_hook(&root)?;
+        let hook = crate::cli::install_hooks(&root)?;
         render::note(&format!(
             "installed the pre-commit hook at {} and git's diff/merge drivers",
             hook.display()
@@ -89,10 +90,10 @@ pub fn run(context: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<Ou
     Ok(Outcome::Success)
 }
 
-fn member_name(flag: Option<&str>, root: &Path) -> String {
+fn member_name(flag: Option<&str>, repo: Option<&git::Repo>) -> String {
     let raw = flag
         .map(str::to_owned)
-        .or_else(|| git::user_name(root))
+        .or_else(|| git::user_name(repo))
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "me".to_owned());
     let mut name: String = raw
@@ -120,11 +121,11 @@ fn member_name(flag: Option<&str>, root: &Path) -> String {
 /// The caller's public key, creating an identity at the default path if none exists.
 fn own_public_key(context: &Context) -> Result<String, Error> {
     match context.identities() {
-        Ok(identities) => identities.public_keys().into_iter().next().ok_or(Error::Identity(IdentityError::Invalid {
+        Ok(identities) => identities.public_keys().into_iter().next().ok_or(Error::Vault(VaultError::Identity(IdentityError::Invalid {
             source_: identities.sources().next().cloned().unwrap_or(identity::Source::EnvKey),
             reason: "its public key is unknown (an SSH key needs its `.pub` file beside it); pass `--key`".to_owned(),
-        })),
-        Err(Error::Identity(IdentityError::NotFound { .. })) => {
+        }))),
+        Err(VaultError::Identity(IdentityError::NotFound { .. })) => {
             let path = context
                 .lookup()
                 .default_file()
@@ -139,17 +140,17 @@ fn own_public_key(context: &Context) -> Result<String, Error> {
             ));
             Ok(created.public)
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 
 /// Appends `line` to the text file at `path` unless it is already there.
-fn ensure_line(path: &Path, line: &str) -> Result<(), Error> {
+fn ensure_line(path: &Path, line: &str) -> Result<(), VaultError> {
     let existing = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(source) => {
-            return Err(Error::Io {
+            return Err(VaultError::Io {
                 action: "read",
                 path: path.to_owned(),
                 source,
@@ -165,44 +166,9 @@ fn ensure_line(path: &Path, line: &str) -> Result<(), Error> {
     }
     text.push_str(line);
     text.push('\n');
-    atomic::write(path, text.as_bytes(), 0o644).map_err(|source| Error::Io {
+    atomic::write(path, text.as_bytes(), 0o644).map_err(|source| VaultError::Io {
         action: "write",
         path: path.to_owned(),
         source,
     })
-}
-
-/// How git should invoke vault: `vault` when the binary on `$PATH` is this one, else the
-/// absolute path of this binary, shell-quoted.
-#[must_use]
-/// The absolute path of this binary, shell-quoted, for the hook: it must run this program,
-/// not whatever `vault` comes first on the $PATH of a GUI git client.
-pub fn vault_binary() -> String {
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.canonicalize().ok())
-        .map_or_else(|| "vault".to_owned(), |me| shell_quote(&me))
-}
-
-/// The command git's drivers run: `vault` when this binary is the one on $PATH, else its
-/// absolute path.
-pub fn vault_command() -> String {
-    let me = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.canonicalize().ok());
-    let on_path = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join("vault"))
-            .find(|candidate| candidate.is_file())
-            .and_then(|p| p.canonicalize().ok())
-    });
-    match (me, on_path) {
-        (Some(me), Some(found)) if me == found => "vault".to_owned(),
-        (Some(me), _) => shell_quote(&me),
-        (None, _) => "vault".to_owned(),
-    }
-}
-
-fn shell_quote(path: &Path) -> String {
-    format!("'{}'", path.display().to_string().replace('\'', "'\\''"))
 }

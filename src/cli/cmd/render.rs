@@ -6,8 +6,9 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use crate::cli::args::RenderArgs;
+use crate::cli::error::Error;
 use crate::cli::{Context, Outcome, stdout_error};
-use crate::error::Error;
+use crate::error::Error as VaultError;
 
 /// Runs `vault render`.
 pub fn run(context: &Context, args: &RenderArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
@@ -37,20 +38,20 @@ pub fn run(context: &Context, args: &RenderArgs, out: &mut dyn Write) -> Result<
     })
     .map_err(render_error)?;
     match &args.output {
-        Some(path) => {
-            crate::store::atomic::write(path, &rendered, 0o600).map_err(|source| Error::Io {
+        Some(path) => crate::store::atomic::write(path, &rendered, 0o600).map_err(|source| {
+            VaultError::Io {
                 action: "write",
                 path: path.clone(),
                 source,
-            })?
-        }
+            }
+        })?,
         None => out.write_all(&rendered).map_err(stdout_error)?,
     }
     Ok(Outcome::Success)
 }
 
 fn read_template(path: &Path) -> Result<Vec<u8>, Error> {
-    let io_error = |source| Error::Io {
+    let io_error = |source| VaultError::Io {
         action: "read",
         path: path.to_owned(),
         source,
@@ -79,7 +80,8 @@ fn read_template(path: &Path) -> Result<Vec<u8>, Error> {
     if !metadata.is_file() {
         return Err(io_error(std::io::Error::other(
             "it is not a regular file; a template must be one",
-        )));
+        ))
+        .into());
     }
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes).map_err(io_error)?;

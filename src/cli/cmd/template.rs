@@ -5,9 +5,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::cli::args::{TemplateCommand, TemplateExportArgs, TemplateFormat, TemplateImportArgs};
+use crate::cli::error::Error;
 use crate::cli::{Context, Outcome, print_json, render, stdout_error};
 use crate::codegen::{self, Options, Target};
-use crate::error::Error;
+use crate::error::Error as VaultError;
 use crate::schema::{TEMPLATE_FILE, Template};
 use crate::store::{StoreError, Vault};
 
@@ -26,17 +27,20 @@ pub fn run(
 /// Where the template lives: the vault's root; before `vault init`, the git work tree's
 /// top, or the working directory outside git.
 fn template_dir(context: &Context) -> PathBuf {
-    if let Ok(vault) = Vault::discover(context.cwd()) {
+    if let Ok(vault) = Vault::discover_in(context.cwd(), context.repo().cloned()) {
         return vault.root().to_owned();
     }
-    crate::git::work_tree(context.cwd()).unwrap_or_else(|| context.cwd().to_owned())
+    context
+        .repo()
+        .and_then(crate::git::Repo::work_tree)
+        .unwrap_or_else(|| context.cwd().to_owned())
 }
 
-fn read_template(path: &Path) -> Result<Option<String>, Error> {
+fn read_template(path: &Path) -> Result<Option<String>, VaultError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(Error::Io {
+        Err(source) => Err(VaultError::Io {
             action: "read",
             path: path.to_owned(),
             source,
@@ -71,7 +75,7 @@ fn export(
         Some(file) => {
             let file = context.cwd().join(file);
             crate::store::atomic::write(&file, generated.as_bytes(), 0o644).map_err(|source| {
-                Error::Io {
+                VaultError::Io {
                     action: "write",
                     path: file.clone(),
                     source,
@@ -94,7 +98,7 @@ fn import(
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
     let source = context.cwd().join(&args.file);
-    let dotenv = std::fs::read_to_string(&source).map_err(|e| Error::Io {
+    let dotenv = std::fs::read_to_string(&source).map_err(|e| VaultError::Io {
         action: "read",
         path: source.clone(),
         source: e,
@@ -145,7 +149,7 @@ fn import(
         return Ok(Outcome::Success);
     }
     crate::store::atomic::write(&path, plan.text.as_bytes(), 0o644).map_err(|source| {
-        Error::Io {
+        VaultError::Io {
             action: "write",
             path: path.clone(),
             source,

@@ -5,8 +5,8 @@ use std::io::Write;
 
 use crate::auth::Seal;
 use crate::cli::args::{AcceptArgs, PinArgs, RekeyArgs};
+use crate::cli::error::Error;
 use crate::cli::{Context, Outcome, print_json, render, stdout_error};
-use crate::error::Error;
 use crate::store::StoreError;
 
 fn envs_or_all(vault: &crate::store::Vault, envs: &[String]) -> Result<Vec<String>, Error> {
@@ -54,7 +54,7 @@ pub fn upgrade(context: &Context, args: &RekeyArgs, out: &mut dyn Write) -> Resu
         plan.join("\n")
     );
     if !args.apply.yes {
-        super::member::confirm()?;
+        crate::cli::input::confirm()?;
     }
     let identities = context.identities()?;
     let mut done = Vec::new();
@@ -170,7 +170,7 @@ pub fn accept(context: &Context, args: &AcceptArgs, out: &mut dyn Write) -> Resu
     }
     eprint!("Plan:\n{text}");
     if !args.apply.yes {
-        super::member::confirm()?;
+        crate::cli::input::confirm()?;
     }
     let env = plan.env.clone();
     let marked = plan.marked.clone();

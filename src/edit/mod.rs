@@ -15,6 +15,10 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use zeroize::Zeroizing;
 
+mod signals;
+
+pub use signals::SignalWatch;
+
 use crate::names;
 use crate::payload::{self, Payload, PayloadError, line_of};
 use crate::secret::Secret;
@@ -606,6 +610,43 @@ pub fn spawn_editor(editor: &str, file: &Path) -> Result<std::process::Child, Ed
             editor: editor.to_owned(),
             source,
         })
+}
+
+/// The buffer shown again after `error`: the error and the instructions as notes above
+/// what the user wrote (their own notes dropped, so they do not pile up).
+#[must_use]
+pub fn reopen(error: &EditError, intro: &[String], buffer: &str) -> Zeroizing<String> {
+    let mut notes = vec![
+        format!("ERROR: {error}"),
+        "Fix it and save, or quit without changes to abort.".to_owned(),
+    ];
+    notes.extend(intro.iter().cloned());
+    let body = strip_notes(buffer);
+    let mut next = Zeroizing::new(String::new());
+    for note in &notes {
+        next.push_str(NOTE_PREFIX);
+        next.push(' ');
+        next.push_str(note);
+        next.push('\n');
+    }
+    next.push_str(&body);
+    next
+}
+
+/// Whether two buffers differ only in their notes: saving the same invalid buffer again
+/// means the user gave up.
+#[must_use]
+pub fn same_edit(a: &str, b: &str) -> bool {
+    *strip_notes(a) == *strip_notes(b)
+}
+
+fn strip_notes(buffer: &str) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(buffer.len()));
+    for line in buffer.lines().filter(|l| !l.starts_with(NOTE_PREFIX)) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]
