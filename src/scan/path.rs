@@ -296,3 +296,19 @@ mod tests {
         }
     }
 }
+
+/// Terraform and HCL files (`*.tf`, `*.hcl`), where a quoted `password = "…"`
+/// is a resource argument rather than any string.
+pub fn is_terraform(facts: &PathFacts<'_>) -> bool {
+    ends_with_ci(facts.file_name, ".tf") || ends_with_ci(facts.file_name, ".hcl")
+}
+
+/// NuGet's configuration file (`nuget.config`, any case).
+pub fn is_nuget_config(facts: &PathFacts<'_>) -> bool {
+    facts.file_name.eq_ignore_ascii_case("nuget.config")
+}
+
+/// PHP source (`*.php`).
+pub fn is_php(facts: &PathFacts<'_>) -> bool {
+    ends_with_ci(facts.file_name, ".php")
+}

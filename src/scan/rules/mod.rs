@@ -16,7 +16,9 @@ use super::path::PathFacts;
 use super::validate;
 
 mod generic;
+mod keyed;
 mod keys;
+mod prefixed;
 mod providers;
 mod tokens;
 
@@ -164,6 +166,43 @@ const BASE: Rule = Rule {
     redact: Redact::Prefix(4),
 };
 
+/// A token rule ported from gitleaks whose regex finds the token by its own
+/// prefix or shape. Its hint is a label: some of these regexes have no fixed
+/// prefix, so showing the first bytes could show part of the secret.
+const fn prefixed(
+    id: &'static str,
+    description: &'static str,
+    keywords: &'static [&'static str],
+    pattern: &'static str,
+    validate: Validator,
+) -> Rule {
+    Rule {
+        id,
+        description,
+        keywords,
+        keywords_case_sensitive: false,
+        pattern,
+        validate: Some(validate),
+        redact: Redact::Label(description),
+        ..BASE
+    }
+}
+
+/// A heuristic rule ported from gitleaks that finds a secret by its provider's
+/// name in the key of an assignment and by the value's length and alphabet.
+const fn keyed(
+    id: &'static str,
+    description: &'static str,
+    keywords: &'static [&'static str],
+    pattern: &'static str,
+    validate: Validator,
+) -> Rule {
+    Rule {
+        class: Class::Heuristic,
+        ..prefixed(id, description, keywords, pattern, validate)
+    }
+}
+
 /// Id of the known-value rule, which has no pattern: its matcher is built from
 /// the caller's values by [`super::Scanner::with_known_values`].
 pub const KNOWN_VALUE_ID: &str = "known-value";
@@ -175,7 +214,14 @@ pub static RULES: &[Rule] = &TABLE;
 
 /// The family tables in table order: file-level and private-key rules first,
 /// heuristics and the known-value rule last.
-const FAMILIES: &[&[Rule]] = &[keys::RULES, tokens::RULES, providers::RULES, generic::RULES];
+const FAMILIES: &[&[Rule]] = &[
+    keys::RULES,
+    tokens::RULES,
+    providers::RULES,
+    prefixed::RULES,
+    keyed::RULES,
+    generic::RULES,
+];
 
 const RULE_COUNT: usize = {
     let mut n = 0;

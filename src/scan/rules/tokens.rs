@@ -176,9 +176,11 @@ pub(super) const RULES: &[Rule] = &[
     },
     Rule {
         id: "jwt",
-        description: "JSON Web Token (header and payload decode to JSON objects)",
+        description: "JSON Web Token, signed or not (header and payload decode to JSON objects)",
         keywords: &["eyJ"],
-        pattern: r"(?-u)\b(?P<s>eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})",
+        // The signature is optional: an unsigned (`alg: none`) or stripped token still
+        // carries its claims, and servers that accept `none` take it as it is.
+        pattern: r"(?-u)\b(?P<s>eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]{16,})?)",
         validate: Some(validate::jwt),
         redact: Redact::Prefix(3),
         ..BASE

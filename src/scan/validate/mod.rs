@@ -461,15 +461,21 @@ pub(crate) fn service_account(c: &Candidate<'_>) -> bool {
 }
 
 /// A JWT: both the header and the payload must decode to JSON objects, which
-/// rules out other `eyJ…`-dotted strings and truncated copies.
+/// rules out other `eyJ…`-dotted strings and truncated copies. Without a
+/// signature, the header must also name its algorithm or type (`"alg"`,
+/// `"typ"`), as every JOSE header does: two dotted JSON blobs alone are data.
 pub(crate) fn jwt(c: &Candidate<'_>) -> bool {
     let mut parts = c.secret.split(|&b| b == b'.');
     let (Some(header), Some(payload)) = (parts.next(), parts.next()) else {
         return false;
     };
-    [header, payload]
-        .iter()
-        .all(|segment| base64url_decode(segment).is_some_and(|json| looks_like_json_object(&json)))
+    let Some(header_json) = base64url_decode(header).filter(|json| looks_like_json_object(json))
+    else {
+        return false;
+    };
+    let signed = parts.next().is_some();
+    base64url_decode(payload).is_some_and(|json| looks_like_json_object(&json))
+        && (signed || contains_ci(&header_json, b"\"alg\"") || contains_ci(&header_json, b"\"typ\""))
 }
 
 mod generic;
@@ -610,7 +616,15 @@ pub(crate) fn kubernetes_secret_data(c: &Candidate<'_>) -> bool {
                 if let [q @ (b'"' | b'\''), rest @ ..] = value {
                     value = rest.strip_suffix(&[*q]).unwrap_or(rest);
                 }
-                let decoded = base64_any(value).filter(|d| d.iter().all(u8::is_ascii_graphic));
+                let raw = base64_any(value);
+                // Binary data (a key, a keystore) is secret whatever its bytes look like;
+                // the placeholder tests below are for text (`changeme`, `AAAA…`).
+                if raw.as_ref().is_some_and(|d| {
+                    d.len() >= 16 && !d.iter().all(u8::is_ascii_graphic) && shannon_entropy(d) >= 3.0
+                }) {
+                    return true;
+                }
+                let decoded = raw.filter(|d| d.iter().all(u8::is_ascii_graphic));
                 let judged = decoded.as_deref().unwrap_or(value);
                 // Short decoded values are user names and flags (`app`, `true`), not keys.
                 if judged.len() >= 8
@@ -641,4 +655,32 @@ pub(crate) fn hex_random(c: &Candidate<'_>) -> bool {
         .take_while(u8::is_ascii_hexdigit)
         .collect();
     !is_placeholder_token(c.secret) && hex.len() >= 16 && shannon_entropy(&hex) >= 3.0
+}
+
+/// A token whose only check in gitleaks is an entropy floor: not a placeholder,
+/// and at least 2 bits of entropy per byte (rejects `aaaa…`-like bodies).
+pub(crate) fn entropy_2(c: &Candidate<'_>) -> bool {
+    !is_placeholder_token(c.secret) && shannon_entropy(c.secret) >= 2.0
+}
+
+/// As [`entropy_2`] with a floor of 3 bits per byte: random hex or base62.
+pub(crate) fn entropy_3(c: &Candidate<'_>) -> bool {
+    !is_placeholder_token(c.secret) && shannon_entropy(c.secret) >= 3.0
+}
+
+/// As [`entropy_2`] with a floor of 3.5 bits per byte: random mixed-case
+/// alphanumerics of 20 or more characters.
+pub(crate) fn entropy_35(c: &Candidate<'_>) -> bool {
+    !is_placeholder_token(c.secret) && shannon_entropy(c.secret) >= 3.5
+}
+
+/// A quoted password argument (Terraform's `password = "…"`): without its
+/// quotes, not a placeholder value (`TODO-set-me`, `${var.x}`) and not flat.
+pub(crate) fn assigned_password(c: &Candidate<'_>) -> bool {
+    let value = c.secret.trim_ascii();
+    let value = value
+        .strip_prefix(b"\"")
+        .and_then(|v| v.strip_suffix(b"\""))
+        .unwrap_or(value);
+    !is_placeholder_value(value) && shannon_entropy(value) >= 2.0
 }
