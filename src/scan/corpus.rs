@@ -238,6 +238,8 @@ fn corpus_recall_and_false_positives() {
         .iter()
         .map(|r| r.id)
         .filter(|id| !covered.contains(*id))
+        // Ported gitleaks rules get generated cases instead (`ported_tests.rs`).
+        .filter(|id| !super::rules::ported().any(|r| r.id == *id))
         .collect();
     assert!(
         uncovered.is_empty(),

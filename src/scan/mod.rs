@@ -50,6 +50,10 @@ pub mod walk;
 #[cfg(test)]
 mod corpus;
 #[cfg(test)]
+mod ported_tests;
+#[cfg(test)]
+mod regex_sample;
+#[cfg(test)]
 mod testgen;
 #[cfg(test)]
 mod tests;
@@ -64,8 +68,8 @@ use zeroize::Zeroizing;
 
 use known::KnownValues;
 use path::PathFacts;
-pub use rules::{Candidate, Class, Matcher, RULES, Redact, Rule, Window};
 use rules::PathMatcher;
+pub use rules::{Candidate, Class, Matcher, RULES, Redact, Rule, Window};
 
 pub use known::MIN_KNOWN_VALUE_LEN;
 pub use run::{Found, Notice, Plan, Report, Source, Unreadable, run};
@@ -883,15 +887,17 @@ fn finish(path: &str, normalized: &str, content: &[u8], mut raws: Vec<Raw>) -> V
         if r.file_level {
             return true;
         }
-        !spans.iter().any(|&(s, e, order, class)| match r.rule.class {
-            Class::Heuristic => {
-                s < r.end && r.start < e && (class != Class::Heuristic || order < r.order)
-            }
-            Class::Token => {
-                class == Class::Token && order < r.order && s <= r.start && r.end <= e
-            }
-            _ => false,
-        })
+        !spans
+            .iter()
+            .any(|&(s, e, order, class)| match r.rule.class {
+                Class::Heuristic => {
+                    s < r.end && r.start < e && (class != Class::Heuristic || order < r.order)
+                }
+                Class::Token => {
+                    class == Class::Token && order < r.order && s <= r.start && r.end <= e
+                }
+                _ => false,
+            })
     });
 
     let mut findings = Vec::with_capacity(raws.len());

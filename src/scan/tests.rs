@@ -718,7 +718,12 @@ fn jwts_must_decode() {
         .rsplit_once('.')
         .map(|(a, _)| format!("{a}."))
         .unwrap_or_default();
-    assert_clean("data.txt", &format!("blob {unsigned}"));
+    // Unsigned (or stripped) tokens still carry their claims and are reported, as
+    // detect-secrets does; two dotted JSON objects without a JOSE header are not.
+    assert_finds("jwt", "data.txt", &format!("blob {unsigned}"));
+    let header = super::testgen::base64url(br#"{"kind":"note"}"#);
+    let payload = super::testgen::base64url(br#"{"sub":"1234567890","name":"x"}"#);
+    assert_clean("data.txt", &format!("blob {header}.{payload}"));
 }
 
 #[test]
@@ -1515,6 +1520,12 @@ fn uuid_values_count_only_under_credential_keys() {
     );
     assert_finds(
         "generic-secret",
+        "settings.ini",
+        &format!("service_api_token = {uuid}\n"),
+    );
+    // A provider-named key is reported by the provider's rule (ported from gitleaks).
+    assert_finds(
+        "heroku-legacy-api-key",
         "settings.ini",
         &format!("heroku_api_token = {uuid}\n"),
     );

@@ -280,7 +280,7 @@ pub(super) const RULES: &[Rule] = &[
     // gitleaks runs this rule only on these files: elsewhere the shape is too common.
     Rule {
         path: Some(path::is_terraform),
-..keyed(
+        ..keyed(
             "hashicorp-tf-password",
             "HashiCorp Terraform password",
             &["administrator_login_password", "password"],
@@ -543,7 +543,10 @@ pub(super) const RULES: &[Rule] = &[
     keyed(
         "sidekiq-secret",
         "Sidekiq secret",
-        &["bundle_enterprise__contribsys__com", "bundle_gems__contribsys__com"],
+        &[
+            "bundle_enterprise__contribsys__com",
+            "bundle_gems__contribsys__com",
+        ],
         r#"(?-u)(?i)[\w.-]{0,50}?(?:BUNDLE_ENTERPRISE__CONTRIBSYS__COM|BUNDLE_GEMS__CONTRIBSYS__COM)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(?P<s>[a-f0-9]{8}:[a-f0-9]{8})(?:[\x60'"\s;]|\\[nr]|$)"#,
         validate::not_placeholder,
     ),

@@ -248,3 +248,9 @@ static TABLE: [Rule; RULE_COUNT] = {
     }
     out
 };
+
+/// The rules ported from gitleaks' rule set, for their generated tests.
+#[cfg(test)]
+pub(crate) fn ported() -> impl Iterator<Item = &'static Rule> {
+    prefixed::RULES.iter().chain(keyed::RULES)
+}

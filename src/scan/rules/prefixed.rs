@@ -118,7 +118,7 @@ pub(super) const RULES: &[Rule] = &[
     // gitleaks runs this rule only on these files: elsewhere the shape is too common.
     Rule {
         path: Some(path::is_php),
-..prefixed(
+        ..prefixed(
             "freemius-secret-key",
             "Freemius secret key",
             &["secret_key"],
@@ -199,7 +199,7 @@ pub(super) const RULES: &[Rule] = &[
     // gitleaks runs this rule only on these files: elsewhere the shape is too common.
     Rule {
         path: Some(path::is_nuget_config),
-..prefixed(
+        ..prefixed(
             "nuget-config-password",
             "Nuget config password",
             &["<add key="],
@@ -331,13 +331,6 @@ pub(super) const RULES: &[Rule] = &[
         "Slack legacy workspace token",
         &["xoxa", "xoxr"],
         r#"(?-u)xox[ar]-(?:\d-)?[0-9a-zA-Z]{8,48}"#,
-        validate::entropy_2,
-    ),
-    prefixed(
-        "stripe-test-key",
-        "Stripe test or prod secret or restricted key (sk_test_, rk_prod_)",
-        &["rk_prod", "rk_test", "sk_prod", "sk_test"],
-        r#"(?-u)\b(?P<s>(?:sk|rk)_(?:test|prod)_[a-zA-Z0-9]{10,99})(?:[\x60'"\s;]|\\[nr]|$)"#,
         validate::entropy_2,
     ),
     prefixed(

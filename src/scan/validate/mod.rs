@@ -475,7 +475,9 @@ pub(crate) fn jwt(c: &Candidate<'_>) -> bool {
     };
     let signed = parts.next().is_some();
     base64url_decode(payload).is_some_and(|json| looks_like_json_object(&json))
-        && (signed || contains_ci(&header_json, b"\"alg\"") || contains_ci(&header_json, b"\"typ\""))
+        && (signed
+            || contains_ci(&header_json, b"\"alg\"")
+            || contains_ci(&header_json, b"\"typ\""))
 }
 
 mod generic;
@@ -620,7 +622,9 @@ pub(crate) fn kubernetes_secret_data(c: &Candidate<'_>) -> bool {
                 // Binary data (a key, a keystore) is secret whatever its bytes look like;
                 // the placeholder tests below are for text (`changeme`, `AAAA…`).
                 if raw.as_ref().is_some_and(|d| {
-                    d.len() >= 16 && !d.iter().all(u8::is_ascii_graphic) && shannon_entropy(d) >= 3.0
+                    d.len() >= 16
+                        && !d.iter().all(u8::is_ascii_graphic)
+                        && shannon_entropy(d) >= 3.0
                 }) {
                     return true;
                 }
