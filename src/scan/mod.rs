@@ -50,6 +50,8 @@ pub mod walk;
 #[cfg(test)]
 mod corpus;
 #[cfg(test)]
+mod family_tests;
+#[cfg(test)]
 mod ported_tests;
 #[cfg(test)]
 mod regex_sample;
@@ -455,6 +457,8 @@ impl Scanner {
             // A `.env` file whose every value is dotenvx or sops ciphertext is the safe way
             // to commit one; blocking it would push people back to plaintext.
             && !(rule.id == "dotenv-file" && validate::is_encrypted_dotenv(content))
+            // Only a whole keystore holds a usable key; a damaged one is noise.
+            && !(rule.id == "pkcs12-file" && !validate::is_pkcs12(content))
         {
             let hint = match rule.redact {
                 Redact::Label(label) => label.to_owned(),

@@ -312,3 +312,9 @@ pub fn is_nuget_config(facts: &PathFacts<'_>) -> bool {
 pub fn is_php(facts: &PathFacts<'_>) -> bool {
     ends_with_ci(facts.file_name, ".php")
 }
+
+/// PKCS#12 keystores (`*.p12`, `*.pfx`); the scanner also checks that the
+/// content is one (`validate::is_pkcs12`).
+pub fn is_pkcs12_file(facts: &PathFacts<'_>) -> bool {
+    ends_with_ci(facts.file_name, ".p12") || ends_with_ci(facts.file_name, ".pfx")
+}

@@ -410,6 +410,17 @@ pub(super) const RULES: &[Rule] = &[
         ..BASE
     },
     Rule {
+        id: "discord-bot-token",
+        description: "Discord bot token (base64 user id, timestamp and HMAC, dot-separated)",
+        // A bot's user id is a decimal snowflake, so its base64 starts with the encoding
+        // of a digit: `MT`, `Mj`, … `OT`. The keywords are those pairs.
+        keywords: &["MT", "Mj", "Mz", "ND", "NT", "Nj", "Nz", "OD", "OT"],
+        pattern: r"(?-u)(?P<s>[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38})(?:[^A-Za-z0-9_.-]|$)",
+        validate: Some(validate::discord_token),
+        redact: Redact::Label("Discord bot token"),
+        ..BASE
+    },
+    Rule {
         id: "kubernetes-secret",
         description: "Kubernetes Secret manifest with literal data (base64 is an encoding, not encryption)",
         keywords: &["kind:"],

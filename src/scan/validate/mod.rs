@@ -688,3 +688,88 @@ pub(crate) fn assigned_password(c: &Candidate<'_>) -> bool {
         .unwrap_or(value);
     !is_placeholder_value(value) && shannon_entropy(value) >= 2.0
 }
+
+/// One DER element: its tag, its contents, and what follows it.
+fn der_element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        (len, &rest[n..])
+    };
+    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+}
+
+/// The DER of OID 1.2.840.113549.1.7.1 (PKCS#7 `data`), the content type of a
+/// PKCS#12 file's authenticated safe.
+const PKCS7_DATA_OID: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01];
+
+/// MAC iteration counts above this are not written by any tool (OpenSSL uses
+/// 2,048, current guidance is in the hundreds of thousands); a file with more
+/// is damaged or built to stall a reader, not a keystore someone uses.
+const MAX_PKCS12_MAC_ITERATIONS: u64 = 1_000_000;
+
+/// Whether `content` is a whole PKCS#12 (`.p12`, `.pfx`) keystore: a DER
+/// `PFX` sequence that spans the file, version 3, a PKCS#7 `data` safe, and,
+/// if present, MAC data with a sane iteration count. Truncated or damaged
+/// files hold no usable key and are not reported.
+#[must_use]
+pub fn is_pkcs12(content: &[u8]) -> bool {
+    let Some((0x30, pfx, trailing)) = der_element(content) else {
+        return false;
+    };
+    if !trailing.is_empty() {
+        return false;
+    }
+    let Some((0x02, [3], rest)) = der_element(pfx) else {
+        return false;
+    };
+    let Some((0x30, auth_safe, rest)) = der_element(rest) else {
+        return false;
+    };
+    if !matches!(der_element(auth_safe), Some((0x06, oid, _)) if oid == PKCS7_DATA_OID) {
+        return false;
+    }
+    if rest.is_empty() {
+        return true;
+    }
+    // MacData ::= SEQUENCE { mac DigestInfo, macSalt OCTET STRING, iterations INTEGER DEFAULT 1 }
+    let Some((0x30, mac_data, _)) = der_element(rest) else {
+        return false;
+    };
+    let Some((0x30, _, rest)) = der_element(mac_data) else {
+        return false;
+    };
+    let Some((0x04, _, rest)) = der_element(rest) else {
+        return false;
+    };
+    match der_element(rest) {
+        None => rest.is_empty(),
+        Some((0x02, iterations, _)) => {
+            iterations.len() <= 8
+                && iterations
+                    .iter()
+                    .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+                    <= MAX_PKCS12_MAC_ITERATIONS
+        }
+        Some(_) => false,
+    }
+}
+
+/// A Discord bot token: the HMAC part (the third) must look random, and the
+/// whole must not be a placeholder or a dotted identifier.
+pub(crate) fn discord_token(c: &Candidate<'_>) -> bool {
+    let hmac = c.secret.rsplit(|&b| b == b'.').next().unwrap_or_default();
+    !is_placeholder_token(c.secret)
+        && !is_wordish(c.secret)
+        && shannon_entropy(hmac) >= 3.5
+        && hmac.iter().any(u8::is_ascii_digit)
+}
