@@ -88,3 +88,33 @@ fn discord_bot_tokens() {
     let flat = format!("{id}.{}.{}", rng.mixed(BASE64URL, 6), "X".repeat(27));
     assert!(rules_in("bot.py", format!("client.run('{flat}')\n").as_bytes()).is_empty());
 }
+
+#[test]
+fn generated_values_under_key_named_settings() {
+    let mut rng = Rng::new(153);
+    let value = rng.mixed(ALNUM, 30);
+    for (path, line) in [
+        ("config.py", format!("APP_KEY = \"{value}\"\n")),
+        ("settings.json", format!("{{\"key\": \"{value}\"}}\n")),
+        (
+            "app.env.sh",
+            format!("export HEX_KEY={}\n", rng.string(b"0123456789abcdef", 72)),
+        ),
+    ] {
+        assert_eq!(
+            rules_in(path, line.as_bytes()),
+            ["key-named-value"],
+            "{path}"
+        );
+    }
+    // Near misses: a public or database key, a digest-length hex string, a word.
+    for line in [
+        format!("PUBLIC_KEY = \"{value}\"\n"),
+        format!("primary_key = \"{value}\"\n"),
+        format!("cache_key = \"{}\"\n", rng.string(b"0123456789abcdef", 64)),
+        "key = \"translation.dialog.title\"\n".to_owned(),
+        format!("APP_KEY = \"{}\"\n", "a1".repeat(12)),
+    ] {
+        assert!(rules_in("config.py", line.as_bytes()).is_empty(), "{line}");
+    }
+}

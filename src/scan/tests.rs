@@ -681,7 +681,14 @@ fn google_keys_and_service_accounts() {
         "maps.js",
         &format!("key: \"{}\"", f.google_api),
     );
-    assert_clean("maps.js", &format!("key: \"{}\"", &f.google_api[..38]));
+    // Truncated, it is no Google key (it may still be reported as a random value under `key`).
+    let truncated = format!("key: \"{}\"", &f.google_api[..38]);
+    assert!(
+        !Scanner::new()
+            .scan("maps.js", truncated.as_bytes())
+            .iter()
+            .any(|f| f.rule == "google-api-key")
+    );
     let private = ["PRIVATE", " KEY"].concat();
     let sa = format!(
         "{{\n  \"type\": \"service_account\",\n  \"project_id\": \"demo\",\n  \"private_key_id\": \"{}\",\n  \"private_key\": \"-----BEGIN {private}-----\\n{}\\n-----END {private}-----\\n\",\n  \"client_email\": \"x@demo.iam.gserviceaccount.com\"\n}}\n",
