@@ -458,7 +458,7 @@ impl Scanner {
             // to commit one; blocking it would push people back to plaintext.
             && !(rule.id == "dotenv-file" && validate::is_encrypted_dotenv(content))
             // Only a whole keystore holds a usable key; a damaged one is noise.
-            && !(rule.id == "pkcs12-file" && !validate::is_pkcs12(content))
+            && (rule.id != "pkcs12-file" || validate::is_pkcs12(content))
         {
             let hint = match rule.redact {
                 Redact::Label(label) => label.to_owned(),
