@@ -118,3 +118,51 @@ fn generated_values_under_key_named_settings() {
         assert!(rules_in("config.py", line.as_bytes()).is_empty(), "{line}");
     }
 }
+
+#[test]
+fn facebook_app_access_tokens_near_the_word_facebook() {
+    let mut rng = Rng::new(154);
+    let token = format!("{}|{}", rng.string(b"0123456789", 16), rng.mixed(ALNUM, 27));
+    assert_eq!(
+        rules_in(
+            "fb.cfg",
+            format!("[facebook]\napp_token = {token}\n").as_bytes()
+        ),
+        ["facebook-app-access-token"]
+    );
+    // The same shape with no mention of Facebook nearby is a table row, not a token.
+    assert!(rules_in("fb.cfg", format!("row = {token}\n").as_bytes()).is_empty());
+    // Near miss: a flat secret half.
+    let flat = format!("{}|{}", rng.string(b"0123456789", 16), "a".repeat(27));
+    assert!(
+        rules_in(
+            "fb.cfg",
+            format!("[facebook]\napp_token = {flat}\n").as_bytes()
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn jwe_tokens_need_alg_and_enc_in_the_header() {
+    let mut rng = Rng::new(155);
+    let b64 = super::testgen::base64url;
+    let parts = |header: &[u8], rng: &mut Rng| {
+        format!(
+            "{}.{}.{}.{}.{}",
+            b64(header),
+            rng.mixed(BASE64URL, 342),
+            rng.mixed(BASE64URL, 16),
+            rng.mixed(BASE64URL, 120),
+            rng.mixed(BASE64URL, 22)
+        )
+    };
+    let jwe = parts(br#"{"alg":"RSA-OAEP","enc":"A256GCM"}"#, &mut rng);
+    assert_eq!(
+        rules_in("req.http", format!("Cookie: s={jwe}\n").as_bytes()),
+        ["jwe"]
+    );
+    // Near miss: five dotted parts whose header is not a JOSE header.
+    let other = parts(br#"{"kind":"note","v":1}"#, &mut rng);
+    assert!(rules_in("req.http", format!("Cookie: s={other}\n").as_bytes()).is_empty());
+}

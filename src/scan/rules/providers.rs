@@ -410,6 +410,20 @@ pub(super) const RULES: &[Rule] = &[
         ..BASE
     },
     Rule {
+        id: "facebook-app-access-token",
+        description: "Facebook app access token (app id|app secret) near the word facebook",
+        keywords: &["facebook"],
+        keywords_case_sensitive: false,
+        pattern: r"(?-u)\b(?P<s>[0-9]{15,16}(?:\||%7[Cc])[0-9A-Za-z_-]{27,40})(?:[^0-9A-Za-z_-]|$)",
+        window: Window::Lines {
+            before: 3,
+            after: 3,
+        },
+        validate: Some(validate::facebook_app_token),
+        redact: Redact::Label("Facebook app access token"),
+        ..BASE
+    },
+    Rule {
         id: "discord-bot-token",
         description: "Discord bot token (base64 user id, timestamp and HMAC, dot-separated)",
         // A bot's user id is a decimal snowflake, so its base64 starts with the encoding

@@ -185,4 +185,14 @@ pub(super) const RULES: &[Rule] = &[
         redact: Redact::Prefix(3),
         ..BASE
     },
+    Rule {
+        id: "jwe",
+        description: "JSON Web Encryption token (five parts; the header names `alg` and `enc`)",
+        keywords: &["eyJ"],
+        // Header, encrypted key (empty for direct encryption), IV, ciphertext, tag.
+        pattern: r"(?-u)\b(?P<s>eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{0,2048}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})",
+        validate: Some(validate::jwe),
+        redact: Redact::Prefix(3),
+        ..BASE
+    },
 ];

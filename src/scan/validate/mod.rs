@@ -773,3 +773,31 @@ pub(crate) fn discord_token(c: &Candidate<'_>) -> bool {
         && shannon_entropy(hmac) >= 3.5
         && hmac.iter().any(u8::is_ascii_digit)
 }
+
+/// A JWE: the header decodes to a JSON object that names both a key
+/// management algorithm and a content encryption (`"alg"`, `"enc"`), which no
+/// other five-part dotted string carries.
+pub(crate) fn jwe(c: &Candidate<'_>) -> bool {
+    let header = c.secret.split(|&b| b == b'.').next().unwrap_or_default();
+    let rest = &c.secret[header.len()..];
+    base64url_decode(header).is_some_and(|json| {
+        looks_like_json_object(&json)
+            && contains_ci(&json, b"\"alg\"")
+            && contains_ci(&json, b"\"enc\"")
+    }) && !is_placeholder_token(rest)
+        && shannon_entropy(rest) >= 4.0
+}
+
+/// A Facebook app access token (`<app id>|<app secret>`): the secret half must look random.
+pub(crate) fn facebook_app_token(c: &Candidate<'_>) -> bool {
+    let secret = c
+        .secret
+        .iter()
+        .position(|&b| b == b'|' || b == b'%')
+        .map_or(c.secret, |i| &c.secret[i + 1..]);
+    let secret = secret
+        .strip_prefix(b"7C")
+        .or_else(|| secret.strip_prefix(b"7c"))
+        .unwrap_or(secret);
+    !is_placeholder_token(secret) && shannon_entropy(secret) >= 3.5
+}
