@@ -5,10 +5,11 @@
 //!
 //! This module is data plus the small types that describe it. It must not run
 //! searches (that is `scan/mod.rs`), hold secrets, or print. The entries live
-//! in one file per family (`keys`, `tokens`, `providers`, `keyed`, `generic`)
-//! and are joined into [`RULES`] at compile time. Adding a rule means adding
-//! one entry to its family's table and its tests; ids are a public contract
-//! (baselines and `vault:allow` reviews refer to them), so never rename one.
+//! in one file per family (`keys`, `tokens`, `providers`, `prefixed`, `more`,
+//! `keyed`, `generic`) and are joined into [`RULES`] at compile time. Adding a
+//! rule means adding one entry to its family's table and its tests; ids are a
+//! public contract (baselines and `vault:allow` reviews refer to them), so
+//! never rename one.
 
 use serde::Serialize;
 
@@ -18,6 +19,7 @@ use super::validate;
 mod generic;
 mod keyed;
 mod keys;
+mod more;
 mod prefixed;
 mod providers;
 mod tokens;
@@ -219,6 +221,7 @@ const FAMILIES: &[&[Rule]] = &[
     tokens::RULES,
     providers::RULES,
     prefixed::RULES,
+    more::RULES,
     keyed::RULES,
     generic::RULES,
 ];
@@ -249,8 +252,12 @@ static TABLE: [Rule; RULE_COUNT] = {
     out
 };
 
-/// The rules ported from gitleaks' rule set, for their generated tests.
+/// The rules ported from gitleaks' rule set and the prefixed tokens beside
+/// them (`more`), for their generated tests.
 #[cfg(test)]
 pub(crate) fn ported() -> impl Iterator<Item = &'static Rule> {
-    prefixed::RULES.iter().chain(keyed::RULES)
+    prefixed::RULES
+        .iter()
+        .chain(more::RULES)
+        .chain(keyed::RULES)
 }
