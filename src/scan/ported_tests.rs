@@ -1,7 +1,8 @@
 //! Tests of the rules ported from gitleaks (`rules/prefixed.rs`,
-//! `rules/keyed.rs`) and the prefixed tokens beside them (`rules/more.rs`): for each, a match generated from its own regex at run
-//! time must be found, and the same text with the random part of the secret
-//! flattened to one repeated character (a placeholder) must not be.
+//! `rules/keyed.rs`) and the prefixed tokens beside them (`rules/more.rs`):
+//! for each, a match generated from its own regex at run time must be found,
+//! and the same text with the random part of the secret flattened to one
+//! repeated character (a placeholder) must not be.
 
 use super::Scanner;
 use super::path::PathFacts;
