@@ -5,7 +5,7 @@
 //! Secret-sounding words (`token`, `password`, `auth`) occur on a large share
 //! of all source lines, so this rule sees far more keyword hits than any
 //! other; walking a few bytes around each hit is several times cheaper than a
-//! regex search with captures. The rule's regex in `rules.rs` stays the
+//! regex search with captures. The rule's regex in `rules/generic.rs` stays the
 //! specification: a property test in `tests.rs` checks that every regex match
 //! is found here with the same key and value. This module must not allocate,
 //! validate, or look beyond the hit's line.

@@ -41,6 +41,7 @@ mod assign;
 pub mod baseline;
 pub mod harvest;
 mod known;
+mod mask;
 pub mod path;
 pub mod rules;
 pub mod run;
@@ -49,6 +50,12 @@ pub mod walk;
 
 #[cfg(test)]
 mod corpus;
+#[cfg(test)]
+mod family_tests;
+#[cfg(test)]
+mod ported_tests;
+#[cfg(test)]
+mod regex_sample;
 #[cfg(test)]
 mod testgen;
 #[cfg(test)]
@@ -63,7 +70,9 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use known::KnownValues;
+use mask::{KeywordRules, RuleMask};
 use path::PathFacts;
+use rules::PathMatcher;
 pub use rules::{Candidate, Class, Matcher, RULES, Redact, Rule, Window};
 
 pub use known::MIN_KNOWN_VALUE_LEN;
@@ -176,18 +185,6 @@ impl CompiledRule {
     }
 }
 
-/// A set of content rules, one bit per entry of `Compiled::rules`. Bit masks keep the
-/// per-hit dispatch to a few instructions; 128 bits leave room for the provider families.
-type RuleMask = u128;
-
-/// Which content rules a keyword feeds, as bit masks over `Compiled::rules`.
-struct KeywordRules {
-    /// Rules whose keywords match in any case.
-    any_case: RuleMask,
-    /// Rules that need the keyword's exact bytes, with those bytes.
-    exact: Vec<(&'static [u8], RuleMask)>,
-}
-
 /// Everything built from [`RULES`], once per process.
 struct Compiled {
     rules: Vec<CompiledRule>,
@@ -197,6 +194,8 @@ struct Compiled {
     /// Rule bits of each class, to switch classes off per file.
     heuristic_mask: RuleMask,
     private_key_mask: RuleMask,
+    /// Content rules that run only on some paths (gitleaks' `path` filter), with that filter.
+    path_limited: Vec<(usize, PathMatcher)>,
     /// The known-value rule and its position in the table.
     known_rule: (usize, &'static Rule),
 }
@@ -212,7 +211,7 @@ impl Compiled {
             if rule.pattern.is_empty() {
                 continue;
             }
-            let bit = 1 << rules.len();
+            let bit = RuleMask::bit(rules.len());
             for keyword in rule.keywords {
                 let lower = keyword.to_ascii_lowercase();
                 let slot = if let Some(i) = keyword_texts.iter().position(|k| *k == lower) {
@@ -220,7 +219,7 @@ impl Compiled {
                 } else {
                     keyword_texts.push(lower);
                     keyword_rules.push(KeywordRules {
-                        any_case: 0,
+                        any_case: RuleMask::EMPTY,
                         exact: Vec::new(),
                     });
                     keyword_texts.len() - 1
@@ -243,17 +242,22 @@ impl Compiled {
             });
         }
         assert!(
-            rules.len() <= RuleMask::BITS as usize,
-            "rule masks are u128: at most 128 content rules"
+            rules.len() <= RuleMask::BITS,
+            "rule masks have 256 bits: at most 256 content rules"
         );
         let mask_of = |class: Class| {
             rules
                 .iter()
                 .enumerate()
                 .filter(|(_, r)| r.rule.class == class)
-                .fold(0, |m, (i, _)| m | (1 << i))
+                .fold(RuleMask::EMPTY, |m, (i, _)| m | RuleMask::bit(i))
         };
         let heuristic_mask = mask_of(Class::Heuristic);
+        let path_limited = rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.rule.path.map(|matches| (i, matches)))
+            .collect();
         let private_key_mask = mask_of(Class::PrivateKey);
         // Overlapping search with standard semantics reports every keyword at
         // every position, so a keyword inside another (`secret` inside
@@ -278,6 +282,7 @@ impl Compiled {
             armor_begin,
             heuristic_mask,
             private_key_mask,
+            path_limited,
             known_rule,
         }
     }
@@ -381,10 +386,12 @@ impl Scanner {
             && let Some((order, rule)) = RULES
                 .iter()
                 .enumerate()
-                .find(|(_, r)| r.path.is_some_and(|matches| matches(&facts)))
+                .find(|(_, r)| r.class == Class::Path && r.path.is_some_and(|matches| matches(&facts)))
             // A `.env` file whose every value is dotenvx or sops ciphertext is the safe way
             // to commit one; blocking it would push people back to plaintext.
             && !(rule.id == "dotenv-file" && validate::is_encrypted_dotenv(content))
+            // Only a whole keystore holds a usable key; a damaged one is noise.
+            && (rule.id != "pkcs12-file" || validate::is_pkcs12(content))
         {
             let hint = match rule.redact {
                 Redact::Label(label) => label.to_owned(),
@@ -403,13 +410,18 @@ impl Scanner {
         let armor = self.armor_ranges(content);
         let sniff = &content[..content.len().min(BINARY_SNIFF_LEN)];
         if !sniff.contains(&0) {
-            let allowed = if path::is_secrets_template(&facts) {
+            let mut allowed = if path::is_secrets_template(&facts) {
                 self.compiled.private_key_mask
             } else if path::is_lock_file(&facts) {
                 !self.compiled.heuristic_mask
             } else {
-                RuleMask::MAX
+                RuleMask::ALL
             };
+            for &(index, matches) in &self.compiled.path_limited {
+                if !matches(&facts) {
+                    allowed &= !RuleMask::bit(index);
+                }
+            }
             let source_code = path::is_source_code(&facts);
             self.scan_patterns(content, &armor, allowed, source_code, &mut raws);
         }
@@ -493,7 +505,7 @@ impl Scanner {
         let mut windows: Vec<(usize, usize, usize)> = Vec::new();
         let mut last_window = vec![usize::MAX; compiled.rules.len()];
         let mut last_value = vec![usize::MAX; compiled.rules.len()];
-        let mut whole_file = 0;
+        let mut whole_file = RuleMask::EMPTY;
         let mut line = (usize::MAX, 0usize);
 
         for hit in compiled.keywords.find_overlapping_iter(content) {
@@ -505,7 +517,7 @@ impl Scanner {
                 }
             }
             mask &= allowed;
-            if mask == 0 || in_ranges(armor, hit.start()) {
+            if mask.is_empty() || in_ranges(armor, hit.start()) {
                 continue;
             }
             if !(line.0 <= hit.start() && hit.start() < line.1) {
@@ -523,10 +535,7 @@ impl Scanner {
             } else {
                 line
             };
-            let mut bits = mask;
-            while bits != 0 {
-                let index = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
+            for index in mask.indices() {
                 let rule = &compiled.rules[index];
                 if rule.rule.matcher == Matcher::Assignment {
                     if let Some(found) =
@@ -548,7 +557,7 @@ impl Scanner {
                 }
                 let window = match rule.rule.window {
                     Window::File => {
-                        whole_file |= 1 << index;
+                        whole_file |= RuleMask::bit(index);
                         continue;
                     }
                     Window::Line => narrow,
@@ -608,10 +617,7 @@ impl Scanner {
                 raws,
             );
         }
-        let mut bits = whole_file;
-        while bits != 0 {
-            let index = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
+        for index in whole_file.indices() {
             Self::run_rule(
                 &compiled.rules[index],
                 content,
@@ -804,14 +810,31 @@ fn finish(path: &str, normalized: &str, content: &[u8], mut raws: Vec<Raw>) -> V
     raws.sort_by_key(|r| (!r.file_level, r.start, r.order));
     raws.dedup_by(|b, a| a.order == b.order && a.start == b.start && a.file_level == b.file_level);
 
-    // A heuristic match is redundant where a specific rule reports the same bytes.
-    let specific: Vec<(usize, usize)> = raws
+    // One secret, one finding. A heuristic match is redundant where a specific
+    // rule reports the same bytes, or where a heuristic earlier in the table
+    // does (a provider-named key before the generic `key = value` rule). A
+    // token match inside the span of a token rule earlier in the table is the
+    // same secret seen by a broader port (gitleaks' legacy Slack shapes).
+    let spans: Vec<(usize, usize, usize, Class)> = raws
         .iter()
-        .filter(|r| !r.file_level && r.rule.class != Class::Heuristic)
-        .map(|r| (r.start, r.end))
+        .filter(|r| !r.file_level)
+        .map(|r| (r.start, r.end, r.order, r.rule.class))
         .collect();
     raws.retain(|r| {
-        r.rule.class != Class::Heuristic || !specific.iter().any(|&(s, e)| s < r.end && r.start < e)
+        if r.file_level {
+            return true;
+        }
+        !spans
+            .iter()
+            .any(|&(s, e, order, class)| match r.rule.class {
+                Class::Heuristic => {
+                    s < r.end && r.start < e && (class != Class::Heuristic || order < r.order)
+                }
+                Class::Token => {
+                    class == Class::Token && order < r.order && s <= r.start && r.end <= e
+                }
+                _ => false,
+            })
     });
 
     let mut findings = Vec::with_capacity(raws.len());

@@ -184,6 +184,32 @@ pub fn is_secrets_template(facts: &PathFacts<'_>) -> bool {
     facts.file_name == ".secrets.example.toml"
 }
 
+/// Terraform and HCL files (`*.tf`, `*.hcl`), where a quoted `password = "…"`
+/// is a resource argument rather than any string.
+#[must_use]
+pub fn is_terraform(facts: &PathFacts<'_>) -> bool {
+    ends_with_ci(facts.file_name, ".tf") || ends_with_ci(facts.file_name, ".hcl")
+}
+
+/// NuGet's configuration file (`nuget.config`, any case).
+#[must_use]
+pub fn is_nuget_config(facts: &PathFacts<'_>) -> bool {
+    facts.file_name.eq_ignore_ascii_case("nuget.config")
+}
+
+/// PHP source (`*.php`).
+#[must_use]
+pub fn is_php(facts: &PathFacts<'_>) -> bool {
+    ends_with_ci(facts.file_name, ".php")
+}
+
+/// PKCS#12 keystores (`*.p12`, `*.pfx`); the scanner also checks that the
+/// content is one (`validate::is_pkcs12`).
+#[must_use]
+pub fn is_pkcs12_file(facts: &PathFacts<'_>) -> bool {
+    ends_with_ci(facts.file_name, ".p12") || ends_with_ci(facts.file_name, ".pfx")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

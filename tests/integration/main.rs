@@ -26,6 +26,7 @@ mod members;
 mod plugins;
 mod pq;
 mod runtime;
+mod scan_rules;
 mod secrets;
 #[cfg(any(feature = "github", feature = "cloudflare", feature = "azure"))]
 mod stores;

@@ -60,6 +60,18 @@ pub(super) const RULES: &[Rule] = &[
         ..BASE
     },
     Rule {
+        id: "key-named-value",
+        description: "Generated-looking value assigned to a key named …key (APP_KEY, HEX_KEY, \"key\":)",
+        class: Class::Heuristic,
+        keywords: &["key"],
+        keywords_case_sensitive: false,
+        pattern: r#"(?-u)(?P<k>[A-Za-z0-9_.$-]*(?i:key))(?:["'\]]{0,2}[ \t]*(?::::=|::=|\?\?=|\|\|=|:=|=>|[?.+]=|=|:)[ \t]*(?P<q>["'`])?|["'][ \t]*,[ \t]*(?P<c>["'`]))(?P<s>[^\s"'`;,(){}\[\]<>=:\\][^\s"'`;,(){}\[\]<>\\]{14,})"#,
+        matcher: Matcher::Assignment,
+        validate: Some(validate::key_named_value),
+        redact: Redact::KeyName,
+        ..BASE
+    },
+    Rule {
         id: "xml-secret",
         description: "High-entropy value in an XML element named like a secret (<password>, <apiKey>, <clientSecret>, Maven settings.xml)",
         class: Class::Heuristic,

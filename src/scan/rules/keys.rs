@@ -34,6 +34,15 @@ pub(super) const RULES: &[Rule] = &[
         redact: Redact::Label("plaintext file in secrets/"),
         ..BASE
     },
+    Rule {
+        id: "pkcs12-file",
+        description: "PKCS#12 keystore (*.p12, *.pfx) holding a private key and certificate",
+        class: Class::Path,
+        path: Some(path::is_pkcs12_file),
+        validate: None,
+        redact: Redact::Label("PKCS#12 keystore"),
+        ..BASE
+    },
     // ---- private keys -----------------------------------------------------
     Rule {
         id: "age-secret-key",

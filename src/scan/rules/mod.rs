@@ -5,10 +5,11 @@
 //!
 //! This module is data plus the small types that describe it. It must not run
 //! searches (that is `scan/mod.rs`), hold secrets, or print. The entries live
-//! in one file per family (`keys`, `tokens`, `providers`, `keyed`, `generic`)
-//! and are joined into [`RULES`] at compile time. Adding a rule means adding
-//! one entry to its family's table and its tests; ids are a public contract
-//! (baselines and `vault:allow` reviews refer to them), so never rename one.
+//! in one file per family (`keys`, `tokens`, `providers`, `prefixed`, `more`,
+//! `keyed`, `generic`) and are joined into [`RULES`] at compile time. Adding a
+//! rule means adding one entry to its family's table and its tests; ids are a
+//! public contract (baselines and `vault:allow` reviews refer to them), so
+//! never rename one.
 
 use serde::Serialize;
 
@@ -16,7 +17,10 @@ use super::path::PathFacts;
 use super::validate;
 
 mod generic;
+mod keyed;
 mod keys;
+mod more;
+mod prefixed;
 mod providers;
 mod tokens;
 
@@ -164,6 +168,43 @@ const BASE: Rule = Rule {
     redact: Redact::Prefix(4),
 };
 
+/// A token rule ported from gitleaks whose regex finds the token by its own
+/// prefix or shape. Its hint is a label: some of these regexes have no fixed
+/// prefix, so showing the first bytes could show part of the secret.
+const fn prefixed(
+    id: &'static str,
+    description: &'static str,
+    keywords: &'static [&'static str],
+    pattern: &'static str,
+    validate: Validator,
+) -> Rule {
+    Rule {
+        id,
+        description,
+        keywords,
+        keywords_case_sensitive: false,
+        pattern,
+        validate: Some(validate),
+        redact: Redact::Label(description),
+        ..BASE
+    }
+}
+
+/// A heuristic rule ported from gitleaks that finds a secret by its provider's
+/// name in the key of an assignment and by the value's length and alphabet.
+const fn keyed(
+    id: &'static str,
+    description: &'static str,
+    keywords: &'static [&'static str],
+    pattern: &'static str,
+    validate: Validator,
+) -> Rule {
+    Rule {
+        class: Class::Heuristic,
+        ..prefixed(id, description, keywords, pattern, validate)
+    }
+}
+
 /// Id of the known-value rule, which has no pattern: its matcher is built from
 /// the caller's values by [`super::Scanner::with_known_values`].
 pub const KNOWN_VALUE_ID: &str = "known-value";
@@ -175,7 +216,15 @@ pub static RULES: &[Rule] = &TABLE;
 
 /// The family tables in table order: file-level and private-key rules first,
 /// heuristics and the known-value rule last.
-const FAMILIES: &[&[Rule]] = &[keys::RULES, tokens::RULES, providers::RULES, generic::RULES];
+const FAMILIES: &[&[Rule]] = &[
+    keys::RULES,
+    tokens::RULES,
+    providers::RULES,
+    prefixed::RULES,
+    more::RULES,
+    keyed::RULES,
+    generic::RULES,
+];
 
 const RULE_COUNT: usize = {
     let mut n = 0;
@@ -202,3 +251,13 @@ static TABLE: [Rule; RULE_COUNT] = {
     }
     out
 };
+
+/// The rules ported from gitleaks' rule set and the prefixed tokens beside
+/// them (`more`), for their generated tests.
+#[cfg(test)]
+pub(crate) fn ported() -> impl Iterator<Item = &'static Rule> {
+    prefixed::RULES
+        .iter()
+        .chain(more::RULES)
+        .chain(keyed::RULES)
+}

@@ -410,6 +410,31 @@ pub(super) const RULES: &[Rule] = &[
         ..BASE
     },
     Rule {
+        id: "facebook-app-access-token",
+        description: "Facebook app access token (app id|app secret) near the word facebook",
+        keywords: &["facebook"],
+        keywords_case_sensitive: false,
+        pattern: r"(?-u)\b(?P<s>[0-9]{15,16}(?:\||%7[Cc])[0-9A-Za-z_-]{27,40})(?:[^0-9A-Za-z_-]|$)",
+        window: Window::Lines {
+            before: 3,
+            after: 3,
+        },
+        validate: Some(validate::facebook_app_token),
+        redact: Redact::Label("Facebook app access token"),
+        ..BASE
+    },
+    Rule {
+        id: "discord-bot-token",
+        description: "Discord bot token (base64 user id, timestamp and HMAC, dot-separated)",
+        // A bot's user id is a decimal snowflake, so its base64 starts with the encoding
+        // of a digit: `MT`, `Mj`, … `OT`. The keywords are those pairs.
+        keywords: &["MT", "Mj", "Mz", "ND", "NT", "Nj", "Nz", "OD", "OT"],
+        pattern: r"(?-u)(?P<s>[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38})(?:[^A-Za-z0-9_.-]|$)",
+        validate: Some(validate::discord_token),
+        redact: Redact::Label("Discord bot token"),
+        ..BASE
+    },
+    Rule {
         id: "kubernetes-secret",
         description: "Kubernetes Secret manifest with literal data (base64 is an encoding, not encryption)",
         keywords: &["kind:"],

@@ -176,10 +176,22 @@ pub(super) const RULES: &[Rule] = &[
     },
     Rule {
         id: "jwt",
-        description: "JSON Web Token (header and payload decode to JSON objects)",
+        description: "JSON Web Token, signed or not (header and payload decode to JSON objects)",
         keywords: &["eyJ"],
-        pattern: r"(?-u)\b(?P<s>eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})",
+        // The signature is optional: an unsigned (`alg: none`) or stripped token still
+        // carries its claims, and servers that accept `none` take it as it is.
+        pattern: r"(?-u)\b(?P<s>eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]{16,})?)",
         validate: Some(validate::jwt),
+        redact: Redact::Prefix(3),
+        ..BASE
+    },
+    Rule {
+        id: "jwe",
+        description: "JSON Web Encryption token (five parts; the header names `alg` and `enc`)",
+        keywords: &["eyJ"],
+        // Header, encrypted key (empty for direct encryption), IV, ciphertext, tag.
+        pattern: r"(?-u)\b(?P<s>eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{0,2048}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})",
+        validate: Some(validate::jwe),
         redact: Redact::Prefix(3),
         ..BASE
     },

@@ -400,3 +400,88 @@ pub fn is_encrypted_dotenv(content: &[u8]) -> bool {
     }
     encrypted > 0
 }
+
+/// Words that, before a final `key`, name something that is not a credential:
+/// database and cache keys, public halves, lookup and translation keys.
+const NON_SECRET_KEY_QUALIFIERS: &[&str] = &[
+    "public",
+    "pub",
+    "primary",
+    "foreign",
+    "sort",
+    "partition",
+    "cache",
+    "idempotency",
+    "object",
+    "lookup",
+    "map",
+    "unique",
+    "index",
+    "translation",
+    "i18n",
+    "row",
+    "item",
+    "dedup",
+    "routing",
+    "shard",
+    "hash",
+    "group",
+    "message",
+    "storage",
+    "s3",
+    "query",
+    "cursor",
+    "public",
+    "site",
+    "host",
+    "ssh",
+    "gpg",
+    "pgp",
+    "recaptcha",
+];
+
+/// A random-looking value under a key whose last word is `key` (`APP_KEY`,
+/// `"key":`, `HEX_KEY`), as ripsecrets reports: the generic rule's checks on
+/// the value, and a value that reads as generated — letters and digits mixed
+/// at high entropy, or a long hex string that is no standard digest length.
+pub(crate) fn key_named_value(c: &Candidate<'_>) -> bool {
+    let value = c.secret;
+    let Some(key) = c.key else {
+        return false;
+    };
+    let words = key_words(key);
+    let named_key = words.last().is_some_and(|w| w == "key")
+        && !words
+            .iter()
+            .rev()
+            .nth(1)
+            .is_some_and(|w| NON_SECRET_KEY_QUALIFIERS.contains(&w.as_str()));
+    if !named_key
+        || value.len() < 15
+        || value.len() > GENERIC_MAX_LEN
+        || matches!(c.next_byte, Some(b'(' | b'[' | b'<'))
+        || (c.source_code && !c.quoted)
+        || c.before_key == Some(b':')
+        || !value
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"+/=_-".contains(&b))
+        || is_wordish(value)
+        || is_uuid(value)
+        || is_placeholder_value(value)
+        || is_ciphertext_value(value)
+        // An age recipient is the public half (`# public key: age1…` in an identity file).
+        || value.starts_with(b"age1")
+    {
+        return false;
+    }
+    let hex = value.iter().all(u8::is_ascii_hexdigit);
+    if hex {
+        // 32, 40, 64 and 128 hex digits are MD5, SHA-1 (commits), SHA-256 and SHA-512.
+        return !matches!(value.len(), 32 | 40 | 64 | 128)
+            && value.len() >= 48
+            && shannon_entropy(value) >= 3.5;
+    }
+    value.iter().any(u8::is_ascii_digit)
+        && value.iter().any(u8::is_ascii_alphabetic)
+        && shannon_entropy(value) >= 3.5
+}

@@ -461,15 +461,23 @@ pub(crate) fn service_account(c: &Candidate<'_>) -> bool {
 }
 
 /// A JWT: both the header and the payload must decode to JSON objects, which
-/// rules out other `eyJ…`-dotted strings and truncated copies.
+/// rules out other `eyJ…`-dotted strings and truncated copies. Without a
+/// signature, the header must also name its algorithm or type (`"alg"`,
+/// `"typ"`), as every JOSE header does: two dotted JSON blobs alone are data.
 pub(crate) fn jwt(c: &Candidate<'_>) -> bool {
     let mut parts = c.secret.split(|&b| b == b'.');
     let (Some(header), Some(payload)) = (parts.next(), parts.next()) else {
         return false;
     };
-    [header, payload]
-        .iter()
-        .all(|segment| base64url_decode(segment).is_some_and(|json| looks_like_json_object(&json)))
+    let Some(header_json) = base64url_decode(header).filter(|json| looks_like_json_object(json))
+    else {
+        return false;
+    };
+    let signed = parts.next().is_some();
+    base64url_decode(payload).is_some_and(|json| looks_like_json_object(&json))
+        && (signed
+            || contains_ci(&header_json, b"\"alg\"")
+            || contains_ci(&header_json, b"\"typ\""))
 }
 
 mod generic;
@@ -610,7 +618,17 @@ pub(crate) fn kubernetes_secret_data(c: &Candidate<'_>) -> bool {
                 if let [q @ (b'"' | b'\''), rest @ ..] = value {
                     value = rest.strip_suffix(&[*q]).unwrap_or(rest);
                 }
-                let decoded = base64_any(value).filter(|d| d.iter().all(u8::is_ascii_graphic));
+                let raw = base64_any(value);
+                // Binary data (a key, a keystore) is secret whatever its bytes look like;
+                // the placeholder tests below are for text (`changeme`, `AAAA…`).
+                if raw.as_ref().is_some_and(|d| {
+                    d.len() >= 16
+                        && !d.iter().all(u8::is_ascii_graphic)
+                        && shannon_entropy(d) >= 3.0
+                }) {
+                    return true;
+                }
+                let decoded = raw.filter(|d| d.iter().all(u8::is_ascii_graphic));
                 let judged = decoded.as_deref().unwrap_or(value);
                 // Short decoded values are user names and flags (`app`, `true`), not keys.
                 if judged.len() >= 8
@@ -641,4 +659,145 @@ pub(crate) fn hex_random(c: &Candidate<'_>) -> bool {
         .take_while(u8::is_ascii_hexdigit)
         .collect();
     !is_placeholder_token(c.secret) && hex.len() >= 16 && shannon_entropy(&hex) >= 3.0
+}
+
+/// A token whose only check in gitleaks is an entropy floor: not a placeholder,
+/// and at least 2 bits of entropy per byte (rejects `aaaa…`-like bodies).
+pub(crate) fn entropy_2(c: &Candidate<'_>) -> bool {
+    !is_placeholder_token(c.secret) && shannon_entropy(c.secret) >= 2.0
+}
+
+/// As [`entropy_2`] with a floor of 3 bits per byte: random hex or base62.
+pub(crate) fn entropy_3(c: &Candidate<'_>) -> bool {
+    !is_placeholder_token(c.secret) && shannon_entropy(c.secret) >= 3.0
+}
+
+/// As [`entropy_2`] with a floor of 3.5 bits per byte: random mixed-case
+/// alphanumerics of 20 or more characters.
+pub(crate) fn entropy_35(c: &Candidate<'_>) -> bool {
+    !is_placeholder_token(c.secret) && shannon_entropy(c.secret) >= 3.5
+}
+
+/// A quoted password argument (Terraform's `password = "…"`): without its
+/// quotes, not a placeholder value (`TODO-set-me`, `${var.x}`) and not flat.
+pub(crate) fn assigned_password(c: &Candidate<'_>) -> bool {
+    let value = c.secret.trim_ascii();
+    let value = value
+        .strip_prefix(b"\"")
+        .and_then(|v| v.strip_suffix(b"\""))
+        .unwrap_or(value);
+    !is_placeholder_value(value) && shannon_entropy(value) >= 2.0
+}
+
+/// One DER element: its tag, its contents, and what follows it.
+fn der_element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        (len, &rest[n..])
+    };
+    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+}
+
+/// The DER of OID 1.2.840.113549.1.7.1 (PKCS#7 `data`), the content type of a
+/// PKCS#12 file's authenticated safe.
+const PKCS7_DATA_OID: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01];
+
+/// MAC iteration counts above this are not written by any tool (OpenSSL uses
+/// 2,048, current guidance is in the hundreds of thousands); a file with more
+/// is damaged or built to stall a reader, not a keystore someone uses.
+const MAX_PKCS12_MAC_ITERATIONS: u64 = 1_000_000;
+
+/// Whether `content` is a whole PKCS#12 (`.p12`, `.pfx`) keystore: a DER
+/// `PFX` sequence that spans the file, version 3, a PKCS#7 `data` safe, and,
+/// if present, MAC data with a sane iteration count. Truncated or damaged
+/// files hold no usable key and are not reported.
+#[must_use]
+pub fn is_pkcs12(content: &[u8]) -> bool {
+    let Some((0x30, pfx, trailing)) = der_element(content) else {
+        return false;
+    };
+    if !trailing.is_empty() {
+        return false;
+    }
+    let Some((0x02, [3], rest)) = der_element(pfx) else {
+        return false;
+    };
+    let Some((0x30, auth_safe, rest)) = der_element(rest) else {
+        return false;
+    };
+    if !matches!(der_element(auth_safe), Some((0x06, oid, _)) if oid == PKCS7_DATA_OID) {
+        return false;
+    }
+    if rest.is_empty() {
+        return true;
+    }
+    // MacData ::= SEQUENCE { mac DigestInfo, macSalt OCTET STRING, iterations INTEGER DEFAULT 1 }
+    let Some((0x30, mac_data, _)) = der_element(rest) else {
+        return false;
+    };
+    let Some((0x30, _, rest)) = der_element(mac_data) else {
+        return false;
+    };
+    let Some((0x04, _, rest)) = der_element(rest) else {
+        return false;
+    };
+    match der_element(rest) {
+        None => rest.is_empty(),
+        Some((0x02, iterations, _)) => {
+            iterations.len() <= 8
+                && iterations
+                    .iter()
+                    .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+                    <= MAX_PKCS12_MAC_ITERATIONS
+        }
+        Some(_) => false,
+    }
+}
+
+/// A Discord bot token: the HMAC part (the third) must look random, and the
+/// whole must not be a placeholder or a dotted identifier.
+pub(crate) fn discord_token(c: &Candidate<'_>) -> bool {
+    let hmac = c.secret.rsplit(|&b| b == b'.').next().unwrap_or_default();
+    !is_placeholder_token(c.secret)
+        && !is_wordish(c.secret)
+        && shannon_entropy(hmac) >= 3.5
+        && hmac.iter().any(u8::is_ascii_digit)
+}
+
+/// A JWE: the header decodes to a JSON object that names both a key
+/// management algorithm and a content encryption (`"alg"`, `"enc"`), which no
+/// other five-part dotted string carries.
+pub(crate) fn jwe(c: &Candidate<'_>) -> bool {
+    let header = c.secret.split(|&b| b == b'.').next().unwrap_or_default();
+    let rest = &c.secret[header.len()..];
+    base64url_decode(header).is_some_and(|json| {
+        looks_like_json_object(&json)
+            && contains_ci(&json, b"\"alg\"")
+            && contains_ci(&json, b"\"enc\"")
+    }) && !is_placeholder_token(rest)
+        && shannon_entropy(rest) >= 4.0
+}
+
+/// A Facebook app access token (`<app id>|<app secret>`): the secret half must look random.
+pub(crate) fn facebook_app_token(c: &Candidate<'_>) -> bool {
+    let secret = c
+        .secret
+        .iter()
+        .position(|&b| b == b'|' || b == b'%')
+        .map_or(c.secret, |i| &c.secret[i + 1..]);
+    let secret = secret
+        .strip_prefix(b"7C")
+        .or_else(|| secret.strip_prefix(b"7c"))
+        .unwrap_or(secret);
+    !is_placeholder_token(secret) && shannon_entropy(secret) >= 3.5
 }
