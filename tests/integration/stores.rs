@@ -1418,6 +1418,126 @@ mod cloudflare {
         );
         assert!(fake.writes().is_empty(), "{:?}", fake.writes());
     }
+
+    fn push_to(
+        repo: &TestRepo,
+        key: &Key,
+        fake: &Fake,
+        script: &str,
+        extra: &[&str],
+    ) -> std::process::Output {
+        let out = vault(repo, key, fake)
+            .args([
+                "push",
+                "prod",
+                "cloudflare",
+                "--account",
+                ACCOUNT,
+                "--script",
+                script,
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        super::common::assert_no_canary(&out, TOKEN);
+        out
+    }
+
+    /// A KV writer (no vault key) copies the record of one script to another script the
+    /// same environment is pushed to. Keyed with the same environment's key, it used to be
+    /// trusted there: the rotated value was then "unchanged" and never reached the second
+    /// Worker, and names listed in the copy were pruned from it.
+    #[test]
+    fn attack_a_record_replayed_from_another_script_is_not_trusted() {
+        let fake = Fake::start();
+        let (repo, owner) = repo_with_secrets();
+        for script in ["shop", "shop-production"] {
+            let out = push_to(&repo, &owner, &fake, script, &[]);
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+        // The Worker's owner sets a secret of their own on shop-production.
+        fake.state()
+            .scripts
+            .get_mut("shop-production")
+            .unwrap()
+            .insert("OLD".into(), "theirs".into());
+        // API_KEY is rotated and OLD set then removed; only `shop` gets the push.
+        repo.set(&owner, "prod", "API_KEY", "canary-api-key-rotated-3");
+        repo.set(&owner, "prod", "OLD", "canary-old-value-9");
+        let out = push_to(&repo, &owner, &fake, "shop", &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let out = repo
+            .vault(&owner)
+            .args(["unset", "prod", "OLD"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        // The attacker replays shop's record (listing the new API_KEY, and OLD) for
+        // shop-production.
+        let copied = fake.record(RECORD).unwrap();
+        fake.set_record("vault/shop-production/prod", Some(copied));
+        let out = push_to(&repo, &owner, &fake, "shop-production", &["--prune"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let values = fake.values("shop-production");
+        assert_eq!(values["API_KEY"], "canary-api-key-rotated-3");
+        assert_eq!(values.get("OLD").map(String::as_str), Some("theirs"));
+        assert!(stdout(&out).contains("OLD"), "{}", stdout(&out));
+    }
+
+    /// Names come back from the store and are printed in the plan: a hostile server (or
+    /// whoever can add a secret to the Worker) must not reach the terminal with escapes.
+    #[test]
+    fn attack_names_from_the_store_cannot_write_terminal_escapes() {
+        let fake = Fake::start();
+        fake.state()
+            .scripts
+            .get_mut("shop")
+            .unwrap()
+            .insert("X\u{1b}]0;owned\u{7}\u{1b}[2J".into(), "theirs".into());
+        let (repo, owner) = repo_with_secrets();
+        let out = push(&repo, &owner, &fake, &["--dry-run"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(text.contains("unmanaged"), "{text}");
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+    }
+
+    /// `$CLOUDFLARE_API_BASE_URL` over plain http to another machine would send the token
+    /// (and every value) in clear text: http is for a test server on this machine only.
+    #[test]
+    fn attack_a_plain_http_api_base_off_this_machine_is_refused() {
+        let fake = Fake::start();
+        let (repo, owner) = repo_with_secrets();
+        for base in [
+            "http://api.cloudflare.com/client/v4",
+            "http://127.0.0.1.nip.invalid:1/client/v4",
+            "http://127.0.0.1@vault-test.invalid/client/v4",
+        ] {
+            let out = vault(&repo, &owner, &fake)
+                .env("CLOUDFLARE_API_BASE_URL", base)
+                .args([
+                    "push",
+                    "prod",
+                    "cloudflare",
+                    "--account",
+                    ACCOUNT,
+                    "--script",
+                    "shop",
+                ])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{base}: {}", stderr(&out));
+            assert!(
+                stderr(&out).contains("$CLOUDFLARE_API_BASE_URL")
+                    && stderr(&out).contains("only for a test server on this machine"),
+                "{base}: {}",
+                stderr(&out)
+            );
+        }
+    }
 }
 
 #[cfg(feature = "azure")]

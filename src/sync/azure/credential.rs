@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use super::STORE;
 use crate::secret::Secret;
 use crate::sync::SyncError;
-use crate::sync::http::{Http, Request, origin};
+use crate::sync::http::{Http, Request, check_https, host_of, origin};
 
 /// How long `az account get-access-token` may take, as the Azure SDK for Python allows.
 const CLI_TIMEOUT: Duration = Duration::from_secs(10);
@@ -225,34 +225,6 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
                 candidate.is_file()
             }
         })
-}
-
-/// `url` is https, or http to this machine (a local test server).
-pub(super) fn check_https(url: &str, what: &'static str) -> Result<(), SyncError> {
-    let host = host_of(url);
-    let loopback = url.starts_with("http://")
-        && (host == "127.0.0.1" || host == "localhost" || host == "[::1]");
-    if url.starts_with("https://") && !host.is_empty() || loopback {
-        return Ok(());
-    }
-    Err(SyncError::InvalidArgument {
-        what,
-        value: url.to_owned(),
-        reason: "expected https://HOST (http:// only to this machine, for a test server)",
-    })
-}
-
-/// The host of a URL, lowercase, without port or credentials.
-pub(super) fn host_of(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let authority = authority.rsplit('@').next().unwrap_or("");
-    let host = if authority.starts_with('[') {
-        authority.split_inclusive(']').next().unwrap_or(authority)
-    } else {
-        authority.split(':').next().unwrap_or("")
-    };
-    host.to_ascii_lowercase()
 }
 
 /// Percent-encodes for a form body or query (everything but unreserved characters).

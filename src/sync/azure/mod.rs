@@ -32,13 +32,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::http::{Http, Reply, Request, json_body, origin};
+use super::http::{Http, Reply, Request, check_https, json_body, origin};
 
 mod credential;
 
 use super::{Action, Change, Plan, Pushed, RecordKey, SyncError};
 use crate::secret::Secret;
-use credential::{Credential, challenge_resource, check_https};
+use credential::{Credential, challenge_resource};
 
 /// The store's name in messages.
 pub const STORE: &str = "Azure Key Vault";
