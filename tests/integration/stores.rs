@@ -2241,6 +2241,151 @@ mod azure {
         assert_eq!(fake.state().token_requests.len(), requests);
     }
 
+    /// `az` is a program found on PATH: it gets the variables it needs to find its login,
+    /// not the other stores' tokens or anything else the deploy environment holds; and
+    /// one that leaves a process holding its output, or prints the token where JSON was
+    /// expected, neither hangs the push nor gets the token printed.
+    #[test]
+    fn attack_az_gets_only_what_it_needs_and_cannot_hang_or_leak() {
+        let fake = Fake::start();
+        let (repo, owner) = repo_with_secrets();
+        let env_file = repo.base_path("az-env");
+        let az = repo.script(
+            "az",
+            &format!(
+                "env > '{}'\n(sleep 30) &\nprintf '{{\"accessToken\": \"{ACCESS}\"}}'",
+                env_file.display()
+            ),
+        );
+        let bin = az.parent().unwrap().to_owned();
+        let started = std::time::Instant::now();
+        let out = run(
+            repo.vault(&owner)
+                .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+                .env("GH_TOKEN", "gh-token-canary-for-az")
+                .env("CLOUDFLARE_API_TOKEN", "cf-token-canary-for-az")
+                .env("DEPLOY_DB_PASSWORD", "deploy-canary-for-az")
+                .env("AZURE_CONFIG_DIR", "/tmp/az-config-canary")
+                .args(["push", "prod", "--dry-run"]),
+            &fake,
+            &[],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "az's leftover process held the push for {:?}",
+            started.elapsed()
+        );
+        let env = std::fs::read_to_string(&env_file).unwrap();
+        for canary in [
+            "gh-token-canary-for-az",
+            "cf-token-canary-for-az",
+            "deploy-canary-for-az",
+        ] {
+            assert!(!env.contains(canary), "az was given {canary}");
+        }
+        assert!(
+            env.contains("AZURE_CONFIG_DIR=/tmp/az-config-canary"),
+            "{env}"
+        );
+        assert!(env.lines().any(|l| l.starts_with("PATH=")), "{env}");
+
+        // An az that prints the token as a bare JSON string.
+        repo.script("az", "printf '\"az-bare-token-canary\"'");
+        let out = run(
+            repo.vault(&owner)
+                .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+                .args(["push", "prod", "--dry-run"]),
+            &fake,
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("az-bare-token-canary"),
+            "{}",
+            stderr(&out)
+        );
+    }
+
+    /// `$AZURE_FEDERATED_TOKEN_FILE` pointing (through a symlink, or by mistake) at
+    /// something that is not a token: nothing of it is sent to the authority or printed,
+    /// and a FIFO does not hang the push.
+    #[test]
+    fn attack_a_federated_token_file_that_is_not_a_jwt_is_not_sent() {
+        let fake = Fake::start();
+        let (repo, owner) = repo_with_secrets();
+        let key = repo.base_path("id_ed25519");
+        std::fs::write(
+            &key,
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nssh-key-canary-3e9d\n-----END OPENSSH PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let link = repo.base_path("token-link");
+        std::os::unix::fs::symlink(&key, &link).unwrap();
+        let fifo = repo.base_path("token-fifo");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        for file in [&link, &fifo] {
+            let started = std::time::Instant::now();
+            let out = run(
+                vault(&repo, &owner, &fake)
+                    .env_remove("AZURE_CLIENT_SECRET")
+                    .env("AZURE_FEDERATED_TOKEN_FILE", file)
+                    .timeout(Duration::from_secs(20)),
+                &fake,
+                &["push", "prod", "--dry-run"],
+            );
+            assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+            assert!(started.elapsed() < Duration::from_secs(15));
+            let err = stderr(&out);
+            assert!(err.contains("AZURE_FEDERATED_TOKEN_FILE"), "{err}");
+            assert!(!err.contains("ssh-key-canary"), "{err}");
+            let sent = format!("{:?}", fake.state().token_requests);
+            assert!(!sent.contains("ssh-key-canary"), "the key was sent: {sent}");
+        }
+        // A symlink to a real token still works (Kubernetes projects it through links).
+        let token = repo.base_path("real-token");
+        std::fs::write(&token, format!("{FEDERATED}\n")).unwrap();
+        let link = repo.base_path("token-link-2");
+        std::os::unix::fs::symlink(&token, &link).unwrap();
+        let out = run(
+            vault(&repo, &owner, &fake)
+                .env_remove("AZURE_CLIENT_SECRET")
+                .env("AZURE_FEDERATED_TOKEN_FILE", &link),
+            &fake,
+            &["push", "prod", "--dry-run"],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+
+    /// A challenge whose resource passes the domain check but carries more after it (a
+    /// second scope, a query) must not shape the token request.
+    #[test]
+    fn attack_a_challenge_cannot_smuggle_a_second_scope() {
+        let fake = Fake::start();
+        let (repo, owner) = repo_with_secrets();
+        for extra in [
+            "/ https://graph.microsoft.com",
+            "/?x=https://graph.microsoft.com",
+        ] {
+            fake.state().challenge_resource = Some(format!("{}{extra}", fake.server.url));
+            let requests = fake.state().token_requests.len();
+            let out = run(&mut vault(&repo, &owner, &fake), &fake, &["push", "prod"]);
+            assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+            assert_eq!(
+                fake.state().token_requests.len(),
+                requests,
+                "a token was requested for {extra}: {:?}",
+                fake.state().token_requests.last()
+            );
+        }
+    }
+
     #[test]
     fn throttling_is_retried_a_failure_midway_finishes_on_rerun_and_pages_stay_on_the_vault() {
         let fake = Fake::start();
