@@ -1419,6 +1419,21 @@ mod cloudflare {
         assert!(fake.writes().is_empty(), "{:?}", fake.writes());
     }
 
+    /// A refusal that quotes the value JSON-escaped (as a JSON API does) or line by line:
+    /// the raw value does not match it, and it used to be printed.
+    #[test]
+    fn attack_a_refusal_quoting_a_value_escaped_does_not_print_it() {
+        let fake = Fake::start();
+        let (repo, owner) = TestRepo::with_vault("dev,prod");
+        let (name, value) = CANARIES[2];
+        repo.set(&owner, "prod", name, value);
+        fake.state().quote_rejected = true;
+        // `push` fails the test if any line of a canary is printed.
+        let out = push(&repo, &owner, &fake, &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("[redacted]"), "{}", stderr(&out));
+    }
+
     fn push_to(
         repo: &TestRepo,
         key: &Key,
