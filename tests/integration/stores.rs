@@ -2378,6 +2378,28 @@ mod azure {
         assert!(out.status.success(), "{}", stderr(&out));
     }
 
+    /// A server answering a pull with a value far larger than Key Vault holds: refused
+    /// before the vault changes, rather than committed to the repository.
+    #[test]
+    fn attack_a_pulled_value_larger_than_key_vault_holds_is_refused() {
+        let fake = Fake::start();
+        fake.insert(
+            "HUGE",
+            &"h".repeat(512 * 1024),
+            &[("managed-by", "vault"), ("vault-env", "prod")],
+        );
+        let (repo, owner) = TestRepo::with_vault("dev,prod");
+        let out = run(&mut vault(&repo, &owner, &fake), &fake, &["pull", "prod"]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains("25 KB limit"), "{}", stderr(&out));
+        let out = repo
+            .vault(&owner)
+            .args(["get", "prod", "HUGE"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "the huge value was pulled");
+    }
+
     /// A challenge whose resource passes the domain check but carries more after it (a
     /// second scope, a query) must not shape the token request.
     #[test]
