@@ -56,6 +56,16 @@ pub(crate) struct Request<'a> {
     pub body: &'a [u8],
 }
 
+/// Each attempt's headers are a fresh copy that can hold a bearer token or a signature:
+/// wiped when the attempt is done, as the callers wipe their own.
+impl Drop for Request<'_> {
+    fn drop(&mut self) {
+        for (_, value) in &mut self.headers {
+            zeroize::Zeroize::zeroize(value);
+        }
+    }
+}
+
 pub(crate) struct Http {
     agent: ureq::Agent,
     store: &'static str,
