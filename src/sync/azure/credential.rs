@@ -381,6 +381,11 @@ fn cli_env_allowed(name: &str) -> bool {
         "ProgramFiles",
         "ProgramFiles(x86)",
         "PROGRAMDATA",
+        // az is Python: an install through pyenv, a virtualenv or conda finds itself so.
+        "PYENV_ROOT",
+        "PYENV_VERSION",
+        "VIRTUAL_ENV",
+        "CONDA_PREFIX",
     ];
     if EXACT.contains(&name) || name.starts_with("LC_") {
         return true;
