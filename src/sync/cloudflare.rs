@@ -112,13 +112,7 @@ impl Target {
         }
         let api = var("CLOUDFLARE_API_BASE_URL")
             .unwrap_or_else(|| "https://api.cloudflare.com/client/v4".to_owned());
-        if !(api.starts_with("https://") || api.starts_with("http://")) {
-            return Err(SyncError::InvalidArgument {
-                what: "$CLOUDFLARE_API_BASE_URL",
-                value: api,
-                reason: "the API base must start with https:// (or http:// for a local test server)",
-            });
-        }
+        super::http::check_https(&api, "$CLOUDFLARE_API_BASE_URL")?;
         let token =
             var("CLOUDFLARE_API_TOKEN")
                 .map(Secret::new)
@@ -500,6 +494,11 @@ impl Session<'_> {
 impl WriteOnly for Session<'_> {
     fn store(&self) -> &'static str {
         STORE
+    }
+
+    fn target(&self) -> String {
+        let target = &self.cloudflare.target;
+        format!("cloudflare:{}/{}", target.account, target.script)
     }
 
     fn record_limit(&self) -> (usize, &'static str) {

@@ -82,13 +82,7 @@ impl Target {
             });
         }
         let api = var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".to_owned());
-        if !(api.starts_with("https://") || api.starts_with("http://")) {
-            return Err(SyncError::InvalidArgument {
-                what: "$GITHUB_API_URL",
-                value: api,
-                reason: "the API base must start with https:// (or http:// for a local test server)",
-            });
-        }
+        super::http::check_https(&api, "$GITHUB_API_URL")?;
         let token = var("GH_TOKEN")
             .or_else(|| var("GITHUB_TOKEN"))
             .map(Secret::new)
@@ -467,6 +461,16 @@ struct Session<'a> {
 impl WriteOnly for Session<'_> {
     fn store(&self) -> &'static str {
         STORE
+    }
+
+    fn target(&self) -> String {
+        // GitHub ignores case in repository names, not in environment names.
+        let target = &self.github.target;
+        let repo = target.repo.to_ascii_lowercase();
+        match &target.environment {
+            Some(env) => format!("github:{repo}/environments/{env}"),
+            None => format!("github:{repo}"),
+        }
     }
 
     fn record_limit(&self) -> (usize, &'static str) {

@@ -56,6 +56,16 @@ pub(crate) struct Request<'a> {
     pub body: &'a [u8],
 }
 
+/// Each attempt's headers are a fresh copy that can hold a bearer token or a signature:
+/// wiped when the attempt is done, as the callers wipe their own.
+impl Drop for Request<'_> {
+    fn drop(&mut self) {
+        for (_, value) in &mut self.headers {
+            zeroize::Zeroize::zeroize(value);
+        }
+    }
+}
+
 pub(crate) struct Http {
     agent: ureq::Agent,
     store: &'static str,
@@ -206,6 +216,45 @@ pub(crate) fn origin(url: &str) -> &str {
     let start = url.find("://").map_or(0, |i| i + 3);
     let end = url[start..].find('/').map_or(url.len(), |i| start + i);
     &url[..end]
+}
+
+/// `url` is https, or http to this machine (a local test server). Every API base and
+/// authority a store takes from a flag or the environment goes through this: over plain
+/// http to another machine the token (and every value pushed) would cross the network in
+/// clear text, readable and replaceable by anyone on the path.
+#[cfg_attr(
+    not(any(feature = "github", feature = "cloudflare", feature = "azure")),
+    allow(dead_code)
+)]
+pub(crate) fn check_https(url: &str, what: &'static str) -> Result<(), SyncError> {
+    let host = host_of(url);
+    let loopback = url.starts_with("http://")
+        && (host == "127.0.0.1" || host == "localhost" || host == "[::1]");
+    if url.starts_with("https://") && !host.is_empty() || loopback {
+        return Ok(());
+    }
+    Err(SyncError::InvalidArgument {
+        what,
+        value: url.to_owned(),
+        reason: "expected https://HOST; plain http:// is only for a test server on this machine (127.0.0.1, [::1], localhost)",
+    })
+}
+
+/// The host of a URL, lowercase, without port or credentials.
+#[cfg_attr(
+    not(any(feature = "github", feature = "cloudflare", feature = "azure")),
+    allow(dead_code)
+)]
+pub(crate) fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit('@').next().unwrap_or("");
+    let host = if authority.starts_with('[') {
+        authority.split_inclusive(']').next().unwrap_or(authority)
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    host.to_ascii_lowercase()
 }
 
 #[cfg(test)]

@@ -500,8 +500,23 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
 pub fn redact<'a>(text: &str, values: impl IntoIterator<Item = &'a Secret>) -> String {
     let mut out = text.to_owned();
     for value in values {
-        if value.len() >= 4 && out.contains(value.expose()) {
-            out = out.replace(value.expose(), "[redacted]");
+        let value = value.expose();
+        if value.len() < 4 {
+            continue;
+        }
+        // A service that quotes a value often quotes it JSON-escaped (`"a\nb"`, `\"`),
+        // which the raw value does not match; and a multi-line value may be quoted a line
+        // at a time. Each form is replaced, longest first.
+        let escaped = zeroize::Zeroizing::new(serde_json::to_string(value).unwrap_or_default());
+        let escaped = escaped
+            .strip_prefix('"')
+            .and_then(|e| e.strip_suffix('"'))
+            .unwrap_or("");
+        let lines = value.lines().map(str::trim).filter(|l| l.len() >= 4);
+        for form in [value, escaped].into_iter().chain(lines) {
+            if form.len() >= 4 && out.contains(form) {
+                out = out.replace(form, "[redacted]");
+            }
         }
     }
     const MAX: usize = 300;
@@ -609,6 +624,12 @@ mod tests {
         let text = redact("Value 's3cr3t-value' at 'value' failed; ab", &values);
         assert_eq!(text, "Value '[redacted]' at 'value' failed; ab");
         assert!(redact(&"x".repeat(1000), &values).chars().count() <= 301);
+        let multi = [Secret::from("line-one\nline \"two\"")];
+        assert_eq!(
+            redact(r#"cannot use "line-one\nline \"two\"" here"#, &multi),
+            r#"cannot use "[redacted]" here"#
+        );
+        assert_eq!(redact("got line-one only", &multi), "got [redacted] only");
     }
 
     #[test]

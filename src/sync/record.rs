@@ -32,11 +32,22 @@ pub(crate) struct Entry {
     pub marker: Option<String>,
 }
 
+/// The record's version: 2 added `to`. A version-1 record is not trusted (it named no
+/// target), so the first push after the upgrade rewrites every secret once.
+const VERSION: u32 = 2;
+
 /// The record's body, tagged as a whole.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Body {
     v: u32,
     env: String,
+    /// The store the record is about (`cloudflare:ACCOUNT/SCRIPT`, `github:OWNER/NAME`, …).
+    /// The tag covers it, so a record copied from another script or repository pushed from
+    /// the same environment (same key, same env) is not trusted there: otherwise whoever can
+    /// write the record could replay one that says "this value is already there" and keep a
+    /// rotated-out value in place, or list names the target's owner set, to have them pruned.
+    #[serde(default)]
+    to: String,
     secrets: BTreeMap<String, Entry>,
 }
 
@@ -58,8 +69,9 @@ pub(crate) enum Record {
 }
 
 impl Record {
-    /// The record stored as `text` (`None`: there is none), checked against `key` and `env`.
-    pub fn parse(text: Option<&str>, key: &RecordKey, env: &str) -> Self {
+    /// The record stored as `text` (`None`: there is none), checked against `key`, `env`
+    /// and the store it was read from (`to`).
+    pub fn parse(text: Option<&str>, key: &RecordKey, env: &str, to: &str) -> Self {
         let Some(text) = text else {
             return Self::Absent;
         };
@@ -69,7 +81,11 @@ impl Record {
         let Ok(body) = serde_json::to_vec(&stored.record) else {
             return Self::Untrusted;
         };
-        if stored.record.v != 1 || stored.record.env != env || !key.verify(&body, &stored.tag) {
+        if stored.record.v != VERSION
+            || stored.record.env != env
+            || stored.record.to != to
+            || !key.verify(&body, &stored.tag)
+        {
             return Self::Untrusted;
         }
         Self::Trusted(stored.record)
@@ -101,6 +117,9 @@ fn seal(body: &Body, key: &RecordKey, store: &'static str) -> Result<String, Syn
 pub(crate) trait WriteOnly {
     /// The store's name in messages.
     fn store(&self) -> &'static str;
+    /// Which store this is, exactly (account and script, repository and environment): the
+    /// record is bound to it.
+    fn target(&self) -> String;
     /// The largest record the store holds (bytes), and the limit's name for the message.
     fn record_limit(&self) -> (usize, &'static str);
     /// Every secret's name, with its change marker where the store has one.
@@ -178,7 +197,8 @@ pub(crate) fn push(
     dry_run: bool,
 ) -> Result<Plan, SyncError> {
     let stored = store.read_record()?;
-    let record = Record::parse(stored.as_deref(), key, env);
+    let to = store.target();
+    let record = Record::parse(stored.as_deref(), key, env, &to);
     let record_exists = stored.is_some();
     let listed = store.list()?;
     let plan = plan(local, &listed, &record, key, prune);
@@ -190,8 +210,9 @@ pub(crate) fn push(
         Record::Absent | Record::Untrusted => None,
     };
     let mut next = original.clone().unwrap_or_else(|| Body {
-        v: 1,
+        v: VERSION,
         env: env.to_owned(),
+        to: to.clone(),
         secrets: BTreeMap::new(),
     });
     let mut done = Vec::new();
@@ -289,8 +310,9 @@ mod tests {
             )
         };
         let body = Body {
-            v: 1,
+            v: VERSION,
             env: "prod".into(),
+            to: "test:a".into(),
             secrets: [
                 entry("A", "1", "t1"),
                 entry("B", "old", "t1"),
@@ -333,8 +355,9 @@ mod tests {
     fn records_round_trip_and_refuse_tampering() {
         let key = RecordKey::derive(Some(&Secret::from("wk")), "prod").unwrap();
         let body = Body {
-            v: 1,
+            v: VERSION,
             env: "prod".into(),
+            to: "test:a".into(),
             secrets: [(
                 "A".to_owned(),
                 Entry {
@@ -349,22 +372,35 @@ mod tests {
         // A store without markers leaves them out of the record entirely.
         assert!(!text.contains("\"u\""), "{text}");
         assert!(matches!(
-            Record::parse(Some(&text), &key, "prod"),
+            Record::parse(Some(&text), &key, "prod", "test:a"),
             Record::Trusted(b) if b == body
         ));
         assert!(matches!(
-            Record::parse(Some(&text), &key, "dev"),
+            Record::parse(Some(&text), &key, "dev", "test:a"),
+            Record::Untrusted
+        ));
+        // The same environment's record, copied to another store: not trusted there.
+        assert!(matches!(
+            Record::parse(Some(&text), &key, "prod", "test:b"),
+            Record::Untrusted
+        ));
+        let retargeted = text.replace("\"test:a\"", "\"test:b\"");
+        assert!(matches!(
+            Record::parse(Some(&retargeted), &key, "prod", "test:b"),
             Record::Untrusted
         ));
         let tampered = text.replace("\"A\"", "\"B\"");
         assert!(matches!(
-            Record::parse(Some(&tampered), &key, "prod"),
+            Record::parse(Some(&tampered), &key, "prod", "test:a"),
             Record::Untrusted
         ));
         assert!(matches!(
-            Record::parse(Some("not json"), &key, "prod"),
+            Record::parse(Some("not json"), &key, "prod", "test:a"),
             Record::Untrusted
         ));
-        assert!(matches!(Record::parse(None, &key, "prod"), Record::Absent));
+        assert!(matches!(
+            Record::parse(None, &key, "prod", "test:a"),
+            Record::Absent
+        ));
     }
 }

@@ -1418,6 +1418,141 @@ mod cloudflare {
         );
         assert!(fake.writes().is_empty(), "{:?}", fake.writes());
     }
+
+    /// A refusal that quotes the value JSON-escaped (as a JSON API does) or line by line:
+    /// the raw value does not match it, and it used to be printed.
+    #[test]
+    fn attack_a_refusal_quoting_a_value_escaped_does_not_print_it() {
+        let fake = Fake::start();
+        let (repo, owner) = TestRepo::with_vault("dev,prod");
+        let (name, value) = CANARIES[2];
+        repo.set(&owner, "prod", name, value);
+        fake.state().quote_rejected = true;
+        // `push` fails the test if any line of a canary is printed.
+        let out = push(&repo, &owner, &fake, &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("[redacted]"), "{}", stderr(&out));
+    }
+
+    fn push_to(
+        repo: &TestRepo,
+        key: &Key,
+        fake: &Fake,
+        script: &str,
+        extra: &[&str],
+    ) -> std::process::Output {
+        let out = vault(repo, key, fake)
+            .args([
+                "push",
+                "prod",
+                "cloudflare",
+                "--account",
+                ACCOUNT,
+                "--script",
+                script,
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        super::common::assert_no_canary(&out, TOKEN);
+        out
+    }
+
+    /// A KV writer (no vault key) copies the record of one script to another script the
+    /// same environment is pushed to. Keyed with the same environment's key, it used to be
+    /// trusted there: the rotated value was then "unchanged" and never reached the second
+    /// Worker, and names listed in the copy were pruned from it.
+    #[test]
+    fn attack_a_record_replayed_from_another_script_is_not_trusted() {
+        let fake = Fake::start();
+        let (repo, owner) = repo_with_secrets();
+        for script in ["shop", "shop-production"] {
+            let out = push_to(&repo, &owner, &fake, script, &[]);
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+        // The Worker's owner sets a secret of their own on shop-production.
+        fake.state()
+            .scripts
+            .get_mut("shop-production")
+            .unwrap()
+            .insert("OLD".into(), "theirs".into());
+        // API_KEY is rotated and OLD set then removed; only `shop` gets the push.
+        repo.set(&owner, "prod", "API_KEY", "canary-api-key-rotated-3");
+        repo.set(&owner, "prod", "OLD", "canary-old-value-9");
+        let out = push_to(&repo, &owner, &fake, "shop", &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let out = repo
+            .vault(&owner)
+            .args(["unset", "prod", "OLD"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        // The attacker replays shop's record (listing the new API_KEY, and OLD) for
+        // shop-production.
+        let copied = fake.record(RECORD).unwrap();
+        fake.set_record("vault/shop-production/prod", Some(copied));
+        let out = push_to(&repo, &owner, &fake, "shop-production", &["--prune"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let values = fake.values("shop-production");
+        assert_eq!(values["API_KEY"], "canary-api-key-rotated-3");
+        assert_eq!(values.get("OLD").map(String::as_str), Some("theirs"));
+        assert!(stdout(&out).contains("OLD"), "{}", stdout(&out));
+    }
+
+    /// Names come back from the store and are printed in the plan: a hostile server (or
+    /// whoever can add a secret to the Worker) must not reach the terminal with escapes.
+    #[test]
+    fn attack_names_from_the_store_cannot_write_terminal_escapes() {
+        let fake = Fake::start();
+        fake.state()
+            .scripts
+            .get_mut("shop")
+            .unwrap()
+            .insert("X\u{1b}]0;owned\u{7}\u{1b}[2J".into(), "theirs".into());
+        let (repo, owner) = repo_with_secrets();
+        let out = push(&repo, &owner, &fake, &["--dry-run"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(text.contains("unmanaged"), "{text}");
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+    }
+
+    /// `$CLOUDFLARE_API_BASE_URL` over plain http to another machine would send the token
+    /// (and every value) in clear text: http is for a test server on this machine only.
+    #[test]
+    fn attack_a_plain_http_api_base_off_this_machine_is_refused() {
+        let fake = Fake::start();
+        let (repo, owner) = repo_with_secrets();
+        for base in [
+            "http://api.cloudflare.com/client/v4",
+            "http://127.0.0.1.nip.invalid:1/client/v4",
+            "http://127.0.0.1@vault-test.invalid/client/v4",
+        ] {
+            let out = vault(&repo, &owner, &fake)
+                .env("CLOUDFLARE_API_BASE_URL", base)
+                .args([
+                    "push",
+                    "prod",
+                    "cloudflare",
+                    "--account",
+                    ACCOUNT,
+                    "--script",
+                    "shop",
+                ])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{base}: {}", stderr(&out));
+            assert!(
+                stderr(&out).contains("$CLOUDFLARE_API_BASE_URL")
+                    && stderr(&out).contains("only for a test server on this machine"),
+                "{base}: {}",
+                stderr(&out)
+            );
+        }
+    }
 }
 
 #[cfg(feature = "azure")]
@@ -2119,6 +2254,173 @@ mod azure {
             stderr(&out)
         );
         assert_eq!(fake.state().token_requests.len(), requests);
+    }
+
+    /// `az` is a program found on PATH: it gets the variables it needs to find its login,
+    /// not the other stores' tokens or anything else the deploy environment holds; and
+    /// one that leaves a process holding its output, or prints the token where JSON was
+    /// expected, neither hangs the push nor gets the token printed.
+    #[test]
+    fn attack_az_gets_only_what_it_needs_and_cannot_hang_or_leak() {
+        let fake = Fake::start();
+        let (repo, owner) = repo_with_secrets();
+        let env_file = repo.base_path("az-env");
+        let az = repo.script(
+            "az",
+            &format!(
+                "env > '{}'\n(sleep 30) &\nprintf '{{\"accessToken\": \"{ACCESS}\"}}'",
+                env_file.display()
+            ),
+        );
+        let bin = az.parent().unwrap().to_owned();
+        let started = std::time::Instant::now();
+        let out = run(
+            repo.vault(&owner)
+                .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+                .env("GH_TOKEN", "gh-token-canary-for-az")
+                .env("CLOUDFLARE_API_TOKEN", "cf-token-canary-for-az")
+                .env("DEPLOY_DB_PASSWORD", "deploy-canary-for-az")
+                .env("AZURE_CONFIG_DIR", "/tmp/az-config-canary")
+                .args(["push", "prod", "--dry-run"]),
+            &fake,
+            &[],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "az's leftover process held the push for {:?}",
+            started.elapsed()
+        );
+        let env = std::fs::read_to_string(&env_file).unwrap();
+        for canary in [
+            "gh-token-canary-for-az",
+            "cf-token-canary-for-az",
+            "deploy-canary-for-az",
+        ] {
+            assert!(!env.contains(canary), "az was given {canary}");
+        }
+        assert!(
+            env.contains("AZURE_CONFIG_DIR=/tmp/az-config-canary"),
+            "{env}"
+        );
+        assert!(env.lines().any(|l| l.starts_with("PATH=")), "{env}");
+
+        // An az that prints the token as a bare JSON string.
+        repo.script("az", "printf '\"az-bare-token-canary\"'");
+        let out = run(
+            repo.vault(&owner)
+                .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+                .args(["push", "prod", "--dry-run"]),
+            &fake,
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("az-bare-token-canary"),
+            "{}",
+            stderr(&out)
+        );
+    }
+
+    /// `$AZURE_FEDERATED_TOKEN_FILE` pointing (through a symlink, or by mistake) at
+    /// something that is not a token: nothing of it is sent to the authority or printed,
+    /// and a FIFO does not hang the push.
+    #[test]
+    fn attack_a_federated_token_file_that_is_not_a_jwt_is_not_sent() {
+        let fake = Fake::start();
+        let (repo, owner) = repo_with_secrets();
+        let key = repo.base_path("id_ed25519");
+        std::fs::write(
+            &key,
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nssh-key-canary-3e9d\n-----END OPENSSH PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let link = repo.base_path("token-link");
+        std::os::unix::fs::symlink(&key, &link).unwrap();
+        let fifo = repo.base_path("token-fifo");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        for file in [&link, &fifo] {
+            let started = std::time::Instant::now();
+            let out = run(
+                vault(&repo, &owner, &fake)
+                    .env_remove("AZURE_CLIENT_SECRET")
+                    .env("AZURE_FEDERATED_TOKEN_FILE", file)
+                    .timeout(Duration::from_secs(20)),
+                &fake,
+                &["push", "prod", "--dry-run"],
+            );
+            assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+            assert!(started.elapsed() < Duration::from_secs(15));
+            let err = stderr(&out);
+            assert!(err.contains("AZURE_FEDERATED_TOKEN_FILE"), "{err}");
+            assert!(!err.contains("ssh-key-canary"), "{err}");
+            let sent = format!("{:?}", fake.state().token_requests);
+            assert!(!sent.contains("ssh-key-canary"), "the key was sent: {sent}");
+        }
+        // A symlink to a real token still works (Kubernetes projects it through links).
+        let token = repo.base_path("real-token");
+        std::fs::write(&token, format!("{FEDERATED}\n")).unwrap();
+        let link = repo.base_path("token-link-2");
+        std::os::unix::fs::symlink(&token, &link).unwrap();
+        let out = run(
+            vault(&repo, &owner, &fake)
+                .env_remove("AZURE_CLIENT_SECRET")
+                .env("AZURE_FEDERATED_TOKEN_FILE", &link),
+            &fake,
+            &["push", "prod", "--dry-run"],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+
+    /// A server answering a pull with a value far larger than Key Vault holds: refused
+    /// before the vault changes, rather than committed to the repository.
+    #[test]
+    fn attack_a_pulled_value_larger_than_key_vault_holds_is_refused() {
+        let fake = Fake::start();
+        fake.insert(
+            "HUGE",
+            &"h".repeat(512 * 1024),
+            &[("managed-by", "vault"), ("vault-env", "prod")],
+        );
+        let (repo, owner) = TestRepo::with_vault("dev,prod");
+        let out = run(&mut vault(&repo, &owner, &fake), &fake, &["pull", "prod"]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains("25 KB limit"), "{}", stderr(&out));
+        let out = repo
+            .vault(&owner)
+            .args(["get", "prod", "HUGE"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "the huge value was pulled");
+    }
+
+    /// A challenge whose resource passes the domain check but carries more after it (a
+    /// second scope, a query) must not shape the token request.
+    #[test]
+    fn attack_a_challenge_cannot_smuggle_a_second_scope() {
+        let fake = Fake::start();
+        let (repo, owner) = repo_with_secrets();
+        for extra in [
+            "/ https://graph.microsoft.com",
+            "/?x=https://graph.microsoft.com",
+        ] {
+            fake.state().challenge_resource = Some(format!("{}{extra}", fake.server.url));
+            let requests = fake.state().token_requests.len();
+            let out = run(&mut vault(&repo, &owner, &fake), &fake, &["push", "prod"]);
+            assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+            assert_eq!(
+                fake.state().token_requests.len(),
+                requests,
+                "a token was requested for {extra}: {:?}",
+                fake.state().token_requests.last()
+            );
+        }
     }
 
     #[test]

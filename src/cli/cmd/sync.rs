@@ -198,14 +198,16 @@ fn print_report(
         Direction::Push => format!("push {env} → {}\n", report.target),
         Direction::Pull => format!("pull {} → {env}\n", report.target),
     };
-    let width = report
+    // Names can come from the store (what it lists beside vault's own): escaped, so a
+    // hostile one cannot reach the terminal with escape sequences or forge a plan line.
+    let names: Vec<_> = report
         .plan
         .changes
         .iter()
-        .map(|c| c.name.len())
-        .max()
-        .unwrap_or(0);
-    for change in &report.plan.changes {
+        .map(|c| crate::untrusted::escape(&c.name))
+        .collect();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    for (change, name) in report.plan.changes.iter().zip(&names) {
         let (mark, label) = match (change.action, direction) {
             (Action::Create, _) => ("+", "create"),
             (Action::Update, _) => ("~", "update"),
@@ -222,7 +224,7 @@ fn print_report(
         let note = change
             .note
             .map_or(label.to_owned(), |note| format!("{label}: {note}"));
-        let _ = writeln!(text, "  {mark} {:width$}  {note}", change.name);
+        let _ = writeln!(text, "  {mark} {name:width$}  {note}");
     }
     let unchanged = report.plan.count(Action::Unchanged);
     if unchanged > 0 {

@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use super::STORE;
 use crate::secret::Secret;
 use crate::sync::SyncError;
-use crate::sync::http::{Http, Request, origin};
+use crate::sync::http::{Http, Request, check_https, host_of, origin};
 
 /// How long `az account get-access-token` may take, as the Azure SDK for Python allows.
 const CLI_TIMEOUT: Duration = Duration::from_secs(10);
@@ -76,12 +76,7 @@ impl Credential {
                 // Read on every use: the platform rotates the file.
                 // Every copy of the assertion is wiped: it is a bearer credential until it
                 // expires.
-                let raw = Zeroizing::new(std::fs::read_to_string(file).map_err(|e| {
-                    SyncError::NoCredentials {
-                        store: STORE,
-                        searched: format!("$AZURE_FEDERATED_TOKEN_FILE ({}: {e})", file.display()),
-                    }
-                })?);
+                let raw = read_assertion(file)?;
                 let assertion = Zeroizing::new(form_encode(raw.trim()));
                 (
                     authority,
@@ -207,6 +202,47 @@ impl Credential {
     }
 }
 
+/// The largest federated token file read (a projected service-account token or an
+/// Actions OIDC token is a few KB).
+const MAX_ASSERTION: u64 = 16 * 1024;
+
+/// The JWT in the federated token file. The file is followed through symlinks (Kubernetes
+/// projects it through `..data` links), but it must be a regular file holding one compact
+/// JWT: whatever else the variable points at (a FIFO or `/dev/zero` would hang or exhaust
+/// memory; a private key or a `.env` would be sent to the authority as the assertion) is
+/// refused before anything is read or sent, and its content is never quoted.
+fn read_assertion(file: &std::path::Path) -> Result<Zeroizing<String>, SyncError> {
+    use std::io::Read as _;
+    let refuse = |why: String| SyncError::NoCredentials {
+        store: STORE,
+        searched: format!("$AZURE_FEDERATED_TOKEN_FILE ({}: {why})", file.display()),
+    };
+    let meta = std::fs::metadata(file).map_err(|e| refuse(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(refuse("not a regular file".to_owned()));
+    }
+    let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_ASSERTION as usize + 1));
+    std::fs::File::open(file)
+        .and_then(|f| f.take(MAX_ASSERTION + 1).read_to_end(&mut bytes))
+        .map_err(|e| refuse(e.to_string()))?;
+    let not_jwt = || refuse("does not hold a JWT; nothing was sent".to_owned());
+    if bytes.len() as u64 > MAX_ASSERTION {
+        return Err(not_jwt());
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| not_jwt())?;
+    let jwt = text.trim();
+    let segments: Vec<&str> = jwt.split('.').collect();
+    if segments.len() != 3
+        || segments[..2].iter().any(|s| s.is_empty())
+        || !jwt
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.=".contains(c))
+    {
+        return Err(not_jwt());
+    }
+    Ok(Zeroizing::new(jwt.to_owned()))
+}
+
 /// The executable `name` in `$PATH`, as a shell would find it (without running one).
 fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -225,34 +261,6 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
                 candidate.is_file()
             }
         })
-}
-
-/// `url` is https, or http to this machine (a local test server).
-pub(super) fn check_https(url: &str, what: &'static str) -> Result<(), SyncError> {
-    let host = host_of(url);
-    let loopback = url.starts_with("http://")
-        && (host == "127.0.0.1" || host == "localhost" || host == "[::1]");
-    if url.starts_with("https://") && !host.is_empty() || loopback {
-        return Ok(());
-    }
-    Err(SyncError::InvalidArgument {
-        what,
-        value: url.to_owned(),
-        reason: "expected https://HOST (http:// only to this machine, for a test server)",
-    })
-}
-
-/// The host of a URL, lowercase, without port or credentials.
-pub(super) fn host_of(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let authority = authority.rsplit('@').next().unwrap_or("");
-    let host = if authority.starts_with('[') {
-        authority.split_inclusive(']').next().unwrap_or(authority)
-    } else {
-        authority.split(':').next().unwrap_or("")
-    };
-    host.to_ascii_lowercase()
 }
 
 /// Percent-encodes for a form body or query (everything but unreserved characters).
@@ -301,8 +309,25 @@ pub(super) fn challenge_resource(header: &str, vault: &str) -> Result<String, Sy
                 .map(|s| s.trim_end_matches("/.default").to_owned())
         })
         .ok_or_else(|| protocol("a Bearer challenge without a resource or scope".to_owned()))?;
+    // The resource becomes the token request's scope (`{resource}/.default`) and `az`'s
+    // `--resource`: it must be an origin and nothing more, or a server could append a
+    // second scope (`https://vault.azure.net/ https://graph.microsoft.com`) or a query
+    // after the part the domain check reads.
+    let bare = resource
+        .strip_prefix("https://")
+        .or_else(|| resource.strip_prefix("http://"))
+        .map(|rest| rest.strip_suffix('/').unwrap_or(rest));
+    let clean = bare.is_some_and(|host| {
+        !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+    });
     let (want, vault_host) = (host_of(&resource), host_of(vault));
-    if want.is_empty() || !(vault_host == want || vault_host.ends_with(&format!(".{want}"))) {
+    if !clean
+        || want.is_empty()
+        || !(vault_host == want || vault_host.ends_with(&format!(".{want}")))
+    {
         return Err(protocol(format!(
             "the server at {} asked for a token for {resource}, which is not its own domain; no token was sent",
             origin(vault)
@@ -311,16 +336,124 @@ pub(super) fn challenge_resource(header: &str, vault: &str) -> Result<String, Sy
     Ok(resource)
 }
 
+/// The most `az account get-access-token` may print (its JSON is a few KB).
+const MAX_CLI_OUTPUT: usize = 64 * 1024;
+
+/// Whether `az` is given the variable `name`: what it needs to find its login, its
+/// configuration and the network (Azure CLI settings, home, locale, proxies and CA bundles,
+/// Windows' system folders), nothing else, so the other stores' tokens, `$VAULT_*`
+/// settings and whatever else the deploy environment holds do not reach a program found on
+/// `PATH`.
+fn cli_env_allowed(name: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "TMPDIR",
+        "TMP",
+        "TEMP",
+        "LANG",
+        "LANGUAGE",
+        "TZ",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "REQUESTS_CA_BUNDLE",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "CURL_CA_BUNDLE",
+        "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
+        "XDG_RUNTIME_DIR",
+        "SYSTEMROOT",
+        "SystemRoot",
+        "WINDIR",
+        "COMSPEC",
+        "PATHEXT",
+        "USERPROFILE",
+        "APPDATA",
+        "LOCALAPPDATA",
+        "PROGRAMFILES",
+        "ProgramFiles",
+        "ProgramFiles(x86)",
+        "PROGRAMDATA",
+        // az is Python: an install through pyenv, a virtualenv or conda finds itself so.
+        "PYENV_ROOT",
+        "PYENV_VERSION",
+        "VIRTUAL_ENV",
+        "CONDA_PREFIX",
+    ];
+    if EXACT.contains(&name) || name.starts_with("LC_") {
+        return true;
+    }
+    // `AZURE_CONFIG_DIR`, `AZURE_CORE_*`, `AZURE_EXTENSION_DIR`, … but not a secret meant
+    // for the client-secret credential.
+    let upper = name.to_ascii_uppercase();
+    upper.starts_with("AZURE_")
+        && !["SECRET", "PASSWORD", "TOKEN", "CERTIFICATE"]
+            .iter()
+            .any(|w| upper.contains(w))
+}
+
+/// Reads `pipe` on a thread, in chunks (each wiped), up to [`MAX_CLI_OUTPUT`].
+fn drain(
+    mut pipe: impl std::io::Read + Send + 'static,
+) -> std::sync::mpsc::Receiver<Zeroizing<Vec<u8>>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut total = 0;
+        loop {
+            let mut chunk = Zeroizing::new(vec![0u8; 4096]);
+            match pipe.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    chunk.truncate(n);
+                    total += n;
+                    if tx.send(chunk).is_err() || total > MAX_CLI_OUTPUT {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// What `drain` read until the pipe closed or `deadline` passed: a process `az` left
+/// behind can hold the pipe open after `az` exits, and must not hang the push.
+fn collect(
+    rx: &std::sync::mpsc::Receiver<Zeroizing<Vec<u8>>>,
+    deadline: std::time::Instant,
+) -> Zeroizing<Vec<u8>> {
+    // Sized up front so growing it leaves no unwiped copies.
+    let mut out = Zeroizing::new(Vec::with_capacity(MAX_CLI_OUTPUT + 4096));
+    while let Ok(chunk) =
+        rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+    {
+        if out.len() + chunk.len() > out.capacity() {
+            break;
+        }
+        out.extend_from_slice(&chunk);
+    }
+    out
+}
+
 /// A token from `az account get-access-token`, run directly (no shell, so nothing in the
-/// resource is interpreted), with the SDK's timeout. Its stdout holds the token and is
-/// wiped.
+/// resource is interpreted), with the SDK's timeout, only the environment it needs
+/// ([`cli_env_allowed`]) and bounded output. Its stdout holds the token and is wiped.
 fn cli_token(az: &std::path::Path, resource: &str) -> Result<Secret, SyncError> {
-    use std::io::Read as _;
     #[derive(Deserialize)]
     struct Token {
         #[serde(rename = "accessToken")]
         access_token: String,
     }
+    let env: Vec<(std::ffi::OsString, std::ffi::OsString)> = std::env::vars_os()
+        .filter(|(name, _)| name.to_str().is_some_and(cli_env_allowed))
+        .collect();
     let mut child = std::process::Command::new(az)
         .args([
             "account",
@@ -330,6 +463,8 @@ fn cli_token(az: &std::path::Path, resource: &str) -> Result<Secret, SyncError> 
             "--resource",
             resource,
         ])
+        .env_clear()
+        .envs(env)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -339,22 +474,8 @@ fn cli_token(az: &std::path::Path, resource: &str) -> Result<Secret, SyncError> 
             searched: format!("the Azure CLI ({}: {e})", az.display()),
         })?;
     // Read both pipes while waiting, so a chatty az cannot block on a full pipe.
-    let mut stdout = child.stdout.take();
-    let mut stderr = child.stderr.take();
-    let out_reader = std::thread::spawn(move || {
-        let mut buf = Zeroizing::new(Vec::new());
-        if let Some(s) = stdout.as_mut() {
-            let _ = s.read_to_end(&mut buf);
-        }
-        buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(s) = stderr.as_mut() {
-            let _ = s.read_to_end(&mut buf);
-        }
-        buf
-    });
+    let stdout = child.stdout.take().map(drain);
+    let stderr = child.stderr.take().map(drain);
     let started = std::time::Instant::now();
     let status = loop {
         if let Ok(Some(status)) = child.try_wait() {
@@ -373,8 +494,10 @@ fn cli_token(az: &std::path::Path, resource: &str) -> Result<Secret, SyncError> 
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let out = out_reader.join().unwrap_or_default();
-    let err = String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned();
+    let grace = std::time::Instant::now() + Duration::from_secs(1);
+    let out = stdout.map_or_else(Zeroizing::default, |rx| collect(&rx, grace));
+    let err = stderr.map_or_else(Zeroizing::default, |rx| collect(&rx, grace));
+    let err = String::from_utf8_lossy(&err).into_owned();
     if !status.success() {
         // As the SDK: "run az login" means no credential here, anything else a failure.
         if err.contains("az login") || err.contains("az account set") {
@@ -396,9 +519,15 @@ fn cli_token(az: &std::path::Path, resource: &str) -> Result<Secret, SyncError> 
             ),
         });
     }
+    // serde's message can quote what it read (`invalid type: string "eyJ…"`), which here
+    // may be the token itself: only where it went wrong is said.
     let token: Token = serde_json::from_slice(&out).map_err(|e| SyncError::Protocol {
         store: STORE,
-        detail: format!("`az account get-access-token`'s output: {e}"),
+        detail: format!(
+            "`az account get-access-token`'s output is not the JSON it should print (line {}, column {})",
+            e.line(),
+            e.column()
+        ),
     })?;
     Ok(Secret::new(token.access_token))
 }

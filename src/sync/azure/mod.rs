@@ -32,13 +32,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::http::{Http, Reply, Request, json_body, origin};
+use super::http::{Http, Reply, Request, check_https, json_body, origin};
 
 mod credential;
 
 use super::{Action, Change, Plan, Pushed, RecordKey, SyncError};
 use crate::secret::Secret;
-use credential::{Credential, challenge_resource, check_https};
+use credential::{Credential, challenge_resource};
 
 /// The store's name in messages.
 pub const STORE: &str = "Azure Key Vault";
@@ -478,6 +478,15 @@ impl super::Store for KeyVault {
                 store: STORE,
                 detail: format!("{kv_name} was deleted while pulling"),
             })?;
+            // Key Vault holds at most 25 KB: a larger value is not Key Vault's answer (a
+            // hostile or broken server), and would be committed to the repository as is.
+            if value.len() > MAX_VALUE {
+                return Err(SyncError::Unsupported {
+                    store: STORE,
+                    name: kv_name,
+                    reason: "its value is larger than Key Vault's 25 KB limit, which Key Vault itself never returns",
+                });
+            }
             if out.insert(name.clone(), value).is_some() {
                 return Err(SyncError::Unsupported {
                     store: STORE,
