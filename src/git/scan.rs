@@ -5,6 +5,7 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use super::index_raw::RawIndex;
 use super::{GitError, boxed, discover, read_err};
 
 /// A file about to be committed: its path in the repository and its staged content.
@@ -34,6 +35,17 @@ pub fn staged_changes(dir: &Path) -> Result<Vec<StagedFile>, GitError> {
     // The index's trailing checksum is not verified: hashing the whole file would be the
     // one cost that grows with the repository (24 MB, about 60 ms, at 200,000 files), and
     // git verifies it itself when it reads the index to write the commit this hook guards.
+    // A version 2 or 3 index is read without decoding every entry (see `index_raw`); any
+    // other, or one that reader does not fully understand, is decoded by gix.
+    let head = repo.head_tree_id().ok().map(gix::Id::detach);
+    let raw = match std::fs::read(&path) {
+        Ok(data) => RawIndex::parse(data, repo.object_hash()),
+        Err(_) => None,
+    };
+    if let Some(index) = raw {
+        let tree = index.tree();
+        return staged_files(&repo, &index, (tree, head));
+    }
     let index = gix::index::File::at_or_default(
         path,
         repo.object_hash(),
@@ -41,33 +53,70 @@ pub fn staged_changes(dir: &Path) -> Result<Vec<StagedFile>, GitError> {
         gix::index::decode::Options::default(),
     )
     .map_err(|e| read_err("the index")(boxed(e)))?;
-    let index = &index;
-    // No HEAD yet (the first commit): everything staged is new.
-    let head = repo.head_tree_id().ok().map(gix::Id::detach);
+    staged_files(&repo, &index, (index.tree(), head))
+}
+
+/// The index's entries, as the hook reads them: decoded by gix, or read in place by
+/// [`RawIndex`].
+pub(crate) trait IndexEntries {
+    /// How many entries.
+    fn len(&self) -> usize;
+    /// Entry `i`'s path, `/`-separated, relative to the work tree.
+    fn path(&self, i: usize) -> &[u8];
+    /// Entry `i`'s blob (or commit, for a submodule).
+    fn id(&self, i: usize) -> gix::ObjectId;
+    /// Whether entry `i` is a regular file (executable or not): not a symbolic link, a
+    /// submodule or a sparse directory, none of which is file content to scan.
+    fn is_file(&self, i: usize) -> bool;
+}
+
+impl IndexEntries for gix::index::File {
+    fn len(&self) -> usize {
+        self.entries().len()
+    }
+
+    fn path(&self, i: usize) -> &[u8] {
+        self.entries()[i].path(self).as_ref()
+    }
+
+    fn id(&self, i: usize) -> gix::ObjectId {
+        self.entries()[i].id
+    }
+
+    fn is_file(&self, i: usize) -> bool {
+        let mode = self.entries()[i].mode;
+        !(mode.is_submodule()
+            || mode == gix::index::entry::Mode::SYMLINK
+            || mode == gix::index::entry::Mode::DIR)
+    }
+}
+
+/// The staged files of `index` that differ from `head` (`HEAD`'s tree), with their content.
+fn staged_files(
+    repo: &gix::Repository,
+    index: &impl IndexEntries,
+    (cache, head): (Option<&gix::index::extension::Tree>, Option<gix::ObjectId>),
+) -> Result<Vec<StagedFile>, GitError> {
     let mut changed = Vec::new();
     staged_entries(
-        &repo,
+        repo,
         index,
-        0..index.entries().len(),
+        0..index.len(),
         0,
-        (index.tree(), head),
+        (cache, head),
         &mut changed,
         &mut 0,
     )?;
     let mut staged = Vec::new();
     for i in changed {
-        let entry = &index.entries()[i];
-        if entry.mode.is_submodule()
-            || entry.mode == gix::index::entry::Mode::SYMLINK
-            || entry.mode == gix::index::entry::Mode::DIR
-        {
+        if !index.is_file(i) {
             continue;
         }
         let blob = repo
-            .find_object(entry.id)
+            .find_object(index.id(i))
             .map_err(|e| read_err("a staged blob")(boxed(e)))?;
         staged.push(StagedFile {
-            path: String::from_utf8_lossy(entry.path(index).as_ref()).into_owned(),
+            path: String::from_utf8_lossy(index.path(i)).into_owned(),
             data: blob.detach().data,
         });
     }
@@ -85,7 +134,7 @@ pub fn staged_changes(dir: &Path) -> Result<Vec<StagedFile>, GitError> {
 /// is compared, which is correct, only slower. `trees_read` counts the trees read.
 fn staged_entries(
     repo: &gix::Repository,
-    index: &gix::index::File,
+    index: &impl IndexEntries,
     range: std::ops::Range<usize>,
     depth: usize,
     (cache, head): (Option<&gix::index::extension::Tree>, Option<gix::ObjectId>),
@@ -129,14 +178,13 @@ fn staged_entries(
                 .collect()
         })
         .unwrap_or_default();
-    let entries = index.entries();
     let mut i = range.start;
     while i < range.end {
-        let path: &[u8] = entries[i].path(index).as_ref();
+        let path: &[u8] = index.path(i);
         let rest = &path[depth..];
         let Some(slash) = rest.iter().position(|&b| b == b'/') else {
             // A file in this directory.
-            if in_head.get(rest) != Some(&(entries[i].id, false)) {
+            if in_head.get(rest) != Some(&(index.id(i), false)) {
                 out.push(i);
             }
             i += 1;
@@ -144,8 +192,7 @@ fn staged_entries(
         };
         // A subdirectory: its entries are contiguous (the index is sorted by path bytes).
         let prefix = &path[..=depth + slash];
-        let end = i + entries[i..range.end]
-            .partition_point(|e| AsRef::<[u8]>::as_ref(e.path(index)).starts_with(prefix));
+        let end = first_not_under(index, i..range.end, prefix);
         let name = &rest[..slash];
         let child_cache = children.get(name).copied();
         let child_head = in_head
@@ -164,6 +211,21 @@ fn staged_entries(
         i = end;
     }
     Ok(())
+}
+
+/// The first entry in `range` whose path does not start with `prefix`, by binary search:
+/// the entries that do are contiguous at its start (the index is sorted by path bytes).
+fn first_not_under(index: &impl IndexEntries, range: std::ops::Range<usize>, prefix: &[u8]) -> usize {
+    let (mut lo, mut hi) = (range.start, range.end);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if index.path(mid).starts_with(prefix) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// Absolute paths of tracked files whose name is `file_name` (from the index), e.g. every
@@ -280,7 +342,7 @@ pub(crate) mod tests {
         let (mut changed, mut trees_read) = (Vec::new(), 0);
         staged_entries(
             &repo,
-            &index,
+            &**index,
             0..index.entries().len(),
             0,
             (cache, head),
