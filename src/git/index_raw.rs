@@ -1,16 +1,24 @@
-//! A lighter reader of the index for the pre-commit hook: it finds where each entry starts
-//! and decodes only the entries the hook looks at, instead of decoding all of them as gix
-//! does (at 200,000 files, decoding a 24 MB index into a 30 MB state was most of what the
-//! hook's cost grew by with the repository).
+//! A lighter reader of the index for the pre-commit hook. gix decodes every entry of the
+//! index into memory, and at 200,000 files that (a 24 MB file, a 30 MB state, each page of
+//! both faulted in) was most of what the hook's cost grew by with the repository. This
+//! reader streams the file once through a small buffer, keeps only where each entry starts
+//! (4 bytes an entry) and the cache-tree, and reads again, by offset, only the entries the
+//! hook's walk looks at: those along the staged paths.
 //!
-//! It reads only what it fully understands: versions 2 and 3, SHA-1 or SHA-256, the known
-//! entry modes, and no extension that changes what the entries mean (a split index's
-//! `link`, a sparse index's `sdir`, or any extension it does not know). For anything else,
-//! or any byte out of place, [`RawIndex::parse`] returns `None` and the caller decodes the
-//! index with gix, which reads every format and rejects corrupt ones: the hook is a security
+//! It reads only what it fully understands: versions 2 and 3, the known entry modes and
+//! flags, and no extension that changes what the entries mean (a split index's `link`, a
+//! sparse index's `sdir`, or any extension it does not know). For anything else, or any
+//! byte out of place, [`RawIndex::open`] returns `None` and the caller decodes the index
+//! with gix, which reads every format and rejects corrupt ones: the hook is a security
 //! gate, so this reader may only ever be a faster way to the same answer.
 
-use super::scan::IndexEntries;
+use std::borrow::Cow;
+use std::io::Read;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use super::scan::{IndexEntries, IndexEntry};
+use super::{GitError, boxed, read_err};
 
 /// The extensions that do not change which entries the index holds or what they say:
 /// the cache-tree (`TREE`, read here), resolve-undo, the untracked cache, the fsmonitor
@@ -20,91 +28,161 @@ const HARMLESS: [&[u8; 4]; 6] = [b"TREE", b"REUC", b"UNTR", b"FSMN", b"EOIE", b"
 /// Entry flags (see git's `Documentation/gitformat-index.txt`).
 const EXTENDED: u16 = 0x4000;
 const NAME_MASK: u16 = 0x0fff;
+/// The only extended flags git defines: skip-worktree and intent-to-add.
+const KNOWN_EXTENDED: u16 = 0x6000;
+/// Regular, executable, symbolic link, submodule.
+const MODES: [u32; 4] = [0o100_644, 0o100_755, 0o120_000, 0o160_000];
 
-/// An index file's bytes and where each entry starts.
+/// An index file, and where each of its entries starts.
 pub(crate) struct RawIndex {
-    data: Vec<u8>,
+    file: std::fs::File,
     hash: gix::hash::Kind,
-    /// Offset of each entry's first byte in `data`.
+    /// Offset of each entry's first byte, then the end of the last entry.
     starts: Vec<u32>,
-    /// Offset of each entry's path and its length.
-    paths: Vec<(u32, u32)>,
     tree: Option<gix::index::extension::Tree>,
 }
 
+/// Reads a file front to back through one buffer that only grows for an entry larger
+/// than it.
+struct Stream {
+    file: std::fs::File,
+    buf: Vec<u8>,
+    /// The file offset of `buf[0]`.
+    offset: usize,
+}
+
+impl Stream {
+    /// Bytes `at..at + n` of the file (`at` never before what was already dropped), or
+    /// `None` past its end.
+    fn get(&mut self, at: usize, n: usize) -> Option<&[u8]> {
+        let skip = at.checked_sub(self.offset)?;
+        if skip + n <= self.buf.len() {
+            return self.buf.get(skip..skip + n);
+        }
+        // Drop what lies before `at`, skip any bytes between the buffer's end and `at`,
+        // then read until `n` bytes are there.
+        let dropped = skip.min(self.buf.len());
+        self.buf.drain(..dropped);
+        self.offset += dropped;
+        let gap = at - self.offset;
+        if gap > 0 {
+            let mut between = Read::by_ref(&mut self.file).take(gap as u64);
+            if std::io::copy(&mut between, &mut std::io::sink()).ok()? != gap as u64 {
+                return None;
+            }
+            self.offset = at;
+        }
+        while self.buf.len() < n {
+            let have = self.buf.len();
+            self.buf.resize(have + (n - have).max(256 * 1024), 0);
+            let read = self.file.read(&mut self.buf[have..]).ok()?;
+            self.buf.truncate(have + read);
+            if read == 0 {
+                return None;
+            }
+        }
+        self.buf.get(..n)
+    }
+}
+
+fn be16(bytes: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes(bytes.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn be32(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+}
+
 impl RawIndex {
-    /// Parses `data`, an index file, or returns `None` if it is not a version 2 or 3 index
-    /// whose every byte this reader understands (the caller then uses gix).
-    pub(crate) fn parse(data: Vec<u8>, hash: gix::hash::Kind) -> Option<Self> {
-        let hash_len = hash.len_in_bytes();
-        let be32 = |at: usize| -> Option<u32> {
-            Some(u32::from_be_bytes(data.get(at..at + 4)?.try_into().ok()?))
-        };
-        if data.get(..4)? != b"DIRC" || u32::try_from(data.len()).is_err() {
+    /// Opens the index at `path`, or returns `None` if it cannot be read or is not a
+    /// version 2 or 3 index whose every byte this reader understands (the caller then
+    /// uses gix, which reports what is wrong).
+    pub(crate) fn open(path: &Path, hash: gix::hash::Kind) -> Option<Self> {
+        let file = std::fs::File::open(path).ok()?;
+        let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
+        if u32::try_from(len).is_err() {
             return None;
         }
-        let version = be32(4)?;
+        let hash_len = hash.len_in_bytes();
+        let end = len.checked_sub(hash_len)?;
+        let mut stream = Stream {
+            file: file.try_clone().ok()?,
+            buf: Vec::new(),
+            offset: 0,
+        };
+        let header = stream.get(0, 12)?;
+        if &header[..4] != b"DIRC" {
+            return None;
+        }
+        let version = be32(header, 4)?;
         if version != 2 && version != 3 {
             return None;
         }
-        let count = be32(8)? as usize;
+        let count = be32(header, 8)? as usize;
         // Every entry takes at least 40 + hash + 2 bytes, padded: a count the file cannot
         // hold is corruption, and gix reports it.
-        let end = data.len().checked_sub(hash_len)?;
         if count > end / (40 + hash_len + 2) {
             return None;
         }
-        let mut starts = Vec::with_capacity(count);
-        let mut paths = Vec::with_capacity(count);
+        let mut starts = Vec::with_capacity(count + 1);
         let mut at = 12usize;
         for _ in 0..count {
-            let flags_at = at + 40 + hash_len;
-            let flags = u16::from_be_bytes(data.get(flags_at..flags_at + 2)?.try_into().ok()?);
-            let mut path_at = flags_at + 2;
+            let fixed = 40 + hash_len + 2;
+            let entry = stream.get(at, fixed + 2)?;
+            if !MODES.contains(&be32(entry, 24)?) {
+                return None;
+            }
+            let flags = be16(entry, fixed - 2)?;
+            let mut path_at = fixed;
             if flags & EXTENDED != 0 {
-                if version < 3 {
-                    return None;
-                }
-                let extended =
-                    u16::from_be_bytes(data.get(path_at..path_at + 2)?.try_into().ok()?);
-                // Only skip-worktree (0x4000) and intent-to-add (0x2000) are defined; any
-                // other bit is an index from a git this reader does not know.
-                if extended & !0x6000 != 0 {
+                if version < 3 || be16(entry, fixed)? & !KNOWN_EXTENDED != 0 {
                     return None;
                 }
                 path_at += 2;
             }
             let len = match flags & NAME_MASK {
                 // 0xfff: the name is at least that long; its end is the first NUL.
-                NAME_MASK => data.get(path_at..end)?.iter().position(|&b| b == 0)?,
+                NAME_MASK => {
+                    let mut n = 8192;
+                    loop {
+                        let n_here = n.min(end.checked_sub(at)?);
+                        let bytes = stream.get(at, n_here)?;
+                        if let Some(nul) = bytes[path_at.min(n_here)..].iter().position(|&b| b == 0)
+                        {
+                            break nul;
+                        }
+                        if n_here < n {
+                            return None;
+                        }
+                        n *= 2;
+                    }
+                }
                 n => usize::from(n),
             };
-            if len == 0 || *data.get(path_at + len)? != 0 {
-                return None;
-            }
             // The entry is padded with one to eight NULs to a multiple of eight bytes.
-            let next = at + ((path_at - at + len + 8) & !7);
-            if next > end || data[path_at + len..next].iter().any(|&b| b != 0) {
+            let size = (path_at + len + 8) & !7;
+            if len == 0 || at + size > end {
                 return None;
             }
-            let mode = be32(at + 24)?;
-            if ![0o100_644, 0o100_755, 0o120_000, 0o160_000].contains(&mode) {
+            let entry = stream.get(at, size)?;
+            if entry[path_at + len..].iter().any(|&b| b != 0) {
                 return None;
             }
             starts.push(u32::try_from(at).ok()?);
-            paths.push((u32::try_from(path_at).ok()?, u32::try_from(len).ok()?));
-            at = next;
+            at += size;
         }
+        starts.push(u32::try_from(at).ok()?);
         let mut tree = None;
         while at < end {
-            let signature = data.get(at..at + 4)?;
-            let size = be32(at + 4)? as usize;
+            let header = stream.get(at, 8)?;
+            let signature: [u8; 4] = header[..4].try_into().ok()?;
+            let size = be32(header, 4)? as usize;
             let body_end = (at + 8).checked_add(size).filter(|&e| e <= end)?;
-            let body = data.get(at + 8..body_end)?;
-            if !HARMLESS.iter().any(|h| h.as_slice() == signature) {
+            if !HARMLESS.iter().any(|h| **h == signature) {
                 return None;
             }
-            if signature == b"TREE" {
+            if &signature == b"TREE" {
+                let body = stream.get(at + 8, size)?;
                 tree = Some(gix::index::extension::tree::decode(body, hash, None)?);
             }
             at = body_end;
@@ -113,10 +191,9 @@ impl RawIndex {
             return None;
         }
         Some(Self {
-            data,
+            file,
             hash,
             starts,
-            paths,
             tree,
         })
     }
@@ -129,28 +206,33 @@ impl RawIndex {
 
 impl IndexEntries for RawIndex {
     fn len(&self) -> usize {
-        self.starts.len()
+        self.starts.len() - 1
     }
 
-    fn path(&self, i: usize) -> &[u8] {
-        let (at, len) = self.paths[i];
-        &self.data[at as usize..(at + len) as usize]
-    }
-
-    fn id(&self, i: usize) -> gix::ObjectId {
-        let at = self.starts[i] as usize + 40;
-        gix::ObjectId::from_bytes_or_panic(&self.data[at..at + self.hash.len_in_bytes()])
-    }
-
-    fn is_file(&self, i: usize) -> bool {
-        let at = self.starts[i] as usize + 24;
-        let mode = u32::from_be_bytes([
-            self.data[at],
-            self.data[at + 1],
-            self.data[at + 2],
-            self.data[at + 3],
-        ]);
-        mode == 0o100_644 || mode == 0o100_755
+    fn entry(&self, i: usize) -> Result<IndexEntry<'_>, GitError> {
+        let (start, end) = (self.starts[i] as usize, self.starts[i + 1] as usize);
+        let mut bytes = vec![0; end - start];
+        self.file
+            .read_exact_at(&mut bytes, start as u64)
+            .map_err(|e| read_err("the index")(boxed(e)))?;
+        // Checked when the index was opened; the file is the same (git replaces an index,
+        // it never writes into one).
+        let hash_len = self.hash.len_in_bytes();
+        let mode = be32(&bytes, 24).unwrap_or_default();
+        let id = gix::ObjectId::from_bytes_or_panic(&bytes[40..40 + hash_len]);
+        let flags = be16(&bytes, 40 + hash_len).unwrap_or_default();
+        let path_at = 40 + hash_len + 2 + if flags & EXTENDED != 0 { 2 } else { 0 };
+        let len = match flags & NAME_MASK {
+            NAME_MASK => bytes[path_at..].iter().position(|&b| b == 0).unwrap_or_default(),
+            n => usize::from(n),
+        };
+        bytes.truncate(path_at + len);
+        bytes.drain(..path_at);
+        Ok(IndexEntry {
+            path: Cow::Owned(bytes),
+            id,
+            is_file: mode == 0o100_644 || mode == 0o100_755,
+        })
     }
 }
 
@@ -166,7 +248,10 @@ mod tests {
     /// Every entry as the hook uses it: path, id, whether it is a file to scan.
     fn entries(index: &impl IndexEntries) -> Vec<(Vec<u8>, gix::ObjectId, bool)> {
         (0..index.len())
-            .map(|i| (index.path(i).to_vec(), index.id(i), index.is_file(i)))
+            .map(|i| {
+                let e = index.entry(i).unwrap();
+                (e.path.into_owned(), e.id, e.is_file)
+            })
             .collect()
     }
 
@@ -331,7 +416,7 @@ mod tests {
             let root = dir.path();
             build(root, &case);
             let path = root.join(".git/index");
-            let raw = RawIndex::parse(std::fs::read(&path).unwrap(), gix::hash::Kind::Sha1);
+            let raw = RawIndex::open(&path, gix::hash::Kind::Sha1);
             prop_assert_eq!(raw.is_some(), case.version != 4 && !case.split);
             // gix 0.90 cannot decode a version 2 or 3 entry whose path is 4,095 bytes or
             // longer (it does not skip that entry's padding), so it is not the oracle there.
@@ -380,7 +465,7 @@ mod tests {
         git(root, &["add", "in/a.txt"]);
         let data = std::fs::read(root.join(".git/index")).unwrap();
         assert!(data.windows(4).any(|w| w == b"sdir"), "not a sparse index");
-        assert!(RawIndex::parse(data, gix::hash::Kind::Sha1).is_none());
+        assert!(RawIndex::open(&root.join(".git/index"), gix::hash::Kind::Sha1).is_none());
         assert_eq!(staged_paths(root), ["in/a.txt"]);
     }
 
@@ -403,7 +488,7 @@ mod tests {
         };
         build(root, &case);
         let good = std::fs::read(root.join(".git/index")).unwrap();
-        assert!(RawIndex::parse(good.clone(), gix::hash::Kind::Sha1).is_some());
+        assert!(RawIndex::open(&root.join(".git/index"), gix::hash::Kind::Sha1).is_some());
         let len = good.len();
         let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
             cases: 2000,
@@ -422,11 +507,11 @@ mod tests {
                 if let Some(cut) = cut {
                     data.truncate(cut);
                 }
-                let Some(raw) = RawIndex::parse(data.clone(), gix::hash::Kind::Sha1) else {
-                    return Ok(());
-                };
                 let mutated = root.join("mutated-index");
                 std::fs::write(&mutated, &data).unwrap();
+                let Some(raw) = RawIndex::open(&mutated, gix::hash::Kind::Sha1) else {
+                    return Ok(());
+                };
                 // The checksum is skipped as the hook skips it (the flips would break it).
                 let decoded =
                     gix::index::File::at(&mutated, gix::hash::Kind::Sha1, true, Default::default());

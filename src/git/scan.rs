@@ -38,11 +38,7 @@ pub fn staged_changes(dir: &Path) -> Result<Vec<StagedFile>, GitError> {
     // A version 2 or 3 index is read without decoding every entry (see `index_raw`); any
     // other, or one that reader does not fully understand, is decoded by gix.
     let head = repo.head_tree_id().ok().map(gix::Id::detach);
-    let raw = match std::fs::read(&path) {
-        Ok(data) => RawIndex::parse(data, repo.object_hash()),
-        Err(_) => None,
-    };
-    if let Some(index) = raw {
+    if let Some(index) = RawIndex::open(&path, repo.object_hash()) {
         let tree = index.tree();
         return staged_files(&repo, &index, (tree, head));
     }
@@ -56,18 +52,24 @@ pub fn staged_changes(dir: &Path) -> Result<Vec<StagedFile>, GitError> {
     staged_files(&repo, &index, (index.tree(), head))
 }
 
-/// The index's entries, as the hook reads them: decoded by gix, or read in place by
+/// One index entry, as the hook uses it.
+pub(crate) struct IndexEntry<'a> {
+    /// `/`-separated, relative to the work tree.
+    pub(crate) path: std::borrow::Cow<'a, [u8]>,
+    /// The blob (or commit, for a submodule).
+    pub(crate) id: gix::ObjectId,
+    /// A regular file (executable or not): not a symbolic link, a submodule or a sparse
+    /// directory, none of which is file content to scan.
+    pub(crate) is_file: bool,
+}
+
+/// The index's entries, as the hook reads them: decoded by gix, or read by offset by
 /// [`RawIndex`].
 pub(crate) trait IndexEntries {
     /// How many entries.
     fn len(&self) -> usize;
-    /// Entry `i`'s path, `/`-separated, relative to the work tree.
-    fn path(&self, i: usize) -> &[u8];
-    /// Entry `i`'s blob (or commit, for a submodule).
-    fn id(&self, i: usize) -> gix::ObjectId;
-    /// Whether entry `i` is a regular file (executable or not): not a symbolic link, a
-    /// submodule or a sparse directory, none of which is file content to scan.
-    fn is_file(&self, i: usize) -> bool;
+    /// Entry `i`.
+    fn entry(&self, i: usize) -> Result<IndexEntry<'_>, GitError>;
 }
 
 impl IndexEntries for gix::index::File {
@@ -75,19 +77,16 @@ impl IndexEntries for gix::index::File {
         self.entries().len()
     }
 
-    fn path(&self, i: usize) -> &[u8] {
-        self.entries()[i].path(self).as_ref()
-    }
-
-    fn id(&self, i: usize) -> gix::ObjectId {
-        self.entries()[i].id
-    }
-
-    fn is_file(&self, i: usize) -> bool {
-        let mode = self.entries()[i].mode;
-        !(mode.is_submodule()
-            || mode == gix::index::entry::Mode::SYMLINK
-            || mode == gix::index::entry::Mode::DIR)
+    fn entry(&self, i: usize) -> Result<IndexEntry<'_>, GitError> {
+        let entry = &self.entries()[i];
+        let mode = entry.mode;
+        Ok(IndexEntry {
+            path: std::borrow::Cow::Borrowed(entry.path(self).as_ref()),
+            id: entry.id,
+            is_file: !(mode.is_submodule()
+                || mode == gix::index::entry::Mode::SYMLINK
+                || mode == gix::index::entry::Mode::DIR),
+        })
     }
 }
 
@@ -109,14 +108,15 @@ fn staged_files(
     )?;
     let mut staged = Vec::new();
     for i in changed {
-        if !index.is_file(i) {
+        let entry = index.entry(i)?;
+        if !entry.is_file {
             continue;
         }
         let blob = repo
-            .find_object(index.id(i))
+            .find_object(entry.id)
             .map_err(|e| read_err("a staged blob")(boxed(e)))?;
         staged.push(StagedFile {
-            path: String::from_utf8_lossy(index.path(i)).into_owned(),
+            path: String::from_utf8_lossy(&entry.path).into_owned(),
             data: blob.detach().data,
         });
     }
@@ -180,11 +180,12 @@ fn staged_entries(
         .unwrap_or_default();
     let mut i = range.start;
     while i < range.end {
-        let path: &[u8] = index.path(i);
+        let entry = index.entry(i)?;
+        let path: &[u8] = &entry.path;
         let rest = &path[depth..];
         let Some(slash) = rest.iter().position(|&b| b == b'/') else {
             // A file in this directory.
-            if in_head.get(rest) != Some(&(index.id(i), false)) {
+            if in_head.get(rest) != Some(&(entry.id, false)) {
                 out.push(i);
             }
             i += 1;
@@ -192,9 +193,10 @@ fn staged_entries(
         };
         // A subdirectory: its entries are contiguous (the index is sorted by path bytes).
         let prefix = &path[..=depth + slash];
-        let end = first_not_under(index, i..range.end, prefix);
         let name = &rest[..slash];
         let child_cache = children.get(name).copied();
+        let hint = child_cache.and_then(|c| c.num_entries);
+        let end = first_not_under(index, i..range.end, prefix, hint)?;
         let child_head = in_head
             .get(name)
             .filter(|(_, is_tree)| *is_tree)
@@ -213,19 +215,37 @@ fn staged_entries(
     Ok(())
 }
 
-/// The first entry in `range` whose path does not start with `prefix`, by binary search:
-/// the entries that do are contiguous at its start (the index is sorted by path bytes).
-fn first_not_under(index: &impl IndexEntries, range: std::ops::Range<usize>, prefix: &[u8]) -> usize {
+/// The first entry in `range` whose path does not start with `prefix` (the entries that
+/// do are contiguous at its start: the index is sorted by path bytes, and git refuses to
+/// commit from one that is not). `hint`, the cache-tree's count for that directory, is
+/// checked with two entries, as it can be wrong; else a binary search finds the end.
+fn first_not_under(
+    index: &impl IndexEntries,
+    range: std::ops::Range<usize>,
+    prefix: &[u8],
+    hint: Option<u32>,
+) -> Result<usize, GitError> {
+    let under = |i: usize| -> Result<bool, GitError> {
+        Ok(index.entry(i)?.path.starts_with(prefix))
+    };
+    if let Some(n) = hint.map(|n| n as usize)
+        && n > 0
+        && range.start + n <= range.end
+        && under(range.start + n - 1)?
+        && (range.start + n == range.end || !under(range.start + n)?)
+    {
+        return Ok(range.start + n);
+    }
     let (mut lo, mut hi) = (range.start, range.end);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        if index.path(mid).starts_with(prefix) {
+        if under(mid)? {
             lo = mid + 1;
         } else {
             hi = mid;
         }
     }
-    lo
+    Ok(lo)
 }
 
 /// Absolute paths of tracked files whose name is `file_name` (from the index), e.g. every
