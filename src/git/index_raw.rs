@@ -223,7 +223,10 @@ impl IndexEntries for RawIndex {
         let flags = be16(&bytes, 40 + hash_len).unwrap_or_default();
         let path_at = 40 + hash_len + 2 + if flags & EXTENDED != 0 { 2 } else { 0 };
         let len = match flags & NAME_MASK {
-            NAME_MASK => bytes[path_at..].iter().position(|&b| b == 0).unwrap_or_default(),
+            NAME_MASK => bytes[path_at..]
+                .iter()
+                .position(|&b| b == 0)
+                .unwrap_or_default(),
             n => usize::from(n),
         };
         bytes.truncate(path_at + len);
@@ -460,7 +463,10 @@ mod tests {
         }
         git(root, &["add", "-A"]);
         git(root, &["commit", "-q", "-m", "base"]);
-        git(root, &["sparse-checkout", "set", "--cone", "--sparse-index", "in"]);
+        git(
+            root,
+            &["sparse-checkout", "set", "--cone", "--sparse-index", "in"],
+        );
         write(root, "in/a.txt", "changed\n");
         git(root, &["add", "in/a.txt"]);
         let data = std::fs::read(root.join(".git/index")).unwrap();

@@ -225,9 +225,8 @@ fn first_not_under(
     prefix: &[u8],
     hint: Option<u32>,
 ) -> Result<usize, GitError> {
-    let under = |i: usize| -> Result<bool, GitError> {
-        Ok(index.entry(i)?.path.starts_with(prefix))
-    };
+    let under =
+        |i: usize| -> Result<bool, GitError> { Ok(index.entry(i)?.path.starts_with(prefix)) };
     if let Some(n) = hint.map(|n| n as usize)
         && n > 0
         && range.start + n <= range.end
