@@ -475,6 +475,53 @@ mod tests {
         assert_eq!(staged_paths(root), ["in/a.txt"]);
     }
 
+    /// A cache-tree node that says a directory is as in `HEAD` but counts fewer entries than
+    /// the index holds there (gix's docs: the count cannot be trusted) must hide nothing:
+    /// here it counts half, and the half it leaves out are new files.
+    #[test]
+    fn a_wrong_cache_tree_count_hides_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q"]);
+        for p in ["a/1.txt", "a/2.txt", "b.txt"] {
+            write(root, p, p);
+        }
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "base"]);
+        for p in ["a/3.txt", "a/4.txt"] {
+            write(root, p, p);
+        }
+        git(root, &["add", "-A"]);
+        let repo = gix::discover(root).unwrap();
+        let head = repo.head_tree_id().unwrap().detach();
+        let head_a = repo
+            .find_tree(head)
+            .unwrap()
+            .find_entry("a")
+            .unwrap()
+            .object_id();
+        let path = root.join(".git/index");
+        let mut file =
+            gix::index::File::at(&path, gix::hash::Kind::Sha1, false, Default::default()).unwrap();
+        let tree = file.tree_mut().expect("git wrote a cache-tree");
+        tree.num_entries = None;
+        let a = tree.children.iter_mut().find(|c| c.name.as_slice() == b"a");
+        let a = a.expect("a node for a/");
+        a.id = head_a;
+        a.num_entries = Some(2);
+        a.children.clear();
+        file.write(gix::index::write::Options::default()).unwrap();
+        let raw = RawIndex::open(&path, gix::hash::Kind::Sha1).expect("a v2 index");
+        let node = raw
+            .tree()
+            .unwrap()
+            .children
+            .iter()
+            .find(|c| c.name.as_slice() == b"a");
+        assert_eq!(node.unwrap().num_entries, Some(2));
+        assert_eq!(staged_paths(root), ["a/3.txt", "a/4.txt"]);
+    }
+
     /// Any corruption of an index the reader accepts is either declined, or read as gix
     /// decodes the same bytes: the reader never accepts what gix rejects, nor reads it
     /// differently.
