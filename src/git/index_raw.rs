@@ -98,6 +98,16 @@ impl RawIndex {
     /// version 2 or 3 index whose every byte this reader understands (the caller then
     /// uses gix, which reports what is wrong).
     pub(crate) fn open(path: &Path, hash: gix::hash::Kind) -> Option<Self> {
+        Self::open_visiting(path, hash, &mut |_| {})
+    }
+
+    /// [`RawIndex::open`], showing `visit` each entry's path as it streams by (even when it
+    /// then returns `None`: the caller must drop what it gathered).
+    pub(crate) fn open_visiting(
+        path: &Path,
+        hash: gix::hash::Kind,
+        visit: &mut dyn FnMut(&[u8]),
+    ) -> Option<Self> {
         let file = std::fs::File::open(path).ok()?;
         let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
         if u32::try_from(len).is_err() {
@@ -168,6 +178,7 @@ impl RawIndex {
             if entry[path_at + len..].iter().any(|&b| b != 0) {
                 return None;
             }
+            visit(&entry[path_at..path_at + len]);
             starts.push(u32::try_from(at).ok()?);
             at += size;
         }
@@ -431,6 +442,24 @@ mod tests {
                     prop_assert_eq!(entries(raw), entries(full));
                     prop_assert_eq!(raw.tree(), full.tree());
                 }
+            }
+            // The tracked files with a name, as the hook finds every `.vault.toml`.
+            let named = |name: &str| -> Vec<Vec<u8>> {
+                let mut paths: Vec<Vec<u8>> = crate::git::tracked_named(root, name)
+                    .into_iter()
+                    .map(|p| p.strip_prefix(root).unwrap().as_os_str().as_encoded_bytes().to_vec())
+                    .collect();
+                paths.sort();
+                paths
+            };
+            if raw.is_some() {
+                let mut expected: Vec<Vec<u8>> = git_entries(root)
+                    .into_iter()
+                    .map(|(path, _, _)| path)
+                    .filter(|p| p == b"f0.txt" || p.ends_with(b"/f0.txt"))
+                    .collect();
+                expected.sort();
+                prop_assert_eq!(named("f0.txt"), expected);
             }
             match crate::git::staged_changes(root) {
                 Ok(files) => {

@@ -257,10 +257,21 @@ pub fn tracked_named(dir: &Path, file_name: &str) -> Vec<PathBuf> {
     let Some(top) = repo.workdir().map(Path::to_owned) else {
         return Vec::new();
     };
+    let suffix = format!("/{file_name}");
+    // The hook calls this when it runs outside a vault (at the root of a repository whose
+    // vaults are in subdirectories): one pass over the index instead of decoding it all.
+    let mut found = Vec::new();
+    let raw = RawIndex::open_visiting(&repo.index_path(), repo.object_hash(), &mut |path| {
+        if path == file_name.as_bytes() || path.ends_with(suffix.as_bytes()) {
+            found.push(top.join(std::ffi::OsStr::from_bytes(path)));
+        }
+    });
+    if raw.is_some() {
+        return found;
+    }
     let Ok(index) = repo.index_or_empty() else {
         return Vec::new();
     };
-    let suffix = format!("/{file_name}");
     index
         .entries()
         .iter()
