@@ -17,6 +17,7 @@ use crate::pool::WorkerPanicked;
 mod blobs;
 mod config;
 mod history;
+mod index_raw;
 mod scan;
 
 pub use blobs::{BlobSighting, HistoryBlobs, HistoryScan, history_blobs};

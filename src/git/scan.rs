@@ -5,6 +5,7 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use super::index_raw::RawIndex;
 use super::{GitError, boxed, discover, read_err};
 
 /// A file about to be committed: its path in the repository and its staged content.
@@ -34,6 +35,13 @@ pub fn staged_changes(dir: &Path) -> Result<Vec<StagedFile>, GitError> {
     // The index's trailing checksum is not verified: hashing the whole file would be the
     // one cost that grows with the repository (24 MB, about 60 ms, at 200,000 files), and
     // git verifies it itself when it reads the index to write the commit this hook guards.
+    // A version 2 or 3 index is read without decoding every entry (see `index_raw`); any
+    // other, or one that reader does not fully understand, is decoded by gix.
+    let head = repo.head_tree_id().ok().map(gix::Id::detach);
+    if let Some(index) = RawIndex::open(&path, repo.object_hash()) {
+        let tree = index.tree();
+        return staged_files(&repo, &index, (tree, head));
+    }
     let index = gix::index::File::at_or_default(
         path,
         repo.object_hash(),
@@ -41,33 +49,74 @@ pub fn staged_changes(dir: &Path) -> Result<Vec<StagedFile>, GitError> {
         gix::index::decode::Options::default(),
     )
     .map_err(|e| read_err("the index")(boxed(e)))?;
-    let index = &index;
-    // No HEAD yet (the first commit): everything staged is new.
-    let head = repo.head_tree_id().ok().map(gix::Id::detach);
+    staged_files(&repo, &index, (index.tree(), head))
+}
+
+/// One index entry, as the hook uses it.
+pub(crate) struct IndexEntry<'a> {
+    /// `/`-separated, relative to the work tree.
+    pub(crate) path: std::borrow::Cow<'a, [u8]>,
+    /// The blob (or commit, for a submodule).
+    pub(crate) id: gix::ObjectId,
+    /// A regular file (executable or not): not a symbolic link, a submodule or a sparse
+    /// directory, none of which is file content to scan.
+    pub(crate) is_file: bool,
+}
+
+/// The index's entries, as the hook reads them: decoded by gix, or read by offset by
+/// [`RawIndex`].
+pub(crate) trait IndexEntries {
+    /// How many entries.
+    fn len(&self) -> usize;
+    /// Entry `i`.
+    fn entry(&self, i: usize) -> Result<IndexEntry<'_>, GitError>;
+}
+
+impl IndexEntries for gix::index::File {
+    fn len(&self) -> usize {
+        self.entries().len()
+    }
+
+    fn entry(&self, i: usize) -> Result<IndexEntry<'_>, GitError> {
+        let entry = &self.entries()[i];
+        let mode = entry.mode;
+        Ok(IndexEntry {
+            path: std::borrow::Cow::Borrowed(entry.path(self).as_ref()),
+            id: entry.id,
+            is_file: !(mode.is_submodule()
+                || mode == gix::index::entry::Mode::SYMLINK
+                || mode == gix::index::entry::Mode::DIR),
+        })
+    }
+}
+
+/// The staged files of `index` that differ from `head` (`HEAD`'s tree), with their content.
+fn staged_files(
+    repo: &gix::Repository,
+    index: &impl IndexEntries,
+    (cache, head): (Option<&gix::index::extension::Tree>, Option<gix::ObjectId>),
+) -> Result<Vec<StagedFile>, GitError> {
     let mut changed = Vec::new();
     staged_entries(
-        &repo,
+        repo,
         index,
-        0..index.entries().len(),
+        0..index.len(),
         0,
-        (index.tree(), head),
+        (cache, head),
         &mut changed,
         &mut 0,
     )?;
     let mut staged = Vec::new();
     for i in changed {
-        let entry = &index.entries()[i];
-        if entry.mode.is_submodule()
-            || entry.mode == gix::index::entry::Mode::SYMLINK
-            || entry.mode == gix::index::entry::Mode::DIR
-        {
+        let entry = index.entry(i)?;
+        if !entry.is_file {
             continue;
         }
         let blob = repo
             .find_object(entry.id)
             .map_err(|e| read_err("a staged blob")(boxed(e)))?;
         staged.push(StagedFile {
-            path: String::from_utf8_lossy(entry.path(index).as_ref()).into_owned(),
+            path: String::from_utf8_lossy(&entry.path).into_owned(),
             data: blob.detach().data,
         });
     }
@@ -85,7 +134,7 @@ pub fn staged_changes(dir: &Path) -> Result<Vec<StagedFile>, GitError> {
 /// is compared, which is correct, only slower. `trees_read` counts the trees read.
 fn staged_entries(
     repo: &gix::Repository,
-    index: &gix::index::File,
+    index: &impl IndexEntries,
     range: std::ops::Range<usize>,
     depth: usize,
     (cache, head): (Option<&gix::index::extension::Tree>, Option<gix::ObjectId>),
@@ -129,14 +178,14 @@ fn staged_entries(
                 .collect()
         })
         .unwrap_or_default();
-    let entries = index.entries();
     let mut i = range.start;
     while i < range.end {
-        let path: &[u8] = entries[i].path(index).as_ref();
+        let entry = index.entry(i)?;
+        let path: &[u8] = &entry.path;
         let rest = &path[depth..];
         let Some(slash) = rest.iter().position(|&b| b == b'/') else {
             // A file in this directory.
-            if in_head.get(rest) != Some(&(entries[i].id, false)) {
+            if in_head.get(rest) != Some(&(entry.id, false)) {
                 out.push(i);
             }
             i += 1;
@@ -144,10 +193,10 @@ fn staged_entries(
         };
         // A subdirectory: its entries are contiguous (the index is sorted by path bytes).
         let prefix = &path[..=depth + slash];
-        let end = i + entries[i..range.end]
-            .partition_point(|e| AsRef::<[u8]>::as_ref(e.path(index)).starts_with(prefix));
         let name = &rest[..slash];
         let child_cache = children.get(name).copied();
+        let hint = child_cache.and_then(|c| c.num_entries);
+        let end = first_not_under(index, i..range.end, prefix, hint)?;
         let child_head = in_head
             .get(name)
             .filter(|(_, is_tree)| *is_tree)
@@ -166,6 +215,38 @@ fn staged_entries(
     Ok(())
 }
 
+/// The first entry in `range` whose path does not start with `prefix` (the entries that
+/// do are contiguous at its start: the index is sorted by path bytes, and git refuses to
+/// commit from one that is not). `hint`, the cache-tree's count for that directory, is
+/// checked with two entries, as it can be wrong; else a binary search finds the end.
+fn first_not_under(
+    index: &impl IndexEntries,
+    range: std::ops::Range<usize>,
+    prefix: &[u8],
+    hint: Option<u32>,
+) -> Result<usize, GitError> {
+    let under =
+        |i: usize| -> Result<bool, GitError> { Ok(index.entry(i)?.path.starts_with(prefix)) };
+    if let Some(n) = hint.map(|n| n as usize)
+        && n > 0
+        && range.start + n <= range.end
+        && under(range.start + n - 1)?
+        && (range.start + n == range.end || !under(range.start + n)?)
+    {
+        return Ok(range.start + n);
+    }
+    let (mut lo, mut hi) = (range.start, range.end);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if under(mid)? {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(lo)
+}
+
 /// Absolute paths of tracked files whose name is `file_name` (from the index), e.g. every
 /// `.vault.toml` in a repository that holds several apps.
 #[must_use]
@@ -176,10 +257,21 @@ pub fn tracked_named(dir: &Path, file_name: &str) -> Vec<PathBuf> {
     let Some(top) = repo.workdir().map(Path::to_owned) else {
         return Vec::new();
     };
+    let suffix = format!("/{file_name}");
+    // The hook calls this when it runs outside a vault (at the root of a repository whose
+    // vaults are in subdirectories): one pass over the index instead of decoding it all.
+    let mut found = Vec::new();
+    let raw = RawIndex::open_visiting(&repo.index_path(), repo.object_hash(), &mut |path| {
+        if path == file_name.as_bytes() || path.ends_with(suffix.as_bytes()) {
+            found.push(top.join(std::ffi::OsStr::from_bytes(path)));
+        }
+    });
+    if raw.is_some() {
+        return found;
+    }
     let Ok(index) = repo.index_or_empty() else {
         return Vec::new();
     };
-    let suffix = format!("/{file_name}");
     index
         .entries()
         .iter()
@@ -280,7 +372,7 @@ pub(crate) mod tests {
         let (mut changed, mut trees_read) = (Vec::new(), 0);
         staged_entries(
             &repo,
-            &index,
+            &**index,
             0..index.entries().len(),
             0,
             (cache, head),
