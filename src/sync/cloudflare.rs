@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::http::{Http, Reply, Request, json_body};
+use super::http::{Http, Reply, json_body};
 use super::record::WriteOnly;
 use super::{Pushed, RecordKey, SyncError};
 use crate::secret::Secret;
@@ -217,21 +217,7 @@ impl Cloudflare {
         }
         // 429 (1200 requests per five minutes per user) and 5xx are retried by `Http`,
         // honouring `Retry-After`.
-        let reply = self.http.send(
-            || {
-                Ok(Request {
-                    method,
-                    url,
-                    headers: headers.clone(),
-                    body,
-                })
-            },
-            |_| false,
-        );
-        for (_, value) in &mut headers {
-            zeroize::Zeroize::zeroize(value);
-        }
-        reply
+        self.http.send_wiping(method, url, headers, body, |_| false)
     }
 
     /// The error for a failed reply. `values` are the values the request carried: a

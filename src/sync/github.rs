@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::http::{Http, Reply, Request, json_body};
+use super::http::{Http, Reply, json_body};
 use super::record::WriteOnly;
 use super::{Pushed, RecordKey, SyncError};
 use crate::secret::Secret;
@@ -199,26 +199,18 @@ impl Github {
         if !body.is_empty() {
             headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
         }
-        let reply = self.http.send(
-            || {
-                Ok(Request {
-                    method,
-                    url,
-                    headers: headers.clone(),
-                    body,
-                })
-            },
+        self.http.send_wiping(
+            method,
+            url,
+            headers,
+            body,
             // A rate limit is a 403 (or 429) that says so in its headers.
             |reply| {
                 reply.status == 403
                     && (reply.header("x-ratelimit-remaining") == Some("0")
                         || reply.header("retry-after").is_some())
             },
-        );
-        for (_, value) in &mut headers {
-            zeroize::Zeroize::zeroize(value);
-        }
-        reply
+        )
     }
 
     fn failure(&self, reply: &Reply, what: &str) -> SyncError {

@@ -87,6 +87,43 @@ impl Http {
         }
     }
 
+    /// Sends one request whose parts do not change between attempts. `headers` may hold a
+    /// bearer token: each attempt's copy is wiped (see [`Request`]'s `Drop`), and so is
+    /// `headers` itself once the reply is in.
+    #[cfg_attr(
+        not(any(
+            feature = "kv",
+            feature = "github",
+            feature = "cloudflare",
+            feature = "azure"
+        )),
+        allow(dead_code)
+    )]
+    pub fn send_wiping(
+        &self,
+        method: &'static str,
+        url: &str,
+        mut headers: Vec<(String, String)>,
+        body: &[u8],
+        retryable: impl Fn(&Reply) -> bool,
+    ) -> Result<Reply, SyncError> {
+        let reply = self.send(
+            || {
+                Ok(Request {
+                    method,
+                    url,
+                    headers: headers.clone(),
+                    body,
+                })
+            },
+            retryable,
+        );
+        for (_, value) in &mut headers {
+            zeroize::Zeroize::zeroize(value);
+        }
+        reply
+    }
+
     /// Sends the request built by `build` (called again for each attempt, so signatures
     /// and timestamps are fresh), retrying while `retryable` says the reply is transient.
     pub fn send<'a>(

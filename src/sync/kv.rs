@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::http::{Http, Reply, Request};
+use super::http::{Http, Reply};
 use super::{Plan, SyncError};
 use crate::secret::Secret;
 
@@ -173,22 +173,7 @@ impl Kv {
         if !body.is_empty() {
             headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
         }
-        let reply = self.http.send(
-            || {
-                Ok(Request {
-                    method,
-                    url,
-                    headers: headers.clone(),
-                    body,
-                })
-            },
-            |_| false,
-        );
-        // The header copies held the token.
-        for (_, value) in &mut headers {
-            zeroize::Zeroize::zeroize(value);
-        }
-        reply
+        self.http.send_wiping(method, url, headers, body, |_| false)
     }
 
     /// Reads the current version (nothing, when the secret does not exist or its latest

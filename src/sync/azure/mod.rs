@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::http::{Http, Reply, Request, check_https, json_body, origin};
+use super::http::{Http, Reply, check_https, json_body, origin};
 
 mod credential;
 
@@ -240,21 +240,7 @@ impl KeyVault {
         if !body.is_empty() || method == "PUT" {
             headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
         }
-        let reply = self.http.send(
-            || {
-                Ok(Request {
-                    method,
-                    url,
-                    headers: headers.clone(),
-                    body,
-                })
-            },
-            |_| false,
-        );
-        for (_, value) in &mut headers {
-            zeroize::Zeroize::zeroize(value);
-        }
-        reply
+        self.http.send_wiping(method, url, headers, body, |_| false)
     }
 
     fn failure(&self, reply: &Reply, what: &str, values: &[&Secret]) -> SyncError {
