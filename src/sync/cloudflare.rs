@@ -269,10 +269,7 @@ impl Cloudflare {
     }
 
     fn protocol(what: &str, error: &dyn std::fmt::Display) -> SyncError {
-        SyncError::Protocol {
-            store: STORE,
-            detail: format!("{what}: {error}"),
-        }
+        SyncError::protocol(STORE, what, error)
     }
 
     /// Checks a reply is a success, for writes whose `result` says nothing (it is `null`

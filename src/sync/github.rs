@@ -250,10 +250,7 @@ impl Github {
     }
 
     fn protocol(what: &str, error: &dyn std::fmt::Display) -> SyncError {
-        SyncError::Protocol {
-            store: STORE,
-            detail: format!("{what}: {error}"),
-        }
+        SyncError::protocol(STORE, what, error)
     }
 
     /// Every secret's name and `updated_at`, following GitHub's pagination.

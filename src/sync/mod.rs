@@ -392,6 +392,19 @@ pub enum SyncError {
 }
 
 impl SyncError {
+    /// A reply from `store` that does not parse as its API says it should: `what` was
+    /// being read. `error` must not quote the reply (serde_json's messages do not).
+    #[cfg_attr(
+        not(any(feature = "github", feature = "cloudflare", feature = "azure")),
+        allow(dead_code)
+    )]
+    pub(crate) fn protocol(store: &'static str, what: &str, error: &dyn std::fmt::Display) -> Self {
+        Self::Protocol {
+            store,
+            detail: format!("{what}: {error}"),
+        }
+    }
+
     /// Wraps `self` in [`SyncError::Partial`] when some names were already written.
     #[must_use]
     pub fn after(self, done: &[String]) -> Self {

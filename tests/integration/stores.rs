@@ -1041,20 +1041,23 @@ mod cloudflare {
         cmd
     }
 
+    /// `vault push prod cloudflare` to the fake's Worker `shop`.
+    fn push_cmd(repo: &TestRepo, key: &Key, fake: &Fake) -> assert_cmd::Command {
+        let mut cmd = vault(repo, key, fake);
+        cmd.args([
+            "push",
+            "prod",
+            "cloudflare",
+            "--account",
+            ACCOUNT,
+            "--script",
+            "shop",
+        ]);
+        cmd
+    }
+
     fn push(repo: &TestRepo, key: &Key, fake: &Fake, extra: &[&str]) -> std::process::Output {
-        let out = vault(repo, key, fake)
-            .args([
-                "push",
-                "prod",
-                "cloudflare",
-                "--account",
-                ACCOUNT,
-                "--script",
-                "shop",
-            ])
-            .args(extra)
-            .output()
-            .unwrap();
+        let out = push_cmd(repo, key, fake).args(extra).output().unwrap();
         super::common::assert_no_canary(&out, TOKEN);
         out
     }
@@ -1287,17 +1290,8 @@ mod cloudflare {
     fn bad_tokens_missing_permissions_bad_flags_large_values_and_pulls_are_clear_errors() {
         let fake = Fake::start();
         let (repo, owner) = repo_with_secrets();
-        let out = vault(&repo, &owner, &fake)
+        let out = push_cmd(&repo, &owner, &fake)
             .env("CLOUDFLARE_API_TOKEN", "wrong")
-            .args([
-                "push",
-                "prod",
-                "cloudflare",
-                "--account",
-                ACCOUNT,
-                "--script",
-                "shop",
-            ])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2));
@@ -1307,17 +1301,8 @@ mod cloudflare {
             stderr(&out)
         );
 
-        let out = vault(&repo, &owner, &fake)
+        let out = push_cmd(&repo, &owner, &fake)
             .env("CLOUDFLARE_API_TOKEN", NO_KV_TOKEN)
-            .args([
-                "push",
-                "prod",
-                "cloudflare",
-                "--account",
-                ACCOUNT,
-                "--script",
-                "shop",
-            ])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2));
@@ -1327,17 +1312,8 @@ mod cloudflare {
             "{err}"
         );
 
-        let out = vault(&repo, &owner, &fake)
+        let out = push_cmd(&repo, &owner, &fake)
             .env_remove("CLOUDFLARE_API_TOKEN")
-            .args([
-                "push",
-                "prod",
-                "cloudflare",
-                "--account",
-                ACCOUNT,
-                "--script",
-                "shop",
-            ])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2));

@@ -267,10 +267,7 @@ impl KeyVault {
     }
 
     fn protocol(what: &str, error: &dyn std::fmt::Display) -> SyncError {
-        SyncError::Protocol {
-            store: STORE,
-            detail: format!("{what}: {error}"),
-        }
+        SyncError::protocol(STORE, what, error)
     }
 
     /// Every item of a paged list (`secrets` or `deletedsecrets`), following `nextLink`
