@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use super::testgen::Fakes;
+use super::testgen::{Fakes, base64};
 use super::{Class, RULES, Scanner};
 
 /// The value the corpus's known-value case contains, passed to the scanner as
@@ -91,6 +91,7 @@ fn fill(raw: &[u8], substitutions: &[(String, String)]) -> Vec<u8> {
 /// format as its published prefix written out plus a generated body.
 fn generate(mut out: Vec<u8>) -> Vec<u8> {
     use super::testgen::{ALNUM, BASE64, BASE64URL, HEX, LETTERS, Rng, UPPER_DIGITS};
+    const BASE32_LOWER: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
     let open = b"{{GEN:";
     let mut n = 0u64;
     while let Some(at) = out.windows(open.len()).position(|w| w == open) {
@@ -109,6 +110,7 @@ fn generate(mut out: Vec<u8>) -> Vec<u8> {
             "UPPER" => UPPER_DIGITS,
             "DIGITS" => b"0123456789",
             "LETTERS" => LETTERS,
+            "BASE32" => BASE32_LOWER,
             other => panic!("unknown GEN alphabet {other}"),
         };
         n += 1;
@@ -116,15 +118,6 @@ fn generate(mut out: Vec<u8>) -> Vec<u8> {
         out.splice(at..close + 2, value.bytes());
     }
     out
-}
-
-/// Standard base64 with padding (Kubernetes `Secret` data).
-fn base64(data: &[u8]) -> String {
-    let url = super::testgen::base64url(data)
-        .replace('-', "+")
-        .replace('_', "/");
-    let pad = (4 - url.len() % 4) % 4;
-    url + &"=".repeat(pad)
 }
 
 fn substitutions() -> Vec<(String, String)> {
@@ -161,6 +154,18 @@ fn substitutions() -> Vec<(String, String)> {
             rng.string(hex, 12)
         ),
     ));
+    // A PEM key put in base64 whole (an environment variable or JSON setting), and a
+    // Vault unseal key share (33 bytes).
+    let body: Vec<String> = (0..8)
+        .map(|_| rng.mixed(super::testgen::BASE64, 64))
+        .collect();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        body.join("\n")
+    );
+    table.push(("PEM_KEY_B64".into(), base64(pem.as_bytes())));
+    let share: Vec<u8> = (0..33u8).map(|i| i.wrapping_mul(97) ^ 0x5c).collect();
+    table.push(("UNSEAL_KEY".into(), base64(&share)));
     table
 }
 

@@ -2,7 +2,7 @@
 //! PKCS#12 keystores (checked by structure) and Discord bot tokens.
 
 use super::Scanner;
-use super::testgen::{ALNUM, BASE64URL, Rng};
+use super::testgen::{ALNUM, BASE64URL, Rng, base64};
 
 fn rules_in(path: &str, content: &[u8]) -> Vec<&'static str> {
     Scanner::new()
@@ -165,4 +165,175 @@ fn jwe_tokens_need_alg_and_enc_in_the_header() {
     // Near miss: five dotted parts whose header is not a JOSE header.
     let other = parts(br#"{"kind":"note","v":1}"#, &mut rng);
     assert!(rules_in("req.http", format!("Cookie: s={other}\n").as_bytes()).is_empty());
+}
+
+#[test]
+fn private_keys_encoded_in_base64_or_split_into_string_literals() {
+    let mut rng = Rng::new(155);
+    let body: Vec<String> = (0..6)
+        .map(|_| rng.mixed(super::testgen::BASE64, 64))
+        .collect();
+    let pem = format!(
+        "-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----\n",
+        body.join("\n")
+    );
+    let encoded = base64(pem.as_bytes());
+    for (path, text) in [
+        ("deploy.sh", format!("PRIVATE_KEY_B64={encoded}\n")),
+        (
+            "secret.json",
+            format!("{{\"privateKey\": \"{encoded}\"}}\n"),
+        ),
+    ] {
+        assert_eq!(
+            rules_in(path, text.as_bytes()),
+            ["private-key-base64"],
+            "{path}"
+        );
+    }
+    // Near misses: a base64 certificate (public), and a base64 header with no key after it.
+    let cert = base64(format!("-----BEGIN CERTIFICATE-----\n{}\n", body.join("\n")).as_bytes());
+    assert!(rules_in("ca.sh", format!("CA_B64={cert}\n").as_bytes()).is_empty());
+    let bare = base64(b"-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n");
+    assert!(rules_in("k.sh", format!("K={bare}\n").as_bytes()).is_empty());
+
+    // A key written as concatenated string literals in source code.
+    let java: String =
+        std::iter::once("String key = \"-----BEGIN RSA PRIVATE KEY-----\\n\" +\n".to_owned())
+            .chain(body.iter().map(|line| format!("    \"{line}\\n\" +\n")))
+            .chain(std::iter::once(
+                "    \"-----END RSA PRIVATE KEY-----\";\n".to_owned(),
+            ))
+            .collect();
+    assert_eq!(rules_in("KeyTest.java", java.as_bytes()), ["private-key"]);
+}
+
+#[test]
+fn vault_unseal_keys_in_init_output_and_unseal_commands() {
+    let mut rng = Rng::new(156);
+    let share: Vec<u8> = (0..33)
+        .map(|_| rng.string(b"0123456789abcdef", 2))
+        .map(|h| u8::from_str_radix(&h, 16).expect("hex"))
+        .collect();
+    let key = base64(&share);
+    for text in [
+        format!(
+            "Unseal Key 1: {key}\nUnseal Key 2: {}\n",
+            base64(
+                &share[1..]
+                    .iter()
+                    .chain(&share[..1])
+                    .copied()
+                    .collect::<Vec<_>>()
+            )
+        ),
+        format!("kubectl exec vault-0 -- vault operator unseal {key}\n"),
+        format!("bao operator unseal -address=https://bao:8200 {key}\n"),
+    ] {
+        let rules = rules_in("notes.md", text.as_bytes());
+        assert!(
+            !rules.is_empty() && rules.iter().all(|r| *r == "hashicorp-vault-unseal-key"),
+            "{rules:?} {text}"
+        );
+    }
+    // Near misses: a 32-byte value (not a share), and the command's placeholder.
+    let short = base64(&share[..32]);
+    assert!(
+        rules_in(
+            "notes.md",
+            format!("vault operator unseal {short}\n").as_bytes()
+        )
+        .is_empty()
+    );
+    assert!(rules_in("notes.md", b"vault operator unseal $UNSEAL_KEY_1\n").is_empty());
+}
+
+#[test]
+fn azure_devops_legacy_tokens_under_devops_names() {
+    let mut rng = Rng::new(157);
+    let pat = rng.string(b"abcdefghijklmnopqrstuvwxyz234567", 52);
+    for text in [
+        format!("ado_pat = \"{pat}\"\n"),
+        format!("AZURE_DEVOPS_EXT_PAT={pat}\n"),
+    ] {
+        assert_eq!(
+            rules_in("ci.py", text.as_bytes()),
+            ["azure-devops-legacy-pat"],
+            "{text}"
+        );
+    }
+    // The same shape under an unrelated name is left to the generic rules, and a run is a placeholder.
+    assert!(
+        rules_in(
+            "ci.py",
+            format!("ado_pat = \"{}\"\n", "a".repeat(52)).as_bytes()
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn passwords_given_to_credential_constructors() {
+    let mut rng = Rng::new(158);
+    let password = rng.mixed(ALNUM, 14);
+    for text in [
+        format!("var c = new NetworkCredential(\"deploy\", \"{password}\");\n"),
+        format!("$c = New-Object System.Net.NetworkCredential(\"ci\", \"{password}\")\n"),
+        format!(
+            "new DirectoryEntry(\"LDAP://corp.local\",\n    \"svc@corp.local\",\n    \"{password}\");\n"
+        ),
+    ] {
+        assert_eq!(
+            rules_in("Deploy.cs", text.as_bytes()),
+            ["code-credential-literal"],
+            "{text}"
+        );
+    }
+    // Variables and placeholders are not literals worth blocking.
+    for text in [
+        "new NetworkCredential(user, password);\n",
+        "new NetworkCredential(\"user\", \"<password>\");\n",
+        "new NetworkCredential(\"user\", \"changeme123\");\n",
+    ] {
+        assert!(rules_in("Deploy.cs", text.as_bytes()).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn uuid_credentials_must_be_random_uuids() {
+    let mut rng = Rng::new(159);
+    let mut uuid = |version: char| {
+        format!(
+            "{}-{}-{version}{}-a{}-{}",
+            rng.string(super::testgen::HEX, 8),
+            rng.string(super::testgen::HEX, 4),
+            rng.string(super::testgen::HEX, 3),
+            rng.string(super::testgen::HEX, 3),
+            rng.string(super::testgen::HEX, 12)
+        )
+    };
+    let v4 = uuid('4');
+    let v1 = uuid('1');
+    let npmrc = |token: &str| format!("//registry.npmjs.org/:_authToken={token}\n");
+    assert_eq!(
+        rules_in(".npmrc", npmrc(&v4).as_bytes()),
+        ["npm-registry-credential"]
+    );
+    // A time-based UUID (timestamp and MAC address) is an id, not a generated token.
+    assert!(rules_in(".npmrc", npmrc(&v1).as_bytes()).is_empty());
+    assert_eq!(
+        rules_in("app.sh", format!("SERVICE_API_TOKEN={v4}\n").as_bytes()),
+        ["generic-secret"]
+    );
+    assert!(rules_in("app.sh", format!("SERVICE_API_TOKEN={v1}\n").as_bytes()).is_empty());
+}
+
+#[test]
+fn openai_keys_with_a_broken_marker_are_near_misses() {
+    let mut rng = Rng::new(160);
+    let (a, b) = (rng.mixed(ALNUM, 20), rng.mixed(ALNUM, 20));
+    let good = format!("OPENAI_API_KEY=sk-proj-{a}T3BlbkFJ{b}\n");
+    assert_eq!(rules_in("app.sh", good.as_bytes()), ["openai-api-key"]);
+    let edited = format!("OPENAI_API_KEY=sk-proj-{a}T4BlbkFJ{b}\n");
+    assert!(!rules_in("app.sh", edited.as_bytes()).contains(&"openai-api-key"));
 }

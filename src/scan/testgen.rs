@@ -109,6 +109,13 @@ pub fn base64url(data: &[u8]) -> String {
     out
 }
 
+/// Standard base64 with padding (PEM bodies, Kubernetes `Secret` data).
+pub fn base64(data: &[u8]) -> String {
+    let url = base64url(data).replace('-', "+").replace('_', "/");
+    let pad = (4 - url.len() % 4) % 4;
+    url + &"=".repeat(pad)
+}
+
 /// One consistent set of fake secrets of every family, from one seed.
 #[allow(clippy::struct_field_names)]
 pub struct Fakes {

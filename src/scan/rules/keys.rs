@@ -1,7 +1,6 @@
 //! File-level rules (decided by the path) and private key material: the rules
 //! that run everywhere, templates included.
-
-use crate::scan::path;
+use crate::scan::{path, validate};
 
 use super::{BASE, Class, Redact, Rule, Window};
 
@@ -58,7 +57,10 @@ pub(super) const RULES: &[Rule] = &[
         description: "PEM private key (RSA, EC, DSA, PKCS#8, encrypted or OpenSSH)",
         class: Class::PrivateKey,
         keywords: &["PRIVATE KEY-----"],
-        pattern: r"(?-u)-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY-----(?:\\[rn]|\s|[A-Za-z][A-Za-z-]*:[^\r\n\\]*)*[A-Za-z0-9+/]{40,}",
+        // Between the header and the body: line breaks (real or escaped), headers such as
+        // `Proc-Type:`, and the quotes and `+` of a key written as concatenated string
+        // literals in source code (`"-----BEGIN …-----" +\n"MIIE…" +`).
+        pattern: r#"(?-u)-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY-----(?:\\[rn]|\s|["'+]|[A-Za-z][A-Za-z-]*:[^\r\n\\]*)*[A-Za-z0-9+/]{40,}"#,
         window: Window::Lines {
             before: 0,
             after: 4,
@@ -89,6 +91,17 @@ pub(super) const RULES: &[Rule] = &[
         pattern: r"(?-u)PuTTY-User-Key-File-[0-9]+: *[a-z0-9][a-z0-9@.-]+",
         validate: None,
         redact: Redact::Label("PuTTY private key"),
+        ..BASE
+    },
+    Rule {
+        id: "private-key-base64",
+        description: "Base64-encoded PEM private key (LS0tLS1CRUdJTi…: a key file put in an environment variable, a JSON setting or a Kubernetes Secret)",
+        class: Class::PrivateKey,
+        // `-----BEGIN` in base64, as it starts a value (offset 0 of the encoding).
+        keywords: &["LS0tLS1CRUdJTi"],
+        pattern: r"(?-u)\b(?P<s>LS0tLS1CRUdJTi[A-Za-z0-9+/]{60,}={0,2})",
+        validate: Some(validate::base64_private_key),
+        redact: Redact::Label("base64-encoded private key"),
         ..BASE
     },
 ];

@@ -64,4 +64,70 @@ pub(super) const RULES: &[Rule] = &[
         r"(?-u)\b(?P<s>napi_[a-z0-9]{64})\b",
         validate::entropy_3,
     ),
+    // ---- families Nosey Parker's rule set documents (issue 15, tune split) ----
+    prefixed(
+        "adafruit-io-key",
+        "Adafruit IO key (aio_)",
+        &["aio_"],
+        r"(?-u)\b(?P<s>aio_[A-Za-z0-9]{28})\b",
+        validate::random_token,
+    ),
+    // Microsoft's identifiable keys: 84 characters, the fixed signature `JQQJ9` at 52
+    // and the service's tag at 76 (`AZDO` for Azure DevOps). Both are structure checks.
+    prefixed(
+        "azure-devops-pat",
+        "Azure DevOps personal access token (identifiable, …JQQJ9…AZDO…)",
+        &["azdo"],
+        r"(?-u)\b(?P<s>[A-Za-z0-9]{52}JQQJ9[A-Za-z0-9]{19}AZDO[A-Za-z0-9]{4})\b",
+        validate::random_token,
+    ),
+    prefixed(
+        "dependency-track-api-key",
+        "OWASP Dependency-Track API key (odt_)",
+        &["odt_"],
+        r"(?-u)\b(?P<s>odt_[A-Za-z0-9]{32,40})\b",
+        validate::random_token,
+    ),
+    prefixed(
+        "google-oauth-access-token",
+        "Google OAuth 2.0 access token (ya29.)",
+        &["ya29."],
+        r"(?-u)\b(?P<s>ya29\.[0-9A-Za-z_-]{30,1024})",
+        validate::random_token,
+    ),
+    prefixed(
+        "microsoft-teams-legacy-webhook",
+        "Microsoft Teams incoming webhook (outlook.office.com/webhook/)",
+        &["outlook.office"],
+        r"(?-u)https://outlook\.office(?:365)?\.com/webhook/[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}@[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}/IncomingWebhook/(?P<s>[0-9a-f]{32})/[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}",
+        validate::hex_random,
+    ),
+    prefixed(
+        "new-relic-admin-key",
+        "New Relic admin API key (NRAA-)",
+        &["nraa-"],
+        r"(?-u)\b(?P<s>NRAA-[a-f0-9]{27})\b",
+        validate::entropy_3,
+    ),
+    prefixed(
+        "nuget-api-key",
+        "NuGet.org API key (oy2)",
+        &["oy2"],
+        r"(?-u)\b(?P<s>oy2[a-z0-9]{43})\b",
+        validate::entropy_35,
+    ),
+    prefixed(
+        "tavily-api-key",
+        "Tavily API key (tvly-)",
+        &["tvly-"],
+        r"(?-u)\b(?P<s>tvly-(?:dev-|prod-)?[A-Za-z0-9]{32})\b",
+        validate::random_token,
+    ),
+    prefixed(
+        "twitch-stream-key",
+        "Twitch stream key (live_<user id>_)",
+        &["live_"],
+        r"(?-u)\b(?P<s>live_[0-9]{6,12}_[A-Za-z0-9]{30})\b",
+        validate::random_token,
+    ),
 ];

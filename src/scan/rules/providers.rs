@@ -208,9 +208,9 @@ pub(super) const RULES: &[Rule] = &[
     },
     Rule {
         id: "sourcegraph-token",
-        description: "Sourcegraph access token (sgp_)",
+        description: "Sourcegraph access token (sgp_, sgp_local_)",
         keywords: &["sgp_"],
-        pattern: r"(?-u)\b(?P<s>sgp_(?:[0-9a-fA-F]{16}_)?[0-9a-fA-F]{40})\b",
+        pattern: r"(?-u)\b(?P<s>sgp_(?:[0-9a-fA-F]{16}_|local_)?[0-9a-fA-F]{40})\b",
         validate: Some(validate::random_token),
         ..BASE
     },
@@ -291,9 +291,17 @@ pub(super) const RULES: &[Rule] = &[
     },
     Rule {
         id: "doppler-token",
-        description: "Doppler token (dp.pt., dp.st., dp.sa., dp.ct., dp.scim.)",
-        keywords: &["dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim."],
-        pattern: r"(?-u)\b(?P<s>dp\.(?:pt|st|sa|ct|scim)\.[A-Za-z0-9]{40,44})\b",
+        description: "Doppler token (dp.pt., dp.st., dp.sa., dp.ct., dp.scim., dp.audit.)",
+        keywords: &[
+            "dp.pt.",
+            "dp.st.",
+            "dp.sa.",
+            "dp.ct.",
+            "dp.scim.",
+            "dp.audit.",
+        ],
+        // Service tokens may carry their config's slug: `dp.st.dev.<token>`.
+        pattern: r"(?-u)\b(?P<s>dp\.(?:pt|sa|ct|scim|audit|st(?:\.[a-z0-9_-]{1,40})?)\.[A-Za-z0-9]{40,44})\b",
         validate: Some(validate::random_token),
         ..BASE
     },

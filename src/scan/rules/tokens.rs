@@ -3,7 +3,7 @@
 
 use crate::scan::validate;
 
-use super::{BASE, Redact, Rule, Window};
+use super::{BASE, Class, Redact, Rule, Window};
 
 pub(super) const RULES: &[Rule] = &[
     // ---- cloud and SaaS tokens ---------------------------------------------
@@ -88,6 +88,7 @@ pub(super) const RULES: &[Rule] = &[
         description: "OpenAI API key (sk-proj-…, sk-svcacct-…, legacy sk-…T3BlbkFJ…)",
         keywords: &["sk-proj-", "sk-svcacct-", "sk-admin-", "T3BlbkFJ"],
         pattern: r"(?-u)\b(?P<s>sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,300}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})(?:[^A-Za-z0-9_-]|$)",
+        validate: Some(validate::openai_key),
         ..BASE
     },
     Rule {
@@ -193,6 +194,42 @@ pub(super) const RULES: &[Rule] = &[
         pattern: r"(?-u)\b(?P<s>eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{0,2048}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})",
         validate: Some(validate::jwe),
         redact: Redact::Prefix(3),
+        ..BASE
+    },
+    Rule {
+        id: "hashicorp-vault-unseal-key",
+        description: "HashiCorp Vault or OpenBao unseal key (`Unseal Key N:` output, `vault operator unseal KEY`)",
+        keywords: &["unseal"],
+        keywords_case_sensitive: false,
+        pattern: r"(?-u)(?i:unseal key [0-9]{1,2}:|operator unseal(?:[ \t]+-\S+)*)[ \t]+(?P<s>[A-Za-z0-9+/]{43,44}={0,2})(?:[^A-Za-z0-9+/=]|$)",
+        validate: Some(validate::unseal_key),
+        redact: Redact::Label("unseal key"),
+        ..BASE
+    },
+    Rule {
+        id: "azure-devops-legacy-pat",
+        description: "Azure DevOps personal access token (52 base32 characters under an Azure DevOps name)",
+        class: Class::Heuristic,
+        keywords: &["devops", "vsts", "azdo", "ado"],
+        keywords_case_sensitive: false,
+        pattern: r#"(?-u)(?P<k>[\w.-]*(?i:devops|vsts|azdo|ado)[\w.-]*)["'\]]{0,2}[ \t]*(?::=|=>|=|:)[ \t]*["'`]?(?P<s>[a-z2-7]{52})(?:[^A-Za-z0-9]|$)"#,
+        validate: Some(validate::entropy_35),
+        redact: Redact::KeyName,
+        ..BASE
+    },
+    Rule {
+        id: "code-credential-literal",
+        description: "Password passed as a string literal to a credential constructor (.NET NetworkCredential, DirectoryEntry)",
+        class: Class::Heuristic,
+        keywords: &["networkcredential(", "directoryentry("],
+        keywords_case_sensitive: false,
+        pattern: r#"(?-u)(?i:NetworkCredential\(\s*"[^"\r\n]*"|DirectoryEntry\(\s*"[^"\r\n]*"\s*,\s*"[^"\r\n]*")\s*,\s*"(?P<s>[^"\r\n]{6,128})""#,
+        window: Window::Lines {
+            before: 0,
+            after: 3,
+        },
+        validate: Some(validate::assigned_password),
+        redact: Redact::Label("credential constructor password"),
         ..BASE
     },
 ];

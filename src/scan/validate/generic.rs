@@ -337,6 +337,7 @@ pub(crate) fn generic_assignment(c: &Candidate<'_>) -> bool {
         // A UUID identifies, unless the key says it is the credential itself (Heroku,
         // Snyk and legacy npm tokens are UUIDs: `HEROKU_API_TOKEN = <uuid>`).
         || (is_uuid(value) && !c.key.is_some_and(names_a_credential))
+        || is_non_random_uuid(value)
         || !c.key.is_some_and(is_secret_key_name)
         || is_placeholder_value(value)
         || is_ciphertext_value(value)

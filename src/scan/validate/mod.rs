@@ -311,6 +311,15 @@ pub fn is_uuid(value: &[u8]) -> bool {
     }) && parts.next().is_none()
 }
 
+/// Whether `value` is a UUID that is not a random (version 4) one. Services that issue
+/// UUIDs as credentials (Heroku, Snyk, legacy npm tokens, Postmark) issue random ones; a
+/// time-based UUID (version 1: a timestamp and a MAC address) or a hand-written one
+/// (`12345678-ABCD-…`) names something instead.
+#[must_use]
+pub fn is_non_random_uuid(value: &[u8]) -> bool {
+    is_uuid(value) && value[14] != b'4'
+}
+
 /// Whether `value` looks like a git object id or content hash: 40 or 64 hex digits.
 #[must_use]
 pub fn is_hex_digest(value: &[u8]) -> bool {
@@ -495,6 +504,38 @@ fn base64_any(input: &[u8]) -> Option<Vec<u8>> {
     base64url_decode(trimmed)
 }
 
+/// A base64 value that decodes to a PEM private key header with a body after it. Only the
+/// first 300 characters are decoded: enough for the header and the start of the key.
+pub(crate) fn base64_private_key(c: &Candidate<'_>) -> bool {
+    let head = &c.secret[..c.secret.len().min(300)];
+    let head = &head[..head.len() - head.len() % 4];
+    let Some(pem) = base64_any(head) else {
+        return false;
+    };
+    let Some(end) = pem.windows(16).position(|w| w == b"PRIVATE KEY-----") else {
+        return false;
+    };
+    // The header ends on its own line; a key (not a bare header) follows it.
+    pem.starts_with(b"-----BEGIN ")
+        && end < 40
+        && pem.len() > end + 16 + 40
+        && !is_placeholder_token(&c.secret[14..])
+}
+
+/// OpenAI keys carry `T3BlbkFJ` (base64 of `OpenAI`) in the middle; a key that has the
+/// tail of that marker without its head was edited by hand (a test's near miss).
+pub(crate) fn openai_key(c: &Candidate<'_>) -> bool {
+    let marker = c.secret.windows(6).position(|w| w == b"BlbkFJ");
+    not_placeholder(c) && marker.is_none_or(|i| c.secret[..i].ends_with(b"T3"))
+}
+
+/// A Vault/OpenBao unseal key is a Shamir share of a 32-byte key: 33 bytes, in base64.
+pub(crate) fn unseal_key(c: &Candidate<'_>) -> bool {
+    !is_placeholder_token(c.secret)
+        && base64_any(c.secret).is_some_and(|raw| raw.len() == 33)
+        && shannon_entropy(c.secret) >= 4.0
+}
+
 /// A token with a published prefix and a random body of mixed classes (HashiCorp Vault
 /// service tokens, 1Password keys): not a placeholder, and random-looking as a whole.
 pub(crate) fn random_token(c: &Candidate<'_>) -> bool {
@@ -566,6 +607,7 @@ pub(crate) fn config_credential(c: &Candidate<'_>) -> bool {
     // `npm_…` tokens belong to the checksummed `npm-token` rule: one finding per secret.
     !v.starts_with(b"npm_")
         && v.len() >= 8
+        && !is_non_random_uuid(v)
         && !is_placeholder_value(v)
         && !is_ciphertext_value(v)
         && !is_wordish(v)
