@@ -513,7 +513,7 @@ class Suite:
         for name, t in result["tools"].items():
             out["tools"][name] = {"seconds": t["seconds"],
                                   **{split: {"overall": t[split]["overall"], "families": t[split]["families"]}
-                                     for split in score.SPLITS}}
+                                     for split in (*score.SPLITS, score.UNSEEN)}}
         self.results["corpus"] = out
 
     def targets(self):
@@ -557,10 +557,17 @@ class Suite:
                         "met": growth["vault"] <= 1.5})
         corpus = self.results.get("corpus")
         if corpus:
-            v, g = (corpus["tools"][t]["held-back"]["overall"] for t in ("vault", "gitleaks"))
-            out.append({"target": "corpus held-back: recall ≥ gitleaks + 0.05, false positives ≤ half of gitleaks'",
+            # Judged on the held-back text neither tool was built from (see score.OWN_SOURCES):
+            # on gitleaks' own examples gitleaks scores ~1.0 by construction. The whole
+            # held-back split is shown beside it.
+            v, g = (corpus["tools"][t]["unseen"]["overall"] for t in ("vault", "gitleaks"))
+            hv, hg = (corpus["tools"][t]["held-back"]["overall"] for t in ("vault", "gitleaks"))
+            out.append({"target": "corpus, held-back text neither tool was built from: recall ≥ gitleaks + 0.05, "
+                                  "false positives ≤ half of gitleaks'",
                         "measured": f"recall {v['recall']:.3f} vs {g['recall']:.3f}; false positives "
-                                    f"{v['false_positives']} vs {g['false_positives']}",
+                                    f"{v['false_positives']} vs {g['false_positives']} (whole held-back split: "
+                                    f"recall {hv['recall']:.3f} vs {hg['recall']:.3f}, false positives "
+                                    f"{hv['false_positives']} vs {hg['false_positives']})",
                         "met": v["recall"] >= g["recall"] + 0.05 and 2 * v["false_positives"] <= g["false_positives"]})
         if "versions" in sc:
             slowest = max(c["median_s"] for c in sc["versions"]["cases"])

@@ -399,6 +399,45 @@ def ripsecrets_cases(src: Source):
                 yield "none", i + 1, "negative", line + "\n"
 
 
+# ---- Nosey Parker: crates/noseyparker/data/default/builtin/rules/*.yml --------------------
+
+NP_RULES = "crates/noseyparker/data/default/builtin/rules/"
+
+
+def noseyparker_cases(src: Source):
+    """(file stem, rule id, text) for each rule's `examples`, all positive. Rules that find
+    only identifiers (Nosey Parker's own `identifier` category without `secret`: account ids,
+    client ids) are left out: their examples are not credentials.
+
+    The rules' `negative_examples` are not taken. They say what one rule must not match, not
+    that the text holds no secret: Slack bot tokens are negatives of the Slack webhook rule,
+    `hvs.` tokens under `apikey:` of the HashiCorp rules, a random `AUTH0_CLIENT_SECRET` of
+    the Auth0 client-id rule, and some carry a `# FIXME` saying the rule should match them.
+    Labelled clean, they would count a scanner that reports a real secret as wrong."""
+    import yaml  # PyYAML: only this builder needs it, not the benchmark
+
+    for path in src.ls(NP_RULES):
+        if not path.endswith(".yml"):
+            continue
+        text = src.read(path).decode()
+        stem = path.rsplit("/", 1)[-1][:-4]
+        root = yaml.compose(text)
+        for rule in _node(root, "rules").value if root else []:
+            rid = _node(rule, "id").value
+            cats = {c.value for c in _node(rule, "categories").value} if _node(rule, "categories") else set()
+            if "identifier" in cats and "secret" not in cats:
+                continue
+            for item in _node(rule, "examples").value if _node(rule, "examples") else []:
+                yield stem, rid, item.value
+
+
+def _node(mapping, key):
+    for k, v in getattr(mapping, "value", []):
+        if k.value == key:
+            return v
+    return None
+
+
 # ---- assembling ------------------------------------------------------------------------------
 
 def split_of(file_id: str) -> str:
@@ -413,7 +452,7 @@ def safe(name: str) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for s in ("gitleaks", "secretlint", "detect-secrets", "ripsecrets"):
+    for s in ("gitleaks", "secretlint", "detect-secrets", "ripsecrets", "noseyparker"):
         ap.add_argument(f"--{s}", required=True, help=f"git directory of {s}")
     ap.add_argument("--out", default=str(HERE))
     args = ap.parse_args()
@@ -460,6 +499,20 @@ def main() -> int:
         fam = {"aws_json": "aws", "pem_key": "private-key", "private_key": "private-key", "none": "mixed",
                "url": "basic-auth", "maven": "generic", "random": "generic", "intra42": "intra42"}.get(name, name)
         add(f"ripsecrets/{name}/{label[:3]}{n}.txt", "ripsecrets", fam, label, text.encode())
+
+    np_src = Source(args.noseyparker, pin["noseyparker"]["commit"])
+    np_counts: dict[str, int] = {}
+    for stem, rid, text in noseyparker_cases(np_src):
+        # The same cap as gitleaks': at most three per rule.
+        label = "positive"
+        n = np_counts.get(rid, 0)
+        if n >= 3:
+            continue
+        np_counts[rid] = n + 1
+        fam = {"generic": "generic", "aws": "aws", "azure": "azure", "gcp": "google", "google": "google",
+               "pem": "private-key", "jwt": "jwt", "http": "basic-auth"}.get(stem, stem)
+        add(f"noseyparker/{rid.removeprefix('np.')}/{label[:3]}{n + 1}.txt", "noseyparker", fam, label,
+            text.encode() + (b"" if text.endswith("\n") else b"\n"))
 
     for fid, family, data in negatives.generate(seed="vault-corpus-1"):
         add(f"synthetic/{fid}", "synthetic", family, "negative", data)
