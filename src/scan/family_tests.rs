@@ -326,6 +326,22 @@ fn uuid_credentials_must_be_random_uuids() {
         ["generic-secret"]
     );
     assert!(rules_in("app.sh", format!("SERVICE_API_TOKEN={v1}\n").as_bytes()).is_empty());
+    // Under an API, access or private key name a random UUID is the key (MongoDB Atlas).
+    for key in ["ATLAS_PRIVATE_KEY", "opsgenie_api_key", "ServiceApiKey"] {
+        let line = format!("{key}={v4}\n");
+        assert_eq!(
+            rules_in("app.sh", line.as_bytes()),
+            ["generic-secret"],
+            "{key}"
+        );
+    }
+    // Ids stay ids: a client id, a request id.
+    for key in ["CLIENT_ID", "request_id", "tenant"] {
+        assert!(
+            rules_in("app.sh", format!("{key}={v4}\n").as_bytes()).is_empty(),
+            "{key}"
+        );
+    }
 }
 
 #[test]

@@ -292,9 +292,23 @@ pub fn is_secret_key_name(key: &[u8]) -> bool {
 /// Whether a key names the credential itself (a token, secret, password or API key)
 /// rather than something about one; used where a value shape is ambiguous (UUIDs).
 fn names_a_credential(key: &[u8]) -> bool {
-    [&b"token"[..], b"secret", b"passw"]
-        .iter()
-        .any(|w| contains_ci(key, w))
+    // API keys issued as random UUIDs are common (MongoDB Atlas' private keys, Opsgenie,
+    // Postmark): a version 4 UUID under an API, access or private key name is one.
+    let words = key_words(key);
+    let pair = |a: &str, b: &str| words.windows(2).any(|w| w[0] == a && w[1] == b);
+    [
+        &b"token"[..],
+        b"secret",
+        b"passw",
+        b"apikey",
+        b"accesskey",
+        b"privatekey",
+    ]
+    .iter()
+    .any(|w| contains_ci(key, w))
+        || pair("api", "key")
+        || pair("access", "key")
+        || pair("private", "key")
 }
 
 /// Minimum length of a generic secret value.
