@@ -302,9 +302,9 @@ fn passwords_given_to_credential_constructors() {
 #[test]
 fn uuid_credentials_must_be_random_uuids() {
     let mut rng = Rng::new(159);
-    let mut uuid = |version: char| {
+    let mut uuid = |version: char, variant: char| {
         format!(
-            "{}-{}-{version}{}-a{}-{}",
+            "{}-{}-{version}{}-{variant}{}-{}",
             rng.string(super::testgen::HEX, 8),
             rng.string(super::testgen::HEX, 4),
             rng.string(super::testgen::HEX, 3),
@@ -312,8 +312,10 @@ fn uuid_credentials_must_be_random_uuids() {
             rng.string(super::testgen::HEX, 12)
         )
     };
-    let v4 = uuid('4');
-    let v1 = uuid('1');
+    let v4 = uuid('4', 'a');
+    let v1 = uuid('1', '9');
+    // 128 random bits written as a UUID, with neither field set: kept.
+    let raw = uuid('c', 'c');
     let npmrc = |token: &str| format!("//registry.npmjs.org/:_authToken={token}\n");
     assert_eq!(
         rules_in(".npmrc", npmrc(&v4).as_bytes()),
@@ -326,6 +328,10 @@ fn uuid_credentials_must_be_random_uuids() {
         ["generic-secret"]
     );
     assert!(rules_in("app.sh", format!("SERVICE_API_TOKEN={v1}\n").as_bytes()).is_empty());
+    assert_eq!(
+        rules_in("app.sh", format!("SERVICE_API_TOKEN={raw}\n").as_bytes()),
+        ["generic-secret"]
+    );
     // Under an API, access or private key name a random UUID is the key (MongoDB Atlas).
     for key in ["ATLAS_PRIVATE_KEY", "opsgenie_api_key", "ServiceApiKey"] {
         let line = format!("{key}={v4}\n");
@@ -352,4 +358,56 @@ fn openai_keys_with_a_broken_marker_are_near_misses() {
     assert_eq!(rules_in("app.sh", good.as_bytes()), ["openai-api-key"]);
     let edited = format!("OPENAI_API_KEY=sk-proj-{a}T4BlbkFJ{b}\n");
     assert!(!rules_in("app.sh", edited.as_bytes()).contains(&"openai-api-key"));
+}
+
+#[test]
+fn secrets_given_as_command_line_options() {
+    let mut rng = Rng::new(161);
+    let password = format!("{}!{}", rng.mixed(ALNUM, 6), rng.string(b"0123456789", 2));
+    let token = rng.mixed(ALNUM, 32);
+    for (path, text) in [
+        (
+            "deploy.sh",
+            format!("app-cli login --user ci --password={password}\n"),
+        ),
+        (
+            "deploy.sh",
+            format!("app-cli login --password \"{password}\"\n"),
+        ),
+        (
+            "vsphere.ps1",
+            format!("Connect-VIServer -Server 10.0.0.5 -User admin -Password {password}\n"),
+        ),
+        (
+            ".github/workflows/ci.yml",
+            format!("      - run: tool publish --api-key {token}\n"),
+        ),
+        (
+            "backup.sh",
+            format!("mysqldump -h db -uroot -p{password} shop > shop.sql\n"),
+        ),
+    ] {
+        let rules = rules_in(path, text.as_bytes());
+        assert!(
+            rules == ["cli-password-argument"] || rules == ["mysql-password-argument"],
+            "{text}: {rules:?}"
+        );
+    }
+    // Variables, metavariables, prompts, placeholders, files and other options.
+    for text in [
+        "docker login --password-stdin < token.txt\n",
+        "tool login --password \"$DEPLOY_PASSWORD\"\n",
+        "tool login --password=${{ secrets.DEPLOY_PASSWORD }}\n",
+        "tool publish --api-key API_KEY\n",
+        "tool publish --api-key <your-api-key>\n",
+        "tool login --password prompt\n",
+        "tool login --token-file /run/secrets/token\n",
+        "tool login --token ./token.txt\n",
+        "tool login --password changeme123\n",
+        "mysql -u root -p shop < dump.sql\n",
+        "mysql -uroot -p$MYSQL_ROOT_PASSWORD\n",
+        "ssh -p 2222 host\n",
+    ] {
+        assert!(rules_in("deploy.sh", text.as_bytes()).is_empty(), "{text}");
+    }
 }

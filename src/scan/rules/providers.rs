@@ -4,7 +4,7 @@
 
 use crate::scan::validate;
 
-use super::{BASE, Redact, Rule, Window};
+use super::{BASE, Class, Redact, Rule, Window};
 
 pub(super) const RULES: &[Rule] = &[
     // ---- provider tokens ported from gitleaks', secretlint's and detect-secrets' rule sets.
@@ -110,6 +110,39 @@ pub(super) const RULES: &[Rule] = &[
         },
         validate: Some(validate::curl_user),
         redact: Redact::Label("curl credentials"),
+        ..BASE
+    },
+    Rule {
+        id: "cli-password-argument",
+        description: "Password, token or API key given as a command-line option (--password=…, -Password …, --api-key …)",
+        class: Class::Heuristic,
+        keywords: &[
+            "-password",
+            "-passwd",
+            "-pass ",
+            "-pass=",
+            "-token",
+            "-secret",
+            "-api-key",
+            "-apikey",
+        ],
+        keywords_case_sensitive: false,
+        // Long options only: `-p` is a port as often as a password. The option name must
+        // end where the value starts (`--password-stdin`, `--token-file` are other options).
+        pattern: r#"(?-u)(?:^|[\s(\[,])--?(?i:(?:[a-z]+-)?(?:password|passwd|pass|token|secret|api-?key))(?:=|[ \t]+)(?P<q>["'])?(?P<s>[^\s"'`$%<{\-\\][^\s"'`\\]{5,127})"#,
+        validate: Some(validate::cli_secret_argument),
+        redact: Redact::Label("command-line secret"),
+        ..BASE
+    },
+    Rule {
+        id: "mysql-password-argument",
+        description: "Password glued to a MySQL client's -p option (mysql -u root -pPASSWORD)",
+        class: Class::Heuristic,
+        keywords: &["mysql", "mariadb"],
+        keywords_case_sensitive: false,
+        pattern: r#"(?-u)\b(?i:mysql(?:dump|admin|import|check)?|mariadb(?:-dump|-admin)?)\b[^\n|;&]*?[ \t]-p(?P<q>["'])?(?P<s>[^\s"'`$%<{\-\\][^\s"'`\\]{3,127})"#,
+        validate: Some(validate::cli_secret_argument),
+        redact: Redact::Label("command-line secret"),
         ..BASE
     },
     Rule {

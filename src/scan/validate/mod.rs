@@ -311,13 +311,17 @@ pub fn is_uuid(value: &[u8]) -> bool {
     }) && parts.next().is_none()
 }
 
-/// Whether `value` is a UUID that is not a random (version 4) one. Services that issue
-/// UUIDs as credentials (Heroku, Snyk, legacy npm tokens, Postmark) issue random ones; a
-/// time-based UUID (version 1: a timestamp and a MAC address) or a hand-written one
-/// (`12345678-ABCD-…`) names something instead.
+/// Whether `value` is a UUID whose own fields say it is not random: an RFC 4122 variant
+/// (`8`–`b` at position 19) with a time-based or name-based version (1, 2, 3, 5, 6, 7).
+/// Services that issue UUIDs as credentials (Heroku, Snyk, legacy npm tokens, Postmark)
+/// issue random ones (version 4), and some format 128 random bits as a UUID without
+/// setting either field; a version-1 UUID (a timestamp and a MAC address) or a name-based
+/// one names something instead.
 #[must_use]
 pub fn is_non_random_uuid(value: &[u8]) -> bool {
-    is_uuid(value) && value[14] != b'4'
+    is_uuid(value)
+        && matches!(value[19].to_ascii_lowercase(), b'8' | b'9' | b'a' | b'b')
+        && matches!(value[14], b'1' | b'2' | b'3' | b'5' | b'6' | b'7')
 }
 
 /// Whether `value` looks like a git object id or content hash: 40 or 64 hex digits.
@@ -574,6 +578,34 @@ pub(crate) fn curl_user(c: &Candidate<'_>) -> bool {
         return false;
     };
     credential_pair(&s[..colon], &s[colon + 1..])
+}
+
+/// A secret given on a command line: a literal (not a variable, a metavariable such as
+/// `PASSWORD` or `API_KEY`, or a placeholder) that looks set by a person or a generator:
+/// a digit or a symbol in it, or a long random string. Words alone (`--token mytoken`,
+/// `--password prompt`) are left out.
+pub(crate) fn cli_secret_argument(c: &Candidate<'_>) -> bool {
+    let value = c.secret;
+    let symbol = |b: &u8| !b.is_ascii_alphanumeric() && !matches!(b, b'_' | b'-' | b'.');
+    let metavariable = value
+        .iter()
+        .all(|&b| b.is_ascii_uppercase() || b == b'_' || b == b'-');
+    value.len() >= 4
+        && !metavariable
+        && !value.starts_with(b"./")
+        && !value.starts_with(b"~/")
+        && value[0] != b'/'
+        && !contains_ci(value, b"://")
+        && !value.iter().all(u8::is_ascii_digit)
+        && !is_placeholder_value(value)
+        && !is_ciphertext_value(value)
+        && !DEFAULT_URL_PASSWORDS
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(value))
+        && (value.iter().any(u8::is_ascii_digit)
+            || value.iter().any(symbol)
+            || (value.len() >= 16 && shannon_entropy(value) >= 3.5))
+        && !(is_wordish(value) && !value.iter().any(symbol) && value.len() < 16)
 }
 
 /// The shared judgement of a `user:password` pair.
