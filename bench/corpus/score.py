@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Scores vault (and gitleaks, if given) on the labelled corpus: recall and false positives,
-per family and overall, for the `tune` and `held-back` splits separately.
+per family and overall, for the `tune` and `held-back` splits separately, and for the
+`unseen` slice of held-back (the sources no scored tool was built from; see OWN_SOURCES).
 
     bench/corpus/score.py --vault target/release/vault [--gitleaks bench/.tools/bin/gitleaks]
-                          [--split held-back] [--families] [--json out.json]
+                          [--split held-back|unseen] [--families] [--json out.json]
 
 A positive file counts as found when the scanner reports anything in it; a negative file
 counts as a false positive when the scanner reports anything in it. File-level scoring is
