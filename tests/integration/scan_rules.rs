@@ -135,3 +135,93 @@ fn placeholders_under_provider_keys_are_not_reported() {
     let out = repo.vault(&alice).args(["scan", "app"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", all_text(&out));
 }
+
+/// Standard base64 with padding.
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The pre-commit hook blocks the shapes added from Nosey Parker's examples: a private
+/// key base64-encoded into a JSON setting, a password glued to `mysql -p`, an unseal key
+/// in a runbook. Nothing of them is printed, and the scan names each file and rule.
+#[test]
+fn hook_blocks_encoded_keys_command_line_passwords_and_unseal_keys() {
+    let (repo, alice) = TestRepo::with_vault("dev");
+    let body: Vec<String> = (0..8).map(|i| alnum(20 + i, 64)).collect();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        body.join("\n")
+    );
+    let encoded = base64(pem.as_bytes());
+    let password = format!("{}!{}", alnum(40, 8), 42);
+    let share: Vec<u8> = alnum(41, 33).bytes().map(|b| b.wrapping_mul(7)).collect();
+    let unseal = base64(&share);
+    repo.write(
+        "config/signing.json",
+        format!("{{\"privateKey\": \"{encoded}\"}}\n"),
+    );
+    repo.write(
+        "ops/backup.sh",
+        format!("mysqldump -h db -ureporter -p{password} reports > r.sql\n"),
+    );
+    repo.write("docs/unseal.md", format!("Unseal Key 1: {unseal}\n"));
+    let added = repo.git(["add", "config", "ops", "docs"]);
+    assert!(added.status.success(), "{}", all_text(&added));
+
+    let out = repo
+        .vault(&alice)
+        .args(["hook", "pre-commit"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", all_text(&out));
+    let text = all_text(&out);
+    for secret in [&encoded[..40], &password, &unseal] {
+        assert!(!text.contains(secret), "a secret was printed: {text}");
+    }
+    for (path, rule) in [
+        ("config/signing.json", "[private-key-base64]"),
+        ("ops/backup.sh", "[mysql-password-argument]"),
+        ("docs/unseal.md", "[hashicorp-vault-unseal-key]"),
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(path) && l.contains(rule)),
+            "{path} {rule} not reported: {text}"
+        );
+    }
+
+    // Variables on the command line are not secrets: the same script is then clean.
+    repo.write(
+        "ops/backup.sh",
+        "mysqldump -h db -ureporter -p\"$REPORTS_DB_PASSWORD\" reports > r.sql\n",
+    );
+    repo.git([
+        "rm",
+        "--cached",
+        "-q",
+        "config/signing.json",
+        "docs/unseal.md",
+    ]);
+    repo.git(["add", "ops"]);
+    let out = repo
+        .vault(&alice)
+        .args(["hook", "pre-commit"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_text(&out));
+}
