@@ -713,6 +713,18 @@ fn rotate_status_lists_secrets_by_urgency_with_due_dates() {
     );
     assert!(lines[2].contains("D_WEEKLY"), "{text}");
     assert!(!text.contains("dev-a-monthly"), "{text}");
+    // Every column starts where its header does (the age is right-aligned under AGE).
+    for header in ["ROTATED", "DUE", "STATUS"] {
+        let at = lines[0].find(header).unwrap();
+        for line in &lines[1..] {
+            assert_eq!(line.as_bytes()[at - 1], b' ', "{header}: {text}");
+            assert_ne!(line.as_bytes()[at], b' ', "{header}: {text}");
+        }
+    }
+    let age_end = lines[0].find("AGE").unwrap() + 3;
+    for line in &lines[1..] {
+        assert_eq!(&line[age_end - 1..=age_end], "d ", "{text}");
+    }
 }
 
 #[test]

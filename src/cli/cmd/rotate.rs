@@ -132,8 +132,8 @@ fn status(
             |v: Option<&str>| v.map_or_else(|| "-".to_owned(), |s| s.chars().take(10).collect());
         writeln!(
             out,
-            // The age is not padded to its column: kept as it has always printed.
-            "{:env_w$} {:secret_w$} {:10} {}d  {:10}  {state}",
+            // The age is right-aligned under its header (`AGE` is 5 wide, `d` included).
+            "{:env_w$} {:secret_w$} {:10} {:>4}d  {:10}  {state}",
             row.env,
             row.secret,
             date(Some(&row.rotated_at)),
