@@ -316,17 +316,50 @@ class Suite:
         cached[copies] = mono
         return repo, mono
 
+    def subdir_vault_fixture(self, copies: int) -> Path:
+        """A copy of the scenario-4 repository (`copies` as in `monorepo_fixture`) whose vault
+        is moved from the root to `apps/vault/` and committed there, with the same 50 staged
+        changes: the layout where git runs the hook outside any vault (at the work-tree root)
+        and the hook finds the vaults through the index. Copied, not generated again: only the
+        move is new."""
+        src, _ = self.monorepo_fixture(copies)
+        repo = src.with_name(src.name + "-subdir")
+        if repo.exists():
+            return repo
+        e = self.env
+        t = time.perf_counter()
+        # The files `add_vault` committed (HEAD is that commit; the staged changes came after).
+        vault_files = e.run(["git", "show", "--name-only", "--format=", "HEAD"], cwd=src).stdout.split()
+        assert ".vault.toml" in vault_files, vault_files
+        e.run(["cp", "-a", "--reflink=auto", src, repo], cwd=self.work)
+        (repo / "apps" / "vault").mkdir(parents=True, exist_ok=True)
+        for f in vault_files:
+            (repo / "apps" / "vault" / f).parent.mkdir(parents=True, exist_ok=True)
+            e.run(["git", "mv", f, f"apps/vault/{f}"], cwd=repo)
+        # A partial commit of just the move: the staged changes stay staged.
+        e.run(["git", "commit", "-q", "--no-verify", "-m", "move the vault to apps/vault", "--",
+               *vault_files, "apps/vault"], cwd=repo)
+        staged = e.run(["git", "diff", "--cached", "--name-only"], cwd=repo).stdout.split()
+        assert len(staged) == self.plan.staged_files, len(staged)
+        assert not (repo / ".vault.toml").exists()
+        log(f"  copy with the vault in apps/vault/ made in {time.perf_counter() - t:.0f} s")
+        return repo
+
     # -- 4b. pre-commit cost vs repository size ------------------------------------------------
 
     def s4b_precommit_scale(self):
         """The same 50 staged changes in the 20k-file repository and in one ten times larger:
-        a hook whose cost follows the change costs about the same in both."""
+        a hook whose cost follows the change costs about the same in both. Measured with the
+        vault at the root (the hook runs inside it) and in a subdirectory (the hook runs
+        outside any vault and finds the vaults in the index)."""
         p = self.plan
         big = p.monorepo_files * p.big_monorepo_copies
         log(f"scenario 4b: pre-commit, {p.staged_files} staged files in {p.monorepo_files:,} vs {big:,} files")
         e = self.env
         small_repo, _ = self.monorepo_fixture(1)
         big_repo, _ = self.monorepo_fixture(p.big_monorepo_copies)
+        small_sub = self.subdir_vault_fixture(1)
+        big_sub = self.subdir_vault_fixture(p.big_monorepo_copies)
         vault_env = e.env(VAULT_IDENTITY_FILE=self.key)
         gl = self.gitleaks_staged_argv() + ["--redact", "--verbose", "--no-banner"]
         def k(n: int) -> str:
@@ -339,6 +372,10 @@ class Suite:
             Case(f"gitleaks {gl[1]} {gl[2]}, {k(big)} files", fixed(step(gl, big_repo, e.env(), ok_codes=(1,)))),
             Case(f"gitleaks {gl[1]} {gl[2]}, {k(p.monorepo_files)} files",
                  fixed(step(gl, small_repo, e.env(), ok_codes=(1,)))),
+            Case(f"vault hook pre-commit, vault in a subdirectory, {k(big)} files",
+                 fixed(step([e.vault, "hook", "pre-commit"], big_sub, vault_env, ok_codes=(1,)))),
+            Case(f"vault hook pre-commit, vault in a subdirectory, {k(p.monorepo_files)} files",
+                 fixed(step([e.vault, "hook", "pre-commit"], small_sub, vault_env, ok_codes=(1,)))),
         ]
         measure.alternate(cases, p.precommit_scale_iters, label="pre-commit scale")
         sc = scenario("precommit-scale", f"4b. pre-commit, {p.staged_files} staged of {k(big)} vs "
@@ -346,7 +383,11 @@ class Suite:
                       cases)
         med = {c["name"]: c["median_s"] for c in sc["cases"]}
         names = [c.name for c in cases]
-        sc["growth"] = {"vault": med[names[0]] / med[names[1]], "gitleaks": med[names[2]] / med[names[3]]}
+        sc["growth"] = {"vault": med[names[0]] / med[names[1]], "gitleaks": med[names[2]] / med[names[3]],
+                        "vault_subdir": med[names[4]] / med[names[5]]}
+        g = sc["growth"]
+        log(f"  growth {k(p.monorepo_files)} → {k(big)}: vault {g['vault']:.2f}× (vault at the root), "
+            f"{g['vault_subdir']:.2f}× (vault in a subdirectory); gitleaks {g['gitleaks']:.2f}×")
         self.results["scenarios"].append(sc)
 
     # -- 5. history -------------------------------------------------------------------------
@@ -552,9 +593,13 @@ class Suite:
                         "met": r <= 0.2 and v["peak_rss_mib"] <= g["peak_rss_mib"]})
         if "precommit-scale" in sc:
             growth = sc["precommit-scale"]["growth"]
+            # Both layouts must meet it: the vault at the root, and vaults in subdirectories
+            # (the hook at the root, outside any vault).
             out.append({"target": "pre-commit, 50 staged: 10× the files ≤ 1.5× the time",
-                        "measured": f"vault {growth['vault']:.2f}×, gitleaks {growth['gitleaks']:.2f}×",
-                        "met": growth["vault"] <= 1.5})
+                        "measured": f"vault {growth['vault']:.2f}× (vault at the root), "
+                                    f"{growth['vault_subdir']:.2f}× (vault in a subdirectory); "
+                                    f"gitleaks {growth['gitleaks']:.2f}×",
+                        "met": growth["vault"] <= 1.5 and growth["vault_subdir"] <= 1.5})
         corpus = self.results.get("corpus")
         if corpus:
             # Judged on the held-back text neither tool was built from (see score.OWN_SOURCES):

@@ -8,7 +8,7 @@
 //! It reads only what it fully understands: versions 2 and 3, the known entry modes and
 //! flags, and no extension that changes what the entries mean (a split index's `link`, a
 //! sparse index's `sdir`, or any extension it does not know). For anything else, or any
-//! byte out of place, [`RawIndex::open`] returns `None` and the caller decodes the index
+//! byte out of place, [`RawIndex::open_visiting`] returns `None` and the caller decodes the index
 //! with gix, which reads every format and rejects corrupt ones: the hook is a security
 //! gate, so this reader may only ever be a faster way to the same answer.
 
@@ -94,15 +94,17 @@ fn be32(bytes: &[u8], at: usize) -> Option<u32> {
 }
 
 impl RawIndex {
-    /// Opens the index at `path`, or returns `None` if it cannot be read or is not a
-    /// version 2 or 3 index whose every byte this reader understands (the caller then
-    /// uses gix, which reports what is wrong).
+    /// [`RawIndex::open_visiting`] without a visitor (the hook always has one: it looks for
+    /// the vaults' names in the same pass).
+    #[cfg(test)]
     pub(crate) fn open(path: &Path, hash: gix::hash::Kind) -> Option<Self> {
         Self::open_visiting(path, hash, &mut |_| {})
     }
 
-    /// [`RawIndex::open`], showing `visit` each entry's path as it streams by (even when it
-    /// then returns `None`: the caller must drop what it gathered).
+    /// Opens the index at `path`, or returns `None` if it cannot be read or is not a
+    /// version 2 or 3 index whose every byte this reader understands (the caller then
+    /// uses gix, which reports what is wrong). Shows `visit` each entry's path as it
+    /// streams by (even when it then returns `None`: the caller must drop what it gathered).
     pub(crate) fn open_visiting(
         path: &Path,
         hash: gix::hash::Kind,
@@ -460,6 +462,22 @@ mod tests {
                     .collect();
                 expected.sort();
                 prop_assert_eq!(named("f0.txt"), expected);
+            }
+            // The same names from the hook's one pass, whichever reader it used.
+            if let Ok(staged) = crate::git::staged_changes_naming(root, "f0.txt") {
+                let mut found: Vec<Vec<u8>> = staged
+                    .named
+                    .into_iter()
+                    .map(|p| p.strip_prefix(root).unwrap().as_os_str().as_encoded_bytes().to_vec())
+                    .collect();
+                found.sort();
+                let mut expected: Vec<Vec<u8>> = git_entries(root)
+                    .into_iter()
+                    .map(|(path, _, _)| path)
+                    .filter(|p| p == b"f0.txt" || p.ends_with(b"/f0.txt"))
+                    .collect();
+                expected.sort();
+                prop_assert_eq!(found, expected);
             }
             match crate::git::staged_changes(root) {
                 Ok(files) => {

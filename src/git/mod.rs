@@ -23,7 +23,9 @@ mod scan;
 pub use blobs::{BlobSighting, HistoryBlobs, HistoryScan, history_blobs};
 pub use config::{driver_settings, init, user_name};
 pub use history::{FileChange, History, Version, repo_path};
-pub use scan::{StagedFile, staged_changes, tracked_files, tracked_named};
+pub use scan::{
+    Staged, StagedFile, staged_changes, staged_changes_naming, tracked_files, tracked_named,
+};
 
 /// A git object id, as the history scan hands them around.
 pub type ObjectId = gix::ObjectId;

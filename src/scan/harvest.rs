@@ -3,7 +3,7 @@
 //!
 //! Values leave this module only inside [`Zeroizing`] buffers, labelled `env/NAME`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use zeroize::Zeroizing;
@@ -26,14 +26,42 @@ pub type KnownValue = (String, Zeroizing<Vec<u8>>);
 /// left conflict markers in it, say). Without it the scan cannot know which values to look
 /// for, and passing would let a copy of a real secret through: the hook must block instead.
 pub fn vaults_for(cwd: &Path) -> Result<Vec<Vault>, Error> {
-    let unreadable = |source| Error::RosterUnreadable { source };
-    match Vault::discover(cwd) {
-        Ok(vault) => return Ok(vec![vault]),
-        Err(StoreError::NotAVault { .. }) => {}
-        Err(source) => return Err(unreadable(source)),
+    if let Some(vault) = containing(cwd)? {
+        return Ok(vec![vault]);
     }
+    vaults_at(&git::tracked_named(cwd, crate::config::CONFIG_FILE))
+}
+
+/// [`vaults_for`], with the tracked `.vault.toml` paths already read by the caller (the
+/// staged scan finds them in the same pass over the index that gives the staged files, see
+/// [`git::staged_changes_naming`]), so the index is not read again.
+///
+/// # Errors
+/// As [`vaults_for`].
+pub fn vaults_among(cwd: &Path, tracked: &[PathBuf]) -> Result<Vec<Vault>, Error> {
+    if let Some(vault) = containing(cwd)? {
+        return Ok(vec![vault]);
+    }
+    vaults_at(tracked)
+}
+
+fn unreadable(source: StoreError) -> Error {
+    Error::RosterUnreadable { source }
+}
+
+/// The vault containing `cwd`, if any.
+fn containing(cwd: &Path) -> Result<Option<Vault>, Error> {
+    match Vault::discover(cwd) {
+        Ok(vault) => Ok(Some(vault)),
+        Err(StoreError::NotAVault { .. }) => Ok(None),
+        Err(source) => Err(unreadable(source)),
+    }
+}
+
+/// The vaults whose `.vault.toml` files are at `paths`.
+fn vaults_at(paths: &[PathBuf]) -> Result<Vec<Vault>, Error> {
     let mut vaults = Vec::new();
-    for path in git::tracked_named(cwd, crate::config::CONFIG_FILE) {
+    for path in paths {
         let Some(root) = path.parent() else {
             continue;
         };

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::harvest::{known_values, vaults_for};
+use super::harvest::{known_values, vaults_among, vaults_for};
 use super::{Finding, Scanner, baseline, walk};
 use crate::error::Error;
 use crate::git::{self, GitError};
@@ -164,11 +164,16 @@ pub fn scan_parallel(
 /// are in [`Report::unreadable`].
 pub fn run(plan: &Plan, notice: &mut dyn FnMut(Notice)) -> Result<Report, Error> {
     let cwd = plan.cwd.as_path();
+    // The tracked `.vault.toml` files, when the source already read the index for them.
+    let mut tracked_vaults = None;
     let (items, unreadable) = match &plan.source {
         Source::History(range) => return history(plan, range.as_deref(), notice),
         Source::Staged => {
-            let files = git::staged_changes(cwd)?;
-            let items: Vec<_> = files.into_iter().map(|f| (f.path, f.data)).collect();
+            // One pass over the index gives both the staged files and, for a hook run
+            // outside a vault, where the vaults are: the hook's cost follows the change.
+            let staged = git::staged_changes_naming(cwd, crate::config::CONFIG_FILE)?;
+            tracked_vaults = Some(staged.named);
+            let items: Vec<_> = staged.files.into_iter().map(|f| (f.path, f.data)).collect();
             (items, Vec::new())
         }
         Source::Paths(paths) => {
@@ -198,7 +203,10 @@ pub fn run(plan: &Plan, notice: &mut dyn FnMut(Notice)) -> Result<Report, Error>
             (walked.items, unreadable)
         }
     };
-    let vaults = vaults_for(cwd)?;
+    let vaults = match &tracked_vaults {
+        Some(tracked) => vaults_among(cwd, tracked)?,
+        None => vaults_for(cwd)?,
+    };
     let scanner = scanner(plan, &vaults, notice);
     let findings = scan_parallel(&scanner, &items)?;
     let found = findings

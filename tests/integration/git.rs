@@ -1504,6 +1504,111 @@ fn hook_checks_known_values_of_a_vault_in_a_subdirectory() {
     );
 }
 
+/// Creates a vault in `dir` (a subdirectory) with `API_TOKEN` set in dev to `value`, and
+/// stages it; nothing is committed.
+fn stage_vault_in(repo: &TestRepo, alice: &Key, dir: &str, value: &str) {
+    std::fs::create_dir_all(repo.path(dir)).unwrap();
+    repo.vault(alice)
+        .current_dir(repo.path(dir))
+        .args(["init", "--name", "alice", "--env", "dev"])
+        .assert()
+        .success();
+    std::fs::remove_file(repo.path(&format!("{dir}/.secrets.example.toml"))).unwrap();
+    repo.vault(alice)
+        .current_dir(repo.path(dir))
+        .args(["set", "dev", "API_TOKEN"])
+        .write_stdin(value.to_owned())
+        .assert()
+        .success();
+    ok_git(repo, None, &["add", "-A", dir]);
+}
+
+/// Runs `git args` as `key` (the hook runs) and asserts the hook blocked it with a
+/// known-value finding in `path` line 1, without printing `secret`.
+fn assert_commit_blocked(repo: &TestRepo, key: &Key, args: &[&str], path: &str, secret: &str) {
+    let before = head(repo);
+    let out = run_git(repo, Some(key), args);
+    let text = all_text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "git {args:?} was not blocked:\n{text}"
+    );
+    assert!(text.contains("commit blocked"), "{text}");
+    assert_names(&text, &expect(path, 1, "known-value"));
+    assert!(!text.contains(secret), "the secret leaked into:\n{text}");
+    assert_eq!(head(repo), before, "a blocked commit moved HEAD");
+}
+
+/// The hook at the root of a repository whose vaults are in subdirectories, through plain
+/// `git commit` (git commits from `.git/index`) and `git commit -a` (from `.git/index.lock`):
+/// a clean change passes; a copy of a value is blocked, also for a vault that is added in
+/// the very commit (its `.vault.toml` is only in the index being committed).
+#[test]
+fn hook_outside_a_vault_blocks_plain_and_all_commits() {
+    let (repo, alice, password) = monorepo();
+    repo.write("README.md", "hello\n");
+    ok_git(&repo, None, &["add", "README.md"]);
+    let out = commit(&repo, Some(&alice), "clean");
+    assert!(out.status.success(), "{}", all_text(&out));
+
+    repo.write("README.md", format!("db {password}\n"));
+    assert_commit_blocked(
+        &repo,
+        &alice,
+        &["commit", "-a", "-m", "x"],
+        "README.md",
+        &password,
+    );
+    ok_git(&repo, None, &["checkout", "-q", "README.md"]);
+
+    let token = format!("{}-{}", "svc", "Battery-Staple-Token");
+    stage_vault_in(&repo, &alice, "svc", &token);
+    repo.write("svc/notes.txt", format!("{token}\n"));
+    ok_git(&repo, None, &["add", "svc/notes.txt"]);
+    assert_commit_blocked(
+        &repo,
+        &alice,
+        &["commit", "-m", "x"],
+        "svc/notes.txt",
+        &token,
+    );
+    // Without the copy, the new vault is committed.
+    ok_git(&repo, None, &["rm", "-q", "--cached", "svc/notes.txt"]);
+    let out = commit(&repo, Some(&alice), "svc");
+    assert!(out.status.success(), "{}", all_text(&out));
+    assert!(committed(&repo, "svc/.vault.toml"));
+}
+
+/// A partial commit (`git commit <paths>`, `git commit -o <paths>`) is written from a
+/// temporary index holding only `HEAD` and those paths. A vault staged in the repository's
+/// index but left out of the commit is not in it; the hook must still look for its values
+/// (fail closed), or a copy of one in the committed file would pass.
+#[test]
+fn hook_knows_a_staged_vault_left_out_of_a_partial_commit() {
+    let (repo, alice, _) = monorepo();
+    let token = format!("{}-{}", "svc", "Battery-Staple-Token");
+    stage_vault_in(&repo, &alice, "svc", &token);
+    repo.write("other.txt", format!("token {token}\n"));
+    ok_git(&repo, None, &["add", "other.txt"]);
+    for args in [
+        ["commit", "-m", "x", "--", "other.txt"],
+        ["commit", "-m", "x", "-o", "other.txt"],
+    ] {
+        assert_commit_blocked(&repo, &alice, &args, "other.txt", &token);
+    }
+    // The same partial commit without the copy goes through, and leaves the vault staged.
+    repo.write("other.txt", "nothing here\n");
+    let out = run_git(
+        &repo,
+        Some(&alice),
+        &["commit", "-m", "x", "--", "other.txt"],
+    );
+    assert!(out.status.success(), "{}", all_text(&out));
+    assert!(committed(&repo, "other.txt"));
+    assert!(!committed(&repo, "svc/.vault.toml"));
+}
+
 #[test]
 fn merge_driver_works_for_a_vault_in_a_subdirectory() {
     let (repo, alice, _) = monorepo();
