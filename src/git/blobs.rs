@@ -500,6 +500,9 @@ impl HistoryBlobs {
                 // The decoder's threads are not the pool's: a panicking visitor is caught
                 // here and fails the scan, like a pool worker's would.
                 match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| visit(i, data))) {
+                    // Most blobs hold nothing: only findings take the shared lock, so the
+                    // decoder's threads do not queue on it once per blob.
+                    Ok(result) if result.is_empty() => {}
                     Ok(result) => {
                         if let Ok(mut found) = found.lock() {
                             found.push((i, Ok(result)));
