@@ -386,10 +386,22 @@ fn secrets_given_as_command_line_options() {
             "backup.sh",
             format!("mysqldump -h db -uroot -p{password} shop > shop.sql\n"),
         ),
+        (
+            "deploy.sh",
+            format!("sshpass -p '{password}' ssh ci@build-01 make\n"),
+        ),
+        (
+            "deploy.sh",
+            format!("docker login -u ci -p {password} registry.example.com\n"),
+        ),
+        (
+            "k8s.sh",
+            format!("kubectl create secret generic db --from-literal=DB_PASSWORD={password}\n"),
+        ),
     ] {
         let rules = rules_in(path, text.as_bytes());
         assert!(
-            rules == ["cli-password-argument"] || rules == ["mysql-password-argument"],
+            rules == ["cli-password-argument"] || rules == ["password-p-option"],
             "{text}: {rules:?}"
         );
     }
@@ -407,6 +419,12 @@ fn secrets_given_as_command_line_options() {
         "mysql -u root -p shop < dump.sql\n",
         "mysql -uroot -p$MYSQL_ROOT_PASSWORD\n",
         "ssh -p 2222 host\n",
+        "mysql -p shop_production\n",
+        "docker run -p 8080:80 nginx\n",
+        "docker login -u ci -p \"$REGISTRY_TOKEN\" registry.example.com\n",
+        "sshpass -p \"$SSHPASS\" ssh ci@build-01\n",
+        "kubectl create secret generic db --from-literal=DB_PASSWORD=\"$DB_PASSWORD\"\n",
+        "kubectl create secret generic db --from-literal=DB_HOST=db.internal01\n",
     ] {
         assert!(rules_in("deploy.sh", text.as_bytes()).is_empty(), "{text}");
     }

@@ -195,7 +195,7 @@ fn hook_blocks_encoded_keys_command_line_passwords_and_unseal_keys() {
     }
     for (path, rule) in [
         ("config/signing.json", "[private-key-base64]"),
-        ("ops/backup.sh", "[mysql-password-argument]"),
+        ("ops/backup.sh", "[password-p-option]"),
         ("docs/unseal.md", "[hashicorp-vault-unseal-key]"),
     ] {
         assert!(

@@ -125,22 +125,30 @@ pub(super) const RULES: &[Rule] = &[
             "-secret",
             "-api-key",
             "-apikey",
+            "--from-literal=",
         ],
         keywords_case_sensitive: false,
-        // Long options only: `-p` is a port as often as a password. The option name must
-        // end where the value starts (`--password-stdin`, `--token-file` are other options).
-        pattern: r#"(?-u)(?:^|[\s(\[,])--?(?i:(?:[a-z]+-)?(?:password|passwd|pass|token|secret|api-?key))(?:=|[ \t]+)(?P<q>["'])?(?P<s>[^\s"'`$%<{\-\\][^\s"'`\\]{5,127})"#,
+        // Long options only: `-p` is a port as often as a password (the tools where it is
+        // not are `password-p-option`). The option name must end where the value starts
+        // (`--password-stdin`, `--token-file` are other options). `kubectl create secret
+        // --from-literal=password=…` puts the value after a secret-named key.
+        pattern: r#"(?-u)(?:(?:^|[\s(\[,])--?(?i:(?:[a-z]+-)?(?:password|passwd|pass|token|secret|api-?key))(?:=|[ \t]+)|--from-literal=[\w.-]*(?i:password|passwd|pass|token|secret|api[-_]?key)[\w.-]*=)(?P<q>["'])?(?P<s>[^\s"'`$%<{\-\\][^\s"'`\\]{5,127})"#,
         validate: Some(validate::cli_secret_argument),
         redact: Redact::Label("command-line secret"),
         ..BASE
     },
     Rule {
-        id: "mysql-password-argument",
-        description: "Password glued to a MySQL client's -p option (mysql -u root -pPASSWORD)",
+        id: "password-p-option",
+        description: "Password given to -p where -p means password (mysql -u root -pPASSWORD, sshpass -p, docker login -p)",
         class: Class::Heuristic,
-        keywords: &["mysql", "mariadb"],
+        keywords: &[
+            "mysql", "mariadb", "sshpass", "docker", "podman", "nerdctl", "buildah", "skopeo",
+            "helm",
+        ],
         keywords_case_sensitive: false,
-        pattern: r#"(?-u)\b(?i:mysql(?:dump|admin|import|check)?|mariadb(?:-dump|-admin)?)\b[^\n|;&]*?[ \t]-p(?P<q>["'])?(?P<s>[^\s"'`$%<{\-\\][^\s"'`\\]{3,127})"#,
+        // MySQL's clients take the password glued (`-p secret` prompts, and `secret` is
+        // then the database); sshpass and the registry logins take it either way.
+        pattern: r#"(?-u)(?:\b(?i:mysql(?:dump|admin|import|check)?|mariadb(?:-dump|-admin)?)\b[^\n|;&]*?[ \t]-p|\b(?:sshpass|(?:docker|podman|nerdctl|buildah|skopeo|helm[ \t]+registry)[ \t]+login)\b[^\n|;&]*?[ \t]-p[ \t]*)(?P<q>["'])?(?P<s>[^\s"'`$%<{\-\\][^\s"'`\\]{3,127})"#,
         validate: Some(validate::cli_secret_argument),
         redact: Redact::Label("command-line secret"),
         ..BASE
