@@ -429,3 +429,50 @@ fn secrets_given_as_command_line_options() {
         assert!(rules_in("deploy.sh", text.as_bytes()).is_empty(), "{text}");
     }
 }
+
+#[test]
+fn short_passwords_a_person_chose() {
+    let mut rng = Rng::new(162);
+    let word = |rng: &mut Rng| {
+        let mut w = rng.string(b"abcdefghijklmnopqrstuvwxyz", 6);
+        w[..1].make_ascii_uppercase();
+        w
+    };
+    for (path, line) in [
+        ("config.py", format!("password = '{}1!'\n", word(&mut rng))),
+        ("app.yml", format!("DB_PASS: {}2024\n", word(&mut rng))),
+        ("settings.ini", format!("passwd = {}#42\n", word(&mut rng))),
+        (
+            "deploy.js",
+            format!("const dbPassword = \"{}9$x\";\n", word(&mut rng)),
+        ),
+    ] {
+        assert_eq!(
+            rules_in(path, line.as_bytes()),
+            ["generic-secret"],
+            "{line}"
+        );
+    }
+    // Not passwords a person typed: too short, two classes, identifiers, references,
+    // placeholders, the next option of a list, percent-encoded data, unquoted code, and
+    // short values under token or key names (whose real values are long).
+    for (path, line) in [
+        ("config.py", "password = 'Ab1!xyz'\n"),
+        ("config.py", "password = 'summer2024'\n"),
+        ("config.py", "password = 'db.Pass1'\n"),
+        ("config.py", "password = 'DB_PASS_2'\n"),
+        ("config.py", "password = '${DB_PW}'\n"),
+        ("config.py", "password = 'Changeme1!'\n"),
+        (
+            "complete.sh",
+            "opts='username= password= scmVersion= debug='\n",
+        ),
+        ("urls.json", "{\"password\": \"pass%5B%7F\"}\n"),
+        ("main.go", "password := getPass1()\n"),
+        ("main.go", "password = Config1.Pass\n"),
+        ("app.yml", "api_token: Summer2024\n"),
+        ("app.yml", "password_min_length: Ab3!defg\n"),
+    ] {
+        assert!(rules_in(path, line.as_bytes()).is_empty(), "{line}");
+    }
+}

@@ -53,7 +53,7 @@ pub(super) const RULES: &[Rule] = &[
             "masterkey",
         ],
         keywords_case_sensitive: false,
-        pattern: r#"(?-u)(?P<k>[A-Za-z0-9_.$-]*(?i:pass|secret|token|api[_.-]?key|access[_.-]?key|auth|credential|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key|master[_.-]?key)[A-Za-z0-9_.-]*)(?:["'\]]{0,2}[ \t]*(?::?[ \t]*(?:string|String|str)[ \t]*)?(?::::=|::=|\?\?=|\|\|=|:=|=>|[?.+]=|=|:)[ \t]*(?P<q>["'`])?|["'][ \t]*,[ \t]*(?P<c>["'`]))(?:(?i:bearer|basic|token)[ \t]+)?(?P<s>[^\s"'`;,(){}\[\]<>=:\\][^\s"'`;,(){}\[\]<>\\]{11,})"#,
+        pattern: r#"(?-u)(?P<k>[A-Za-z0-9_.$-]*(?i:pass|secret|token|api[_.-]?key|access[_.-]?key|auth|credential|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key|master[_.-]?key)[A-Za-z0-9_.-]*)(?:["'\]]{0,2}[ \t]*(?::?[ \t]*(?:string|String|str)[ \t]*)?(?::::=|::=|\?\?=|\|\|=|:=|=>|[?.+]=|=|:)[ \t]*(?P<q>["'`])?|["'][ \t]*,[ \t]*(?P<c>["'`]))(?:(?i:bearer|basic|token)[ \t]+)?(?P<s>[^\s"'`;,(){}\[\]<>=:\\][^\s"'`;,(){}\[\]<>\\]{7,})"#,
         matcher: Matcher::Assignment,
         validate: Some(validate::generic_assignment),
         redact: Redact::KeyName,

@@ -801,7 +801,7 @@ fn generic_assignments() {
         "token_url = https://auth.corp.net/oauth/token",
         "api_key = \"123e4567-e89b-12d3-a456-426614174000\"",
         "password: correcthorsebatterystaple",
-        "password = \"short1A!\"",
+        "password = \"shrt1A!\"",
         "max_tokens = 4096000000000",
         "auth: enabled",
         "The password: use a strong one, at least 12 characters.",

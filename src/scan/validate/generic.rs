@@ -331,10 +331,12 @@ pub const GENERIC_MIN_ENTROPY: f64 = 3.0;
 /// path or function call.
 pub(crate) fn generic_assignment(c: &Candidate<'_>) -> bool {
     let value = c.secret;
+    if value.len() < GENERIC_MIN_LEN {
+        return short_password(c);
+    }
     // Cheapest and most frequent rejections first: this runs on every
     // assignment-shaped line of every file.
-    if value.len() < GENERIC_MIN_LEN
-        || value.len() > GENERIC_MAX_LEN
+    if value.len() > GENERIC_MAX_LEN
         || c.key.is_some_and(|k| k.len() > 80)
         || matches!(c.next_byte, Some(b'(' | b'[' | b'<'))
         || (c.source_code && !c.quoted)
@@ -365,6 +367,65 @@ pub(crate) fn generic_assignment(c: &Candidate<'_>) -> bool {
         return false;
     }
     shannon_entropy(value) >= GENERIC_MIN_ENTROPY
+}
+
+/// Shortest password the generic rule reports under a password key.
+pub const SHORT_PASSWORD_MIN_LEN: usize = 8;
+
+/// A value shorter than [`GENERIC_MIN_LEN`] is reported only as a password a person chose
+/// (eight to eleven characters: a word, digits and a symbol). It must sit under a key that
+/// names a password (not a token or a key, whose real values are long), be quoted or in a
+/// configuration file, mix at least three of lower case, upper case, digits and symbols,
+/// and not be a placeholder, a reference or an identifier. Such values read as words with
+/// digits, so the word test of longer values does not apply; the three classes are what
+/// tell them from words.
+fn short_password(c: &Candidate<'_>) -> bool {
+    let value = c.secret;
+    if value.len() < SHORT_PASSWORD_MIN_LEN
+        || (c.source_code && !c.quoted)
+        || c.before_key == Some(b':')
+        || matches!(c.next_byte, Some(b'(' | b'[' | b'<'))
+        || !c.key.is_some_and(names_a_password)
+        || is_placeholder_value(value)
+        || is_ciphertext_value(value)
+        || contains_ci(value, b"://")
+        || matches!(value[0], b'/' | b'.' | b'~' | b'#')
+        // The next option of a list (`password= scmVersion=`), or percent-encoded test
+        // data (`pass%5B%7F`): not something a person typed as a password.
+        || matches!(value[value.len() - 1], b'=' | b':')
+        || value
+            .windows(3)
+            .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
+    {
+        return false;
+    }
+    let lower = value.iter().any(u8::is_ascii_lowercase);
+    let upper = value.iter().any(u8::is_ascii_uppercase);
+    let digit = value.iter().any(u8::is_ascii_digit);
+    let symbol = value
+        .iter()
+        .any(|b| b.is_ascii_punctuation() && !matches!(b, b'_' | b'-' | b'.'));
+    // `user.password1`, `DB_PASSWORD_2`: an identifier, not a value someone typed.
+    let identifier = value
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        && (value.contains(&b'.') || value.contains(&b'_'));
+    let classes = [lower, upper, digit, symbol].iter().filter(|&&x| x).count();
+    classes >= 3 && (digit || symbol) && !identifier
+}
+
+/// Whether a key names a password itself (`password`, `DB_PASS`, `passwd`, `pwd`,
+/// `passphrase`), not a token, a key or a setting about passwords (`password_length`).
+fn names_a_password(key: &[u8]) -> bool {
+    let words = key_words(key);
+    let Some(last) = words.last() else {
+        return false;
+    };
+    is_secret_key_name(key)
+        && matches!(
+            last.as_str(),
+            "pass" | "passwd" | "password" | "pwd" | "passphrase" | "passcode"
+        )
 }
 
 /// Prefixes of other tools' ciphertext: a value that starts with one is encrypted, whatever
