@@ -264,7 +264,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::git::scan::tests::git;
+    use crate::git::scan::tests::{git, staged_paths};
 
     /// Every entry as the hook uses it: path, id, whether it is a file to scan.
     fn entries(index: &impl IndexEntries) -> Vec<(Vec<u8>, gix::ObjectId, bool)> {
@@ -324,16 +324,6 @@ mod tests {
                 (path.as_bytes().to_vec(), id, is_file)
             })
             .collect()
-    }
-
-    fn staged_paths(dir: &Path) -> Vec<String> {
-        let mut paths: Vec<String> = crate::git::staged_changes(dir)
-            .unwrap()
-            .into_iter()
-            .map(|f| f.path)
-            .collect();
-        paths.sort();
-        paths
     }
 
     /// A generated index: files in nested directories, committed, then some changed.

@@ -471,7 +471,7 @@ pub(crate) mod tests {
         paths
     }
 
-    fn staged_paths(dir: &Path) -> Vec<String> {
+    pub(crate) fn staged_paths(dir: &Path) -> Vec<String> {
         let mut paths: Vec<String> = staged_changes(dir)
             .unwrap()
             .into_iter()
